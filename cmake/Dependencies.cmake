@@ -1,0 +1,32 @@
+# Every external dependency, found once. See design.md section 3.
+include_guard(GLOBAL)
+include(PyArrowCpp)
+
+find_package(OpenMP REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(GTest REQUIRED)
+find_package(benchmark QUIET)
+
+# OpenBLAS built for OpenMP callers: a GEMM issued inside one of our parallel regions runs on
+# that thread alone, so threads are never oversubscribed.
+set(SEMDEDUP_OPENBLAS_DIR "/usr/lib/x86_64-linux-gnu/openblas-openmp" CACHE PATH
+    "directory holding the OpenMP build of libopenblas.so")
+find_library(OPENBLAS_LIBRARY NAMES openblas PATHS "${SEMDEDUP_OPENBLAS_DIR}" NO_DEFAULT_PATH)
+find_path(OPENBLAS_INCLUDE_DIR NAMES cblas.h
+          PATHS /usr/include/x86_64-linux-gnu/openblas-openmp NO_DEFAULT_PATH)
+if(NOT OPENBLAS_LIBRARY OR NOT OPENBLAS_INCLUDE_DIR)
+  message(FATAL_ERROR "OpenMP OpenBLAS not found; run scripts/bootstrap.sh")
+endif()
+# The kernels dlopen() this file (see src/kernels/cpu/blas.cpp), so nothing links it.
+get_filename_component(_openblas_real "${OPENBLAS_LIBRARY}" REALPATH)
+add_library(semdedup_blas INTERFACE)
+target_link_libraries(semdedup_blas INTERFACE OpenMP::OpenMP_CXX ${CMAKE_DL_LIBS})
+target_include_directories(semdedup_blas SYSTEM INTERFACE "${OPENBLAS_INCLUDE_DIR}")
+target_compile_definitions(semdedup_blas INTERFACE SEMDEDUP_OPENBLAS_PATH="${_openblas_real}")
+
+find_package(MPI COMPONENTS CXX QUIET)
+include(CheckLanguage)
+check_language(CUDA)

@@ -1,0 +1,43 @@
+#pragma once
+/// \file The execution context every stage entry point takes first: backend, threads,
+/// communicator, logger, progress sink and cancellation. No global tunables.
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+
+#include "semdedup/core/log.hpp"
+#include "semdedup/core/progress.hpp"
+#include "semdedup/core/status.hpp"
+
+namespace semdedup {
+
+class Communicator;
+
+/// Which backend runs the hot kernels; chosen once per run.
+enum class Device { kCpu, kCuda };
+
+Result<Device> parse_device(std::string_view name);
+
+struct Context {
+  /// Worker threads for kernels (>= 1). Results never depend on it.
+  int threads = 1;
+  Device device = Device::kCpu;
+  LoggerPtr logger;                      ///< never null
+  std::shared_ptr<Progress> progress;    ///< never null
+  std::shared_ptr<Communicator> comm;      ///< never null; one process = local
+  /// Set (e.g. by a signal handler) to ask long work to stop at the next tile boundary.
+  std::shared_ptr<std::atomic<bool>> cancel_flag;
+
+  /// A quiet single-process CPU context using all cores (`threads` <= 0) or `threads`.
+  static Context make_default(int threads = 0);
+
+  bool cancelled() const { return cancel_flag && cancel_flag->load(std::memory_order_relaxed); }
+  /// Status::cancelled if cancellation was requested, else OK.
+  Status check_cancelled() const;
+};
+
+/// Number of hardware threads OpenMP would use by default.
+int default_thread_count();
+
+}  // namespace semdedup

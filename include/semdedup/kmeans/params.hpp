@@ -1,0 +1,69 @@
+#pragma once
+/// \file Parameters of the KMeans stage, named and defaulted as NeMo Curator's KMeansStage.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "semdedup/core/status.hpp"
+#include "semdedup/io/common.hpp"
+
+namespace semdedup::kmeans {
+
+/// How initial centroids are chosen.
+enum class InitMethod {
+  kKMeansParallel,  ///< "k-means||": scalable k-means++ (default)
+  kRandom,          ///< "random": k distinct rows drawn at random
+  kFile,            ///< an .npy file of shape (k, dim): those centres
+};
+
+/// Parameters of the k-means fit itself (no files): what `fit` takes.
+struct FitParams {
+  /// Number of centroids k, >= 1 and <= number of rows.
+  int64_t n_clusters = 0;
+  /// Maximum Lloyd iterations per run, >= 1.
+  int64_t max_iter = 300;
+  /// Absolute threshold on the total squared centroid shift Σ_k ||c_new - c_old||², >= 0.
+  double tol = 1e-4;
+  /// Seeds initialisation (and every random draw of the fit).
+  uint64_t random_state = 42;
+  InitMethod init = InitMethod::kKMeansParallel;
+  /// Initial centroids when init == kFile: path of a (k, dim) float32/float64 .npy file.
+  std::string init_file;
+  /// Independent runs (best inertia kept); 0 means "auto" (1 for k-means||, 10 otherwise).
+  int64_t n_init = 1;
+  /// k-means||: expected oversampling_factor * k candidates per round, > 0.
+  double oversampling_factor = 2.0;
+  /// Rows per distance tile in fit and predict: bounds memory (tile x k floats), never results.
+  int64_t max_samples_per_batch = 1 << 15;
+
+  Status validate() const;
+};
+
+/// Parameters of the KMeans stage (files in, partitioned files out).
+struct Params {
+  FitParams fit;
+  /// Input files or directories (spec section 2 discovery rules).
+  std::vector<std::string> input_paths;
+  io::FileType input_filetype = io::FileType::kParquet;
+  /// Extensions that select input files; empty = the filetype's defaults.
+  std::vector<std::string> input_file_extensions;
+  io::ColumnSpec columns;
+  /// Grouping hint only (NeMo's embedding_dim); 0 = unknown. Never checked against the data.
+  int64_t embedding_dim = 0;
+  /// Fit on a seeded sample of this fraction of the files, in (0, 1); unset = all rows.
+  std::optional<double> fit_data_fraction;
+  /// Output directory: <output>/centroid=K/part-NNNNN.parquet and kmeans_centroids.npy.
+  std::string output_path;
+  /// Extra copy of kmeans_centroids.npy (NeMo's KMeansStage cache_path); empty = none.
+  std::string cache_path;
+  /// Rows per output part: part p holds global input rows [p*R, (p+1)*R). >= 1.
+  int64_t rows_per_part = 1 << 20;
+  io::InvalidRows invalid_rows = io::InvalidRows::kError;
+  io::OutputMode output_mode = io::OutputMode::kFresh;
+
+  Status validate() const;
+};
+
+}  // namespace semdedup::kmeans

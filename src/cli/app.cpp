@@ -1,0 +1,90 @@
+#include "cli/app.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+#include "cli/common.hpp"
+#include "semdedup/io/arrow_runtime.hpp"
+#include "semdedup/kernels/blas.hpp"
+
+#ifndef SEMDEDUP_VERSION
+#define SEMDEDUP_VERSION "0.0.0"
+#endif
+#ifndef SEMDEDUP_BUILD_TYPE
+#define SEMDEDUP_BUILD_TYPE "unknown"
+#endif
+
+namespace semdedup::cli {
+
+namespace {
+
+int exit_code_for(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotImplemented: return 2;
+    default: return 1;
+  }
+}
+
+std::string version_text() {
+  return fmt::format("semdedup {} ({} build)\n{}\nBLAS: {}\n", SEMDEDUP_VERSION, SEMDEDUP_BUILD_TYPE,
+                     io::arrow_description(), kernels::blas_description());
+}
+
+// The one cancellation flag of the process, set by SIGINT/SIGTERM; stages stop at the next
+// tile boundary and nothing half-written is left (outputs are atomic).
+std::shared_ptr<std::atomic<bool>> g_cancel = std::make_shared<std::atomic<bool>>(false);
+extern "C" void on_signal(int) { g_cancel->store(true); }
+
+}  // namespace
+
+int run_app(int argc, char** argv) {
+  CLI::App app{"semdedup: semantic deduplication of large datasets by their embeddings"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", version_text);
+
+  std::vector<Command> commands;
+  commands.push_back(setup_kmeans(app));
+  commands.push_back(setup_pairwise(app));
+  commands.push_back(setup_identify(app));
+  commands.push_back(setup_run(app));
+  commands.push_back(setup_remove(app));
+  commands.push_back(setup_report(app));
+  commands.push_back(setup_generate(app));
+  commands.push_back(setup_demo(app));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "semdedup: %s\n", e.what());
+    std::fprintf(stderr, "Run with --help for usage.\n");
+    return 2;
+  }
+
+  if (Status st = io::initialize_arrow(); !st.ok()) {
+    std::fprintf(stderr, "semdedup: error: %s\n", st.message().c_str());
+    return 1;
+  }
+
+  for (const Command& cmd : commands) {
+    if (!cmd.app->parsed()) continue;
+    Result<Context> ctx = make_context(*cmd.common);
+    Status st = ctx.ok() ? Status::OK() : ctx.status();
+    if (st.ok()) {
+      ctx->cancel_flag = g_cancel;
+      std::signal(SIGINT, on_signal);
+      std::signal(SIGTERM, on_signal);
+      st = cmd.run(*ctx);
+    }
+    if (st.ok()) return 0;
+    std::fprintf(stderr, "semdedup %s: error: %s\n", cmd.app->get_name().c_str(),
+                 st.message().c_str());
+    return exit_code_for(st.code());
+  }
+  return 2;
+}
+
+}  // namespace semdedup::cli

@@ -1,0 +1,64 @@
+#include "cli/common.hpp"
+
+#include <sstream>
+
+#include "semdedup/core/communicator.hpp"
+
+namespace semdedup::cli {
+
+void add_common_flags(CLI::App& app, CommonOptions& options) {
+  app.add_option("--threads", options.threads, "worker threads (0 = every core); results never depend on it")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", options.device, "backend for the hot kernels: cpu|cuda")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_flag("--quiet,-q", options.quiet, "only errors; no progress");
+  app.add_option("--progress", options.progress,
+                 "progress display: auto (a bar on a terminal, periodic log lines otherwise), "
+                 "always, never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+Result<Context> make_context(const CommonOptions& options) {
+  Context ctx = Context::make_default(options.threads);
+  SD_ASSIGN_OR_RETURN(auto level, parse_log_level(options.log_level));
+  if (options.quiet) level = spdlog::level::err;
+  ctx.logger = make_stderr_logger(level);
+  SD_ASSIGN_OR_RETURN(auto mode, parse_progress_mode(options.progress));
+  if (options.quiet) mode = ProgressMode::kNever;
+  ctx.progress = make_progress(mode, ctx.logger);
+  SD_ASSIGN_OR_RETURN(ctx.device, parse_device(options.device));
+  if (ctx.device == Device::kCuda) {
+    return Status::not_implemented("--device cuda: this build has no CUDA backend");
+  }
+  return ctx;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) parts.push_back(item);
+  }
+  return parts;
+}
+
+Command setup_unbuilt(CLI::App& parent, const std::string& name, const std::string& summary) {
+  Command cmd;
+  cmd.common = std::make_shared<CommonOptions>();
+  cmd.app = parent.add_subcommand(name, summary + " (not built yet)");
+  cmd.app->allow_extras();
+  add_common_flags(*cmd.app, *cmd.common);
+  cmd.run = [name](const Context&) {
+    return Status::not_implemented("'semdedup {}' is not built yet", name);
+  };
+  return cmd;
+}
+
+}  // namespace semdedup::cli

@@ -1,0 +1,53 @@
+#pragma once
+// Flags every subcommand shares, and the context they build.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "semdedup/core/context.hpp"
+#include "semdedup/core/status.hpp"
+
+namespace semdedup::cli {
+
+struct CommonOptions {
+  int threads = 0;
+  std::string device = "cpu";
+  std::string log_level = "info";
+  bool quiet = false;
+  std::string progress = "auto";
+};
+
+/// Adds --threads, --device, --log-level, --quiet, --progress and --config to `app`.
+void add_common_flags(CLI::App& app, CommonOptions& options);
+
+/// The context of a run from the common flags.
+Result<Context> make_context(const CommonOptions& options);
+
+/// A subcommand: its CLI11 app and the function that runs it once flags are parsed.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<Status(const Context&)> run;
+  std::shared_ptr<CommonOptions> common;
+};
+
+/// Splits "a,b,c" into {"a","b","c"} (empty pieces dropped).
+std::vector<std::string> split_list(const std::string& text);
+
+// One setup_ function per subcommand (one file each).
+Command setup_kmeans(CLI::App& parent);
+Command setup_pairwise(CLI::App& parent);
+Command setup_identify(CLI::App& parent);
+Command setup_run(CLI::App& parent);
+Command setup_remove(CLI::App& parent);
+Command setup_report(CLI::App& parent);
+Command setup_generate(CLI::App& parent);
+Command setup_demo(CLI::App& parent);
+
+/// A subcommand whose stage is not built yet: it says so and exits 2.
+Command setup_unbuilt(CLI::App& parent, const std::string& name, const std::string& summary);
+
+}  // namespace semdedup::cli
