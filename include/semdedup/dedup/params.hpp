@@ -13,8 +13,12 @@ namespace semdedup::dedup {
 struct IdentifyParams {
   /// Pairwise output directory holding cluster_K.parquet files.
   std::string input_path;
-  /// Output directory: <output>/duplicates/*.parquet.
+  /// Output directory: <output>/duplicates/part-NNNNN.parquet, one file per 10 cluster files.
   std::string output_path;
+  /// Cluster files per output file (NeMo processes them in batches of 10), >= 1.
+  int64_t clusters_per_file = 10;
+  /// Row groups per output file (about; NeMo's _num_row_groups_hint), >= 1.
+  int64_t row_groups_per_file = 10;
   /// Rows with cosine_sim_score >= 1 - eps are duplicates; eps in [0, 1).
   double eps = 0.01;
   io::OutputMode output_mode = io::OutputMode::kFresh;
