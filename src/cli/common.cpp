@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "cli/yaml_config.hpp"
 #include "semdedup/core/communicator.hpp"
 
 namespace semdedup::cli {
@@ -22,6 +23,10 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  "always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.set_config("--config", "",
+                 "YAML file of parameters under NeMo Curator's names (n_clusters, eps, "
+                 "which_to_keep, ...); flags given on the command line win");
+  app.config_formatter(std::make_shared<YamlConfig>());
 }
 
 Result<Context> make_context(const CommonOptions& options) {
