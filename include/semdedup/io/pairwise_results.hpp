@@ -1,0 +1,47 @@
+#pragma once
+/// \file Reading the Pairwise stage's output (cluster_K.parquet: id, max_id, cosine_sim_score)
+/// and writing the identified duplicate ids.
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "semdedup/core/status.hpp"
+
+namespace semdedup::io {
+
+/// One pairwise result file.
+struct ClusterFile {
+  int64_t cluster = 0;
+  std::string path;
+};
+
+/// The cluster_K.parquet files directly inside `dir`, sorted by K. Other entries are ignored.
+/// A missing directory is an error; an empty list is not.
+Result<std::vector<ClusterFile>> list_cluster_files(const std::string& dir);
+
+/// Ids of the rows whose cosine_sim_score >= threshold over `files`, sorted ascending
+/// (numeric for integers, byte order for strings), in the id column's type. The float32
+/// score is widened exactly to double and compared with `threshold` (NeMo's semantics).
+Result<std::shared_ptr<arrow::Array>> select_ids_at_or_above(const std::vector<std::string>& files,
+                                                            double threshold);
+
+/// Writes `ids` as a one-column ("id") Parquet file with about `row_groups` row groups
+/// (row group size max(1, rows / row_groups)), atomically.
+Status write_id_file(const std::string& path, const std::shared_ptr<arrow::Array>& ids,
+                     int64_t row_groups);
+
+/// Calls `consume(scores, count)` with the cosine_sim_score column of `path`, chunk by chunk.
+Status for_each_score_chunk(const std::string& path,
+                            const std::function<void(const float*, int64_t)>& consume);
+
+/// (id, max_id) of the given rows of `path` rendered as text, in the order of `rows`.
+Result<std::vector<std::pair<std::string, std::string>>> read_pair_text(
+    const std::string& path, const std::vector<int64_t>& rows);
+
+}  // namespace semdedup::io

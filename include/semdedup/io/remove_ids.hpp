@@ -1,0 +1,31 @@
+#pragma once
+/// \file The anti-join of the remove step: copy an input file without the rows whose id is in
+/// a set of duplicate ids.
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "semdedup/core/status.hpp"
+#include "semdedup/io/common.hpp"
+
+namespace semdedup::io {
+
+/// Every id in the Parquet files of `dir` (column "id"), concatenated; a missing directory is
+/// an error, an empty one gives an empty array of `fallback_type`.
+Result<std::shared_ptr<arrow::Array>> read_id_set(const std::string& dir);
+
+struct FilteredFile {
+  int64_t rows_in = 0;
+  int64_t rows_out = 0;
+};
+
+/// Reads `input` (every column), drops the rows whose `id_field` value is in `ids`, and writes
+/// the rest to `output` (atomically) as `output_type`. Row order and columns are kept.
+Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
+                                const std::string& output, FileType output_type,
+                                const std::string& id_field, const std::shared_ptr<arrow::Array>& ids);
+
+}  // namespace semdedup::io

@@ -1,0 +1,54 @@
+#include "semdedup/dedup/identify.hpp"
+
+#include <arrow/array.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "semdedup/io/pairwise_results.hpp"
+
+namespace semdedup::dedup {
+
+std::string duplicates_dir(const std::string& output_path) {
+  return (std::filesystem::path(output_path) / "duplicates").string();
+}
+
+Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params) {
+  SD_RETURN_IF_ERROR(params.validate());
+  const auto start = std::chrono::steady_clock::now();
+  SD_ASSIGN_OR_RETURN(auto cluster_files, io::list_cluster_files(params.input_path));
+  IdentifyResult result;
+  result.clusters = static_cast<int64_t>(cluster_files.size());
+  if (cluster_files.empty()) {
+    ctx.logger->warn("No cluster_K.parquet files found in: {}", params.input_path);
+    return result;
+  }
+  const std::string out_dir = duplicates_dir(params.output_path);
+  SD_RETURN_IF_ERROR(io::prepare_output_dir(out_dir, params.output_mode));
+
+  const double threshold = 1.0 - params.eps;
+  const int64_t batches =
+      (result.clusters + params.clusters_per_file - 1) / params.clusters_per_file;
+  ProgressTask progress(*ctx.progress, "identify", result.clusters, "clusters");
+  for (int64_t batch = 0; batch < batches; ++batch) {
+    SD_RETURN_IF_ERROR(ctx.check_cancelled());
+    const int64_t first = batch * params.clusters_per_file;
+    const int64_t last = std::min(result.clusters, first + params.clusters_per_file);
+    std::vector<std::string> paths;
+    for (int64_t i = first; i < last; ++i) paths.push_back(cluster_files[i].path);
+    SD_ASSIGN_OR_RETURN(auto ids, io::select_ids_at_or_above(paths, threshold));
+    const std::string path =
+        (std::filesystem::path(out_dir) / fmt::format("part-{:05d}.parquet", batch)).string();
+    SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
+    result.duplicates += ids->length();
+    ++result.files;
+    progress.advance(last - first);
+  }
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ctx.logger->info("identify: {} duplicates (score >= {:.6g}, eps={}) in {} clusters", result.duplicates,
+                   threshold, params.eps, result.clusters);
+  return result;
+}
+
+}  // namespace semdedup::dedup
