@@ -1,0 +1,75 @@
+#pragma once
+/// \file The triangular max-similarity kernel of the Pairwise stage (NeMo's
+/// `pairwise_cosine_similarity_batched`, spec section 10), on fixed square GEMM tiles.
+///
+/// For the row ranked j of a cluster, the kernel finds `max(0, max_{i<j} e_i . e_j)` and the
+/// lowest position i attaining it. Only tiles on or below the diagonal are computed: column
+/// tile [s, s + T) needs rows [0, s + T) only. Every GEMM has the same shape (T x T x dim, edge
+/// tiles padded with zero rows), so the dot product of a pair of vectors has the same bits
+/// wherever the pair sits, and exact duplicates tie exactly. Each column tile is owned by one
+/// thread and reduced over row tiles in ascending order with a strict '>', so results are
+/// identical for any thread count.
+
+#include <atomic>
+#include <cstdint>
+
+#include "semdedup/core/matrix.hpp"
+
+namespace semdedup::kernels {
+
+/// Largest GEMM tile edge (rows and columns) of the pairwise kernel.
+inline constexpr int64_t kPairwiseMaxTile = 256;
+/// Tiles of small clusters are rounded up to a multiple of this many rows.
+inline constexpr int64_t kPairwiseTileAlign = 32;
+
+/// The tile edge used for a cluster of `rows` rows: kPairwiseMaxTile, or for a smaller cluster
+/// `rows` rounded up to kPairwiseTileAlign. A function of the row count only, never of threads
+/// or batch sizes.
+int64_t pairwise_tile(int64_t rows);
+
+/// Scratch memory of the kernel: per worker thread one [T x T] product tile, one [T x dim]
+/// zero-padded edge tile and the running column maxima. Sized by the caller (this allocates);
+/// the kernel itself never allocates.
+class PairwiseWorkspace {
+ public:
+  PairwiseWorkspace() = default;
+
+  /// Makes room for `threads` workers on clusters of up to `rows` rows of width `dim`.
+  void reserve(int64_t rows, int64_t dim, int threads);
+
+  /// True when reserve() was called with at least this tile, width and thread count.
+  bool fits(int64_t rows, int64_t dim, int threads) const;
+
+  /// Bytes held.
+  int64_t bytes() const;
+
+  /// Floats of scratch per thread for tile edge `tile` and width `dim`.
+  static int64_t floats_per_thread(int64_t tile, int64_t dim);
+
+  float* thread_floats(int thread) { return floats_.data() + thread * floats_per_thread_; }
+  int32_t* thread_rows(int thread) { return rows_.data() + thread * tile_; }
+
+ private:
+  int64_t tile_ = 0;
+  int64_t dim_ = 0;
+  int threads_ = 0;
+  int64_t floats_per_thread_ = 0;
+  AlignedVector<float> floats_;
+  AlignedVector<int32_t> rows_;
+};
+
+/// For each row j of `embeddings` (the cluster in ranked order):
+///   max_sim[j] = max(0, max_{i<j} e_i . e_j)   (float32 dot products, the vectors as given)
+///   max_idx[j] = the lowest i < j attaining it, or j itself when every earlier similarity is
+///                negative (an earlier similarity of exactly 0 wins over j); row 0 gets (0, 0).
+///
+/// `embeddings`: [N x dim] row-major, any stride, rows finite (L2-normalised by the caller for
+/// cosine similarity). `max_sim`, `max_idx`: [N], caller-owned. `threads` >= 1 OpenMP workers,
+/// each running single-threaded BLAS on whole column tiles; called from inside an OpenMP
+/// parallel region it nests (pass 1). `workspace` must fit (N, dim, threads). If `cancel` is
+/// set and becomes true the kernel stops at the next tile and the outputs are unspecified.
+void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, int64_t* max_idx,
+                           PairwiseWorkspace& workspace,
+                           const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace semdedup::kernels

@@ -1,0 +1,146 @@
+#include "semdedup/kernels/pairwise.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "kernels/cpu/blas_api.hpp"
+#include "semdedup/core/status.hpp"
+
+namespace semdedup::kernels {
+
+namespace {
+
+constexpr int64_t kFloatAlign = 16;  // 64 bytes
+
+int64_t round_up(int64_t value, int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
+
+// Folds one [tile x tile] product block into the running column maxima. Rows are visited in
+// ascending order and only a strictly larger value replaces the running one, so among equal
+// values the lowest row wins. `hit[j]` receives the local row of the last improvement.
+// On the diagonal block only rows above the column count (i < j).
+void fold_block(const float* product, int64_t tile, bool diagonal, float* col_max, int32_t* hit) {
+  for (int64_t row = 0; row < tile; ++row) {
+    const float* values = product + row * tile;
+    const int64_t first = diagonal ? row + 1 : 0;
+    const auto local_row = static_cast<int32_t>(row);
+    for (int64_t col = first; col < tile; ++col) {
+      const bool better = values[col] > col_max[col];
+      col_max[col] = better ? values[col] : col_max[col];
+      hit[col] = better ? local_row : hit[col];
+    }
+  }
+}
+
+}  // namespace
+
+int64_t pairwise_tile(int64_t rows) {
+  return std::min(kPairwiseMaxTile, round_up(std::max<int64_t>(rows, 1), kPairwiseTileAlign));
+}
+
+int64_t PairwiseWorkspace::floats_per_thread(int64_t tile, int64_t dim) {
+  return round_up(tile * tile, kFloatAlign) + round_up(tile * dim, kFloatAlign) +
+         round_up(tile, kFloatAlign);
+}
+
+void PairwiseWorkspace::reserve(int64_t rows, int64_t dim, int threads) {
+  if (fits(rows, dim, threads)) return;
+  tile_ = std::max(tile_, pairwise_tile(rows));
+  dim_ = std::max(dim_, dim);
+  threads_ = std::max(threads_, threads);
+  floats_per_thread_ = floats_per_thread(tile_, dim_);
+  floats_.assign(static_cast<size_t>(floats_per_thread_ * threads_), 0.0f);
+  rows_.assign(static_cast<size_t>(tile_ * threads_), 0);
+}
+
+bool PairwiseWorkspace::fits(int64_t rows, int64_t dim, int threads) const {
+  return pairwise_tile(rows) <= tile_ && dim <= dim_ && threads <= threads_;
+}
+
+int64_t PairwiseWorkspace::bytes() const {
+  return static_cast<int64_t>(floats_.size() * sizeof(float) + rows_.size() * sizeof(int32_t));
+}
+
+void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, int64_t* max_idx,
+                           PairwiseWorkspace& workspace, const std::atomic<bool>* cancel) {
+  const int64_t n = embeddings.rows;
+  const int64_t dim = embeddings.cols;
+  if (n == 0) return;
+  SD_DCHECK(dim >= 1 && threads >= 1);
+  SD_DCHECK(workspace.fits(n, dim, threads));
+  const int64_t tile = pairwise_tile(n);
+  const int64_t tiles = (n + tile - 1) / tile;
+  const int64_t last_rows = n - (tiles - 1) * tile;
+  [[maybe_unused]] const int64_t per_thread_floats = PairwiseWorkspace::floats_per_thread(tile, dim);
+  const auto stopped = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
+
+#pragma omp parallel num_threads(threads)
+  {
+    // A team of one is not an active parallel region, so OpenBLAS would otherwise start its
+    // own threads; every GEMM here must run on the calling thread alone.
+    omp_set_num_threads(1);
+    const int thread = omp_get_thread_num();
+    float* scratch = workspace.thread_floats(thread);
+    float* product = scratch;
+    float* padded = product + round_up(tile * tile, kFloatAlign);
+    float* col_max = padded + round_up(tile * dim, kFloatAlign);
+    int32_t* hit = workspace.thread_rows(thread);
+    SD_DCHECK(col_max + tile <= scratch + per_thread_floats);
+
+    // Column tiles from the most expensive (the last: it needs every row tile) to the cheapest;
+    // which thread takes which tile does not change any result.
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t order = 0; order < tiles; ++order) {
+      if (stopped()) continue;
+      const int64_t col_tile = tiles - 1 - order;
+      // The last tile is copied with zero rows up to the full tile edge, so that every GEMM
+      // has the same shape. It is needed only by the last column tile.
+      const bool pad_last = col_tile == tiles - 1 && last_rows < tile;
+      if (pad_last) {
+        for (int64_t row = 0; row < last_rows; ++row) {
+          std::memcpy(padded + row * dim, embeddings.row(col_tile * tile + row),
+                      static_cast<size_t>(dim) * sizeof(float));
+        }
+        std::memset(padded + last_rows * dim, 0,
+                    static_cast<size_t>((tile - last_rows) * dim) * sizeof(float));
+      }
+      const auto tile_data = [&](int64_t index) {
+        return pad_last && index == col_tile ? padded : embeddings.row(index * tile);
+      };
+      const auto tile_ld = [&](int64_t index) {
+        return static_cast<int>(pad_last && index == col_tile ? dim : embeddings.stride);
+      };
+      std::fill(col_max, col_max + tile, -std::numeric_limits<float>::infinity());
+      const int64_t col_first = col_tile * tile;
+      const int64_t col_count = std::min(tile, n - col_first);
+      int64_t* best = max_idx + col_first;
+      std::fill(best, best + col_count, int64_t{-1});
+
+      for (int64_t row_tile = 0; row_tile <= col_tile; ++row_tile) {
+        if (stopped()) break;
+        gemm_abt(static_cast<int>(tile), static_cast<int>(tile), static_cast<int>(dim),
+                 tile_data(row_tile), tile_ld(row_tile), tile_data(col_tile), tile_ld(col_tile),
+                 product, static_cast<int>(tile));
+        std::fill(hit, hit + tile, int32_t{-1});
+        fold_block(product, tile, row_tile == col_tile, col_max, hit);
+        for (int64_t col = 0; col < col_count; ++col) {
+          if (hit[col] >= 0) best[col] = row_tile * tile + hit[col];
+        }
+      }
+
+      // max(0, ...): when no earlier row reaches 0, NeMo's zero padding wins, and its first
+      // padded row is the column itself. A similarity of exactly 0 keeps its (lower) row.
+      for (int64_t col = 0; col < col_count; ++col) {
+        const bool has_match = best[col] >= 0 && col_max[col] >= 0.0f;
+        max_sim[col_first + col] = has_match ? col_max[col] : 0.0f;
+        if (!has_match) best[col] = col_first + col;
+      }
+    }
+  }
+}
+
+}  // namespace semdedup::kernels

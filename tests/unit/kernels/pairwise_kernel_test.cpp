@@ -1,0 +1,292 @@
+// The triangular max-similarity kernel against spec section 10 and a brute-force oracle.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "semdedup/kernels/pairwise.hpp"
+#include "semdedup/pairwise/pairwise.hpp"
+#include "testing/testing.hpp"
+
+namespace semdedup {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::StatusIs;
+
+struct KernelOutput {
+  std::vector<float> sim;
+  std::vector<int64_t> idx;
+};
+
+KernelOutput run_kernel(MatrixView e, int threads) {
+  KernelOutput out{std::vector<float>(e.rows, -7.0f), std::vector<int64_t>(e.rows, -7)};
+  kernels::PairwiseWorkspace workspace;
+  workspace.reserve(e.rows, e.cols, threads);
+  kernels::max_similarity_before(e, threads, out.sim.data(), out.idx.data(), workspace);
+  return out;
+}
+
+Matrix normalised(const std::vector<std::vector<float>>& rows) {
+  Matrix m(static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows[0].size()));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    double norm = 0;
+    for (float v : rows[r]) norm += double(v) * v;
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      m.row(static_cast<int64_t>(r))[c] = static_cast<float>(rows[r][c] / std::sqrt(norm));
+    }
+  }
+  return m;
+}
+
+// Rows of unit length with independent Gaussian coordinates.
+Matrix random_unit_rows(int64_t rows, int64_t dim, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> normal;
+  Matrix m(rows, dim);
+  for (int64_t r = 0; r < rows; ++r) {
+    double norm = 0;
+    for (int64_t c = 0; c < dim; ++c) {
+      m.row(r)[c] = normal(gen);
+      norm += double(m.row(r)[c]) * m.row(r)[c];
+    }
+    for (int64_t c = 0; c < dim; ++c) m.row(r)[c] = static_cast<float>(m.row(r)[c] / std::sqrt(norm));
+  }
+  return m;
+}
+
+uint32_t bits_of(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+// NeMo's 6x3 example (spec section 10, test item 27).
+Matrix six_by_three() {
+  return normalised({{1, 2, 3}, {4, 5, 6}, {7, 8, 9}, {10, 11, 12}, {1, 2, 3}, {1, 2, 3}});
+}
+
+void expect_six_by_three(const std::vector<float>& sim, const std::vector<int64_t>& idx) {
+  const std::vector<float> expected{0.0f, 0.974631f, 0.998190f, 0.999618f, 1.0f, 1.0f};
+  ASSERT_EQ(sim.size(), expected.size());
+  for (size_t j = 0; j < expected.size(); ++j) EXPECT_NEAR(sim[j], expected[j], 1e-6) << j;
+  EXPECT_THAT(idx, ElementsAre(0, 0, 1, 2, 0, 0));
+}
+
+TEST(PairwiseKernel, NemoSixByThreeExampleForEveryBatchSize) {
+  const Matrix e = six_by_three();
+  Context ctx = Context::make_default(2);
+  for (int64_t batch = 1; batch <= 6; ++batch) {
+    SCOPED_TRACE(batch);
+    ASSERT_OK_AND_ASSIGN(auto result, pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), batch));
+    expect_six_by_three(result.first, result.second);
+  }
+  const KernelOutput direct = run_kernel(e.view(), 1);
+  expect_six_by_three(direct.sim, direct.idx);
+}
+
+TEST(PairwiseKernel, NegativeSimilaritiesGiveZeroAndTheRowItselfButAnExactZeroWins) {
+  // Row 1 is opposite to row 0: no earlier row reaches 0, so (0, itself).
+  // Rows 2 and 3 are orthogonal to rows 0 and 1: the exact 0 of row 0 beats the padding.
+  // Row 4 = (-0.6, -0.8): -0.6 with row 0, 0.6 with row 1, -0.8 with row 2, 0.8 with row 3.
+  Matrix e(5, 2);
+  const float rows[5][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {-0.6f, -0.8f}};
+  for (int r = 0; r < 5; ++r) std::memcpy(e.row(r), rows[r], sizeof rows[r]);
+  for (int threads : {1, 2}) {
+    const KernelOutput out = run_kernel(e.view(), threads);
+    EXPECT_THAT(out.idx, ElementsAre(0, 1, 0, 0, 3));
+    EXPECT_EQ(out.sim[0], 0.0f);
+    EXPECT_EQ(out.sim[1], 0.0f);
+    EXPECT_EQ(out.sim[2], 0.0f);
+    EXPECT_EQ(out.sim[3], 0.0f);
+    EXPECT_FLOAT_EQ(out.sim[4], 0.8f);
+  }
+}
+
+TEST(PairwiseKernel, SingleRowAndEmptyInput) {
+  const Matrix one = normalised({{3, 4}});
+  const KernelOutput out = run_kernel(one.view(), 2);
+  EXPECT_THAT(out.sim, ElementsAre(0.0f));
+  EXPECT_THAT(out.idx, ElementsAre(0));
+
+  Context ctx = Context::make_default(1);
+  ASSERT_OK_AND_ASSIGN(auto empty, pairwise::pairwise_cosine_similarity_batched(ctx, MatrixView(nullptr, 0, 8), 4));
+  EXPECT_TRUE(empty.first.empty());
+  EXPECT_TRUE(empty.second.empty());
+}
+
+// The oracle: every dot product in double precision, NeMo's masked column max.
+struct Oracle {
+  std::vector<double> best;
+  std::vector<int64_t> best_row;
+  std::vector<double> runner_up;  // second-largest candidate, to tell clear winners from near-ties
+};
+
+double dot_double(const Matrix& e, int64_t a, int64_t b) {
+  double dot = 0;
+  for (int64_t c = 0; c < e.cols(); ++c) dot += double(e.row(a)[c]) * e.row(b)[c];
+  return dot;
+}
+
+// NeMo's column j: the dot products of the rows before j, zero for j and every row after it;
+// the maximum and the first row attaining it.
+Oracle brute_force(const Matrix& e) {
+  const int64_t n = e.rows();
+  Oracle oracle{std::vector<double>(n), std::vector<int64_t>(n), std::vector<double>(n)};
+  for (int64_t j = 0; j < n; ++j) {
+    std::vector<double> column(static_cast<size_t>(n), 0.0);
+    for (int64_t i = 0; i < j; ++i) column[i] = dot_double(e, i, j);
+    const auto best = std::max_element(column.begin(), column.end());
+    oracle.best[j] = *best;
+    oracle.best_row[j] = best - column.begin();
+    double second = -std::numeric_limits<double>::infinity();
+    for (int64_t i = 0; i < n; ++i) {
+      if (i != oracle.best_row[j]) second = std::max(second, column[i]);
+    }
+    oracle.runner_up[j] = second;
+  }
+  return oracle;
+}
+
+void expect_matches_oracle(const Matrix& e, const std::vector<float>& sim,
+                           const std::vector<int64_t>& idx) {
+  const Oracle oracle = brute_force(e);
+  for (int64_t j = 0; j < e.rows(); ++j) {
+    ASSERT_NEAR(sim[j], oracle.best[j], 1e-5) << "row " << j;
+    ASSERT_GE(sim[j], 0.0f);
+    ASSERT_LE(idx[j], j);
+    if (oracle.best[j] - oracle.runner_up[j] > 1e-5) {
+      ASSERT_EQ(idx[j], oracle.best_row[j]) << "row " << j;
+    } else if (idx[j] < j) {
+      ASSERT_NEAR(dot_double(e, idx[j], j), oracle.best[j], 1e-5) << "row " << j;
+    }
+  }
+}
+
+TEST(PairwiseKernel, MatchesBruteForceForEveryBatchSizeAndThreadCountBitForBit) {
+  for (const auto& [rows, dim, seed] : {std::tuple{40, 16, 1u}, std::tuple{37, 5, 2u},
+                                         std::tuple{33, 64, 3u}}) {
+    SCOPED_TRACE(::testing::Message() << rows << "x" << dim);
+    const Matrix e = random_unit_rows(rows, dim, seed);
+    Context reference_ctx = Context::make_default(1);
+    ASSERT_OK_AND_ASSIGN(auto reference,
+                         pairwise::pairwise_cosine_similarity_batched(reference_ctx, e.view(), 1));
+    expect_matches_oracle(e, reference.first, reference.second);
+    for (int threads : {1, 2, 3}) {
+      Context ctx = Context::make_default(threads);
+      for (int64_t batch = 1; batch <= rows; ++batch) {
+        ASSERT_OK_AND_ASSIGN(auto result,
+                             pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), batch));
+        ASSERT_EQ(result.second, reference.second) << "threads " << threads << " batch " << batch;
+        for (int64_t j = 0; j < rows; ++j) {
+          ASSERT_EQ(bits_of(result.first[j]), bits_of(reference.first[j]))
+              << "threads " << threads << " batch " << batch << " row " << j;
+        }
+      }
+    }
+  }
+}
+
+TEST(PairwiseKernel, ManyTilesMatchBruteForceAndEveryThreadCount) {
+  // 600 rows: three 256-row tiles, the last one partial (padded).
+  const Matrix e = random_unit_rows(600, 24, 7);
+  const KernelOutput one = run_kernel(e.view(), 1);
+  expect_matches_oracle(e, one.sim, one.idx);
+  for (int threads : {2, 3, 5}) {
+    const KernelOutput many = run_kernel(e.view(), threads);
+    EXPECT_EQ(many.idx, one.idx);
+    for (size_t j = 0; j < one.sim.size(); ++j) ASSERT_EQ(bits_of(many.sim[j]), bits_of(one.sim[j]));
+  }
+}
+
+TEST(PairwiseKernel, StridedViewGivesTheSameBitsAsAContiguousCopy) {
+  const Matrix wide = random_unit_rows(300, 40, 11);
+  // The first 24 columns, renormalised in place so both views hold the same unit vectors.
+  Matrix padded(300, 40), dense(300, 24);
+  for (int64_t r = 0; r < 300; ++r) {
+    double norm = 0;
+    for (int c = 0; c < 24; ++c) norm += double(wide.row(r)[c]) * wide.row(r)[c];
+    for (int c = 0; c < 24; ++c) {
+      dense.row(r)[c] = padded.row(r)[c] = static_cast<float>(wide.row(r)[c] / std::sqrt(norm));
+    }
+    for (int c = 24; c < 40; ++c) padded.row(r)[c] = 99.0f;
+  }
+  const KernelOutput a = run_kernel(MatrixView(padded.data(), 300, 24, 40), 2);
+  const KernelOutput b = run_kernel(dense.view(), 2);
+  EXPECT_EQ(a.idx, b.idx);
+  for (size_t j = 0; j < a.sim.size(); ++j) ASSERT_EQ(bits_of(a.sim[j]), bits_of(b.sim[j]));
+}
+
+TEST(PairwiseKernel, ExactDuplicatesTieExactlyAndTheLowestPositionWins) {
+  // Copies of row 5 at positions in the same tile and in later tiles (tiles of 256 rows).
+  Matrix e = random_unit_rows(700, 32, 13);
+  const std::vector<int64_t> copies{40, 255, 256, 300, 511, 520, 699};
+  for (int64_t p : copies) std::memcpy(e.row(p), e.row(5), 32 * sizeof(float));
+  // A second group whose first member sits in the second tile.
+  const std::vector<int64_t> group2{270, 400, 640};
+  for (int64_t p : group2) std::memcpy(e.row(p), e.row(260), 32 * sizeof(float));
+  for (int threads : {1, 2, 4}) {
+    SCOPED_TRACE(threads);
+    const KernelOutput out = run_kernel(e.view(), threads);
+    for (int64_t p : copies) {
+      EXPECT_EQ(out.idx[p], 5) << p;
+      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[copies[0]])) << p;
+    }
+    for (int64_t p : group2) {
+      EXPECT_EQ(out.idx[p], 260) << p;
+      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[group2[0]])) << p;
+    }
+    EXPECT_NEAR(out.sim[copies[0]], 1.0, 1e-6);
+  }
+}
+
+TEST(PairwiseKernel, RandomBatchSizesGiveIdenticalResults) {
+  // NeMo's test item 28: 1024 x 512, batch sizes 100/512/1024/2048 vs 1024, identical indices.
+  const Matrix e = random_unit_rows(1024, 512, 17);
+  Context ctx = Context::make_default(2);
+  ASSERT_OK_AND_ASSIGN(auto reference, pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), 1024));
+  for (int64_t batch : {100, 512, 2048}) {
+    ASSERT_OK_AND_ASSIGN(auto result, pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), batch));
+    EXPECT_EQ(result.second, reference.second);
+    for (size_t j = 0; j < result.first.size(); ++j) ASSERT_EQ(result.first[j], reference.first[j]);
+  }
+  for (size_t j = 0; j < reference.first.size(); ++j) {
+    ASSERT_GE(reference.first[j], 0.0f);
+    ASSERT_LE(reference.first[j], 1.0f + 1e-6f);
+    ASSERT_LE(reference.second[j], static_cast<int64_t>(j));
+  }
+}
+
+TEST(PairwiseKernel, TileIsAFunctionOfTheRowCountOnly) {
+  EXPECT_EQ(kernels::pairwise_tile(1), kernels::kPairwiseTileAlign);
+  EXPECT_EQ(kernels::pairwise_tile(33), 2 * kernels::kPairwiseTileAlign);
+  EXPECT_EQ(kernels::pairwise_tile(kernels::kPairwiseMaxTile), kernels::kPairwiseMaxTile);
+  EXPECT_EQ(kernels::pairwise_tile(100000), kernels::kPairwiseMaxTile);
+  kernels::PairwiseWorkspace workspace;
+  workspace.reserve(1000, 768, 2);
+  EXPECT_TRUE(workspace.fits(50000, 768, 2));
+  EXPECT_FALSE(workspace.fits(1000, 769, 2));
+  EXPECT_FALSE(workspace.fits(1000, 768, 3));
+  // Two threads, each: a 256 x 256 product, a 256 x 768 padded tile, 256 maxima and rows.
+  EXPECT_EQ(workspace.bytes(), 2 * (256 * 256 + 256 * 768 + 256) * 4 + 2 * 256 * 4);
+}
+
+TEST(PairwiseKernel, BatchedCallRejectsBadInput) {
+  Context ctx = Context::make_default(1);
+  const Matrix e = six_by_three();
+  EXPECT_THAT(pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), 0),
+              StatusIs(StatusCode::kInvalidArgument, "batch_size must be >= 1"));
+  Matrix bad = six_by_three();
+  bad.row(4)[1] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THAT(pairwise::pairwise_cosine_similarity_batched(ctx, bad.view(), 2),
+              StatusIs(StatusCode::kDataError, "row 4 column 1"));
+  auto flag = std::make_shared<std::atomic<bool>>(true);
+  ctx.cancel_flag = flag;
+  EXPECT_THAT(pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), 2),
+              StatusIs(StatusCode::kCancelled, ""));
+}
+
+}  // namespace
+}  // namespace semdedup
