@@ -6,20 +6,8 @@ namespace semdedup::cli {
 Command setup_kmeans(CLI::App& parent) {
   return setup_unbuilt(parent, "kmeans", "cluster L2-normalised embeddings; write centroid=K/");
 }
-Command setup_pairwise(CLI::App& parent) {
-  return setup_unbuilt(parent, "pairwise", "per cluster, each row's max similarity to earlier-ranked rows");
-}
-Command setup_identify(CLI::App& parent) {
-  return setup_unbuilt(parent, "identify", "write the ids with cosine_sim_score >= 1 - eps");
-}
 Command setup_run(CLI::App& parent) {
   return setup_unbuilt(parent, "run", "kmeans, pairwise and identify in one go");
-}
-Command setup_remove(CLI::App& parent) {
-  return setup_unbuilt(parent, "remove", "write the input without the duplicate ids");
-}
-Command setup_report(CLI::App& parent) {
-  return setup_unbuilt(parent, "report", "eps sweep, similarity histogram and example pairs");
 }
 Command setup_generate(CLI::App& parent) {
   return setup_unbuilt(parent, "generate", "synthetic embeddings with planted duplicates");

@@ -1,0 +1,82 @@
+#include "semdedup/dedup/remove.hpp"
+
+#include <arrow/array.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "semdedup/io/discovery.hpp"
+#include "semdedup/io/remove_ids.hpp"
+
+namespace semdedup::dedup {
+
+namespace fs = std::filesystem;
+
+Status RemoveParams::validate() const {
+  if (input_paths.empty()) return Status::invalid_argument("no input path given");
+  if (duplicates_path.empty()) return Status::invalid_argument("no duplicates directory given");
+  if (output_path.empty()) return Status::invalid_argument("no output path given");
+  if (id_field.empty()) return Status::invalid_argument("id_field must not be empty");
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> output_names(const std::vector<std::string>& inputs,
+                                              const std::vector<std::string>& files,
+                                              io::FileType type) {
+  std::error_code ec;
+  const bool one_dir = inputs.size() == 1 && fs::is_directory(inputs[0], ec);
+  const std::string extension = type == io::FileType::kParquet ? ".parquet" : ".jsonl";
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const auto& file : files) {
+    fs::path name = one_dir ? fs::path(file).lexically_relative(inputs[0]) : fs::path(file).filename();
+    name.replace_extension(extension);
+    if (!seen.insert(name.string()).second) {
+      return Status::invalid_argument(
+          "two input files map to the output name {}; give one input directory instead",
+          name.string());
+    }
+    names.push_back(name.string());
+  }
+  return names;
+}
+
+Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& params) {
+  SD_RETURN_IF_ERROR(params.validate());
+  const auto start = std::chrono::steady_clock::now();
+  SD_ASSIGN_OR_RETURN(auto files, io::discover_files(params.input_paths, params.input_filetype,
+                                                     params.input_file_extensions));
+  SD_ASSIGN_OR_RETURN(auto names, output_names(params.input_paths, files, params.output_filetype));
+  SD_ASSIGN_OR_RETURN(auto ids, io::read_id_set(params.duplicates_path));
+  SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
+
+  RemoveResult result;
+  result.duplicate_ids = ids->length();
+  ProgressTask progress(*ctx.progress, "remove", static_cast<int64_t>(files.size()), "files");
+  for (size_t i = 0; i < files.size(); ++i) {
+    SD_RETURN_IF_ERROR(ctx.check_cancelled());
+    const fs::path out = fs::path(params.output_path) / names[i];
+    if (params.output_mode == io::OutputMode::kResume && fs::exists(out)) {
+      progress.advance(1);
+      continue;
+    }
+    std::error_code ec;
+    fs::create_directories(out.parent_path(), ec);
+    if (ec) return Status::io_error("cannot create {}: {}", out.parent_path().string(), ec.message());
+    SD_ASSIGN_OR_RETURN(auto filtered,
+                        io::remove_ids(files[i], params.input_filetype, out.string(),
+                                       params.output_filetype, params.id_field, ids));
+    result.rows_in += filtered.rows_in;
+    result.rows_out += filtered.rows_out;
+    ++result.files;
+    progress.advance(1);
+  }
+  result.rows_removed = result.rows_in - result.rows_out;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ctx.logger->info("remove: {} of {} rows removed over {} files", result.rows_removed,
+                   result.rows_in, result.files);
+  return result;
+}
+
+}  // namespace semdedup::dedup
