@@ -1,0 +1,394 @@
+#include "semdedup/io/cluster.hpp"
+
+#include <arrow/api.h>
+#include <arrow/compute/api_vector.h>
+#include <arrow/io/file.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "io/arrow_status.hpp"
+#include "semdedup/io/writer.hpp"
+
+namespace semdedup::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kCentroidPrefix = "centroid=";
+
+bool is_parquet_name(const std::string& name) {
+  constexpr std::string_view kSuffix = ".parquet";
+  if (name.size() < kSuffix.size()) return false;
+  for (size_t k = 0; k < kSuffix.size(); ++k) {
+    const char c = name[name.size() - kSuffix.size() + k];
+    if (static_cast<char>(std::tolower(static_cast<unsigned char>(c))) != kSuffix[k]) return false;
+  }
+  return true;
+}
+
+Result<std::vector<std::string>> parquet_files_under(const fs::path& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && is_parquet_name(it->path().filename().string())) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (ec) return Status::io_error("cannot list {}: {}", dir.string(), ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += ", ";
+    out += "'" + name + "'";
+  }
+  return out;
+}
+
+struct OpenedFile {
+  std::unique_ptr<parquet::arrow::FileReader> reader;
+  std::shared_ptr<arrow::Schema> schema;
+};
+
+Result<OpenedFile> open_parquet(const std::string& path) {
+  SD_ASSIGN_OR_RETURN(auto input,
+                      from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError, path));
+  SD_ASSIGN_OR_RETURN(auto reader,
+                      from_arrow(parquet::arrow::OpenFile(input, arrow::default_memory_pool()),
+                                 StatusCode::kIOError, path));
+  reader->set_use_threads(false);
+  OpenedFile opened;
+  SD_RETURN_IF_ERROR(from_arrow(reader->GetSchema(&opened.schema), StatusCode::kIOError, path));
+  opened.reader = std::move(reader);
+  return opened;
+}
+
+// Index of each of `names` in `schema`; the NeMo-worded error naming the file otherwise.
+Result<std::vector<int>> field_indices(const std::string& path, const arrow::Schema& schema,
+                                       const std::vector<std::string>& names) {
+  std::vector<int> indices;
+  std::vector<std::string> missing;
+  for (const auto& name : names) {
+    const int index = schema.GetFieldIndex(name);
+    if (index < 0) {
+      missing.push_back(name);
+    } else {
+      indices.push_back(index);
+    }
+  }
+  if (!missing.empty()) {
+    return Status::data_error(
+        "{}: Required columns [{}] not found in cluster data. Available columns: [{}]", path,
+        join_names(missing), join_names(schema.field_names()));
+  }
+  return indices;
+}
+
+Status check_embedding_type(const std::string& path, const std::string& column,
+                            const arrow::DataType& type) {
+  const arrow::DataType* value_type = nullptr;
+  switch (type.id()) {
+    case arrow::Type::LIST:
+    case arrow::Type::LARGE_LIST:
+    case arrow::Type::FIXED_SIZE_LIST:
+      value_type = static_cast<const arrow::BaseListType&>(type).value_type().get();
+      break;
+    default:
+      return Status::data_error("{}: column '{}' has type {}, expected a list of float32 or float64",
+                                path, column, type.ToString());
+  }
+  if (value_type->id() != arrow::Type::FLOAT && value_type->id() != arrow::Type::DOUBLE) {
+    return Status::data_error("{}: column '{}' has type {}, expected a list of float32 or float64",
+                              path, column, type.ToString());
+  }
+  return Status::OK();
+}
+
+// Appends the rows of one list chunk to `out`, checking width, nulls and finiteness.
+// `dim` is the cluster's width, 0 until the first row fixes it.
+template <typename ListArrayType, typename ValueType>
+Status append_list_chunk(const std::string& path, const std::string& column,
+                         const ListArrayType& list, int64_t first_row, int64_t& dim,
+                         std::vector<float>& out) {
+  const auto& values = static_cast<const arrow::NumericArray<ValueType>&>(*list.values());
+  const auto* raw = values.raw_values();
+  const bool value_nulls = values.null_count() > 0;
+  for (int64_t row = 0; row < list.length(); ++row) {
+    const int64_t file_row = first_row + row;
+    if (list.IsNull(row)) {
+      return Status::data_error("{}: column '{}' row {}: null embedding", path, column, file_row);
+    }
+    const int64_t start = list.value_offset(row);
+    const int64_t width = list.value_length(row);
+    if (dim == 0) {
+      if (width == 0) {
+        return Status::data_error("{}: column '{}' row {}: empty embedding", path, column,
+                                  file_row);
+      }
+      dim = width;
+    }
+    if (width != dim) {
+      return Status::data_error(
+          "{}: column '{}' row {}: embedding has {} values, the cluster's first row has {}", path,
+          column, file_row, width, dim);
+    }
+    for (int64_t k = 0; k < width; ++k) {
+      if (value_nulls && values.IsNull(start + k)) {
+        return Status::data_error("{}: column '{}' row {}: null value at position {}", path,
+                                  column, file_row, k);
+      }
+      const auto value = raw[start + k];
+      if (!std::isfinite(value)) {
+        return Status::data_error("{}: column '{}' row {}: non-finite value {} at position {}",
+                                  path, column, file_row, static_cast<double>(value), k);
+      }
+      out.push_back(static_cast<float>(value));
+    }
+  }
+  return Status::OK();
+}
+
+template <typename ValueType>
+Status append_chunk(const std::string& path, const std::string& column, const arrow::Array& chunk,
+                    int64_t first_row, int64_t& dim, std::vector<float>& out) {
+  switch (chunk.type_id()) {
+    case arrow::Type::LIST:
+      return append_list_chunk<arrow::ListArray, ValueType>(
+          path, column, static_cast<const arrow::ListArray&>(chunk), first_row, dim, out);
+    case arrow::Type::LARGE_LIST:
+      return append_list_chunk<arrow::LargeListArray, ValueType>(
+          path, column, static_cast<const arrow::LargeListArray&>(chunk), first_row, dim, out);
+    default:
+      return append_list_chunk<arrow::FixedSizeListArray, ValueType>(
+          path, column, static_cast<const arrow::FixedSizeListArray&>(chunk), first_row, dim,
+          out);
+  }
+}
+
+Status append_embeddings(const std::string& path, const std::string& column,
+                         const arrow::ChunkedArray& array, int64_t& dim, std::vector<float>& out) {
+  SD_RETURN_IF_ERROR(check_embedding_type(path, column, *array.type()));
+  const auto& list_type = static_cast<const arrow::BaseListType&>(*array.type());
+  const bool is_double = list_type.value_type()->id() == arrow::Type::DOUBLE;
+  int64_t first_row = 0;
+  for (const auto& chunk : array.chunks()) {
+    SD_RETURN_IF_ERROR(is_double ? append_chunk<arrow::DoubleType>(path, column, *chunk, first_row,
+                                                                   dim, out)
+                                 : append_chunk<arrow::FloatType>(path, column, *chunk, first_row,
+                                                                  dim, out));
+    first_row += chunk->length();
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::vector<ClusterFiles>> discover_clusters(const std::string& kmeans_dir) {
+  std::error_code ec;
+  if (!fs::exists(kmeans_dir, ec)) {
+    return Status::io_error("input directory {} does not exist", kmeans_dir);
+  }
+  if (!fs::is_directory(kmeans_dir, ec)) {
+    return Status::io_error("input {} is not a directory", kmeans_dir);
+  }
+  std::map<int64_t, ClusterFiles> clusters;
+  fs::directory_iterator it(kmeans_dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t at = name.rfind(kCentroidPrefix);
+    if (at == std::string::npos || !it->is_directory(ec)) continue;
+    const std::string digits = name.substr(at + kCentroidPrefix.size());
+    int64_t centroid = -1;
+    const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), centroid);
+    if (digits.empty() || err != std::errc() || end != digits.data() + digits.size() ||
+        centroid < 0) {
+      return Status::data_error("{}: '{}' is not a centroid number", it->path().string(), digits);
+    }
+    if (clusters.count(centroid)) {
+      return Status::data_error("{} and {} both hold centroid {}", clusters[centroid].dir,
+                                it->path().string(), centroid);
+    }
+    SD_ASSIGN_OR_RETURN(auto files, parquet_files_under(it->path()));
+    clusters[centroid] = ClusterFiles{centroid, it->path().string(), std::move(files)};
+  }
+  if (ec) return Status::io_error("cannot list {}: {}", kmeans_dir, ec.message());
+  if (clusters.empty()) {
+    return Status::data_error("No centroid directories found in: {}", kmeans_dir);
+  }
+  std::vector<ClusterFiles> out;
+  out.reserve(clusters.size());
+  for (auto& [centroid, cluster] : clusters) out.push_back(std::move(cluster));
+  return out;
+}
+
+Result<int64_t> inspect_cluster(const std::vector<std::string>& files,
+                                const std::vector<std::string>& columns,
+                                const std::string& embedding_field) {
+  int64_t rows = 0;
+  std::vector<std::string> wanted = columns;
+  wanted.push_back(embedding_field);
+  for (const auto& path : files) {
+    SD_ASSIGN_OR_RETURN(OpenedFile file, open_parquet(path));
+    SD_ASSIGN_OR_RETURN(auto indices, field_indices(path, *file.schema, wanted));
+    SD_RETURN_IF_ERROR(
+        check_embedding_type(path, embedding_field, *file.schema->field(indices.back())->type()));
+    rows += file.reader->parquet_reader()->metadata()->num_rows();
+  }
+  return rows;
+}
+
+Result<ClusterData> read_cluster(const std::vector<std::string>& files,
+                                 const std::vector<std::string>& columns,
+                                 const std::string& embedding_field) {
+  std::vector<std::string> wanted = columns;
+  wanted.push_back(embedding_field);
+  std::shared_ptr<arrow::Schema> first_schema;
+  std::string first_path;
+  std::vector<std::shared_ptr<arrow::Table>> tables;
+  std::vector<float> values;
+  int64_t dim = 0;
+  int64_t rows = 0;
+  for (const auto& path : files) {
+    SD_ASSIGN_OR_RETURN(OpenedFile file, open_parquet(path));
+    SD_ASSIGN_OR_RETURN(auto indices, field_indices(path, *file.schema, wanted));
+    arrow::FieldVector fields;
+    arrow::ChunkedArrayVector arrays;
+    for (size_t c = 0; c < indices.size(); ++c) {
+      std::shared_ptr<arrow::ChunkedArray> array;
+      SD_RETURN_IF_ERROR(from_arrow(file.reader->ReadColumn(indices[c], &array),
+                                    StatusCode::kIOError,
+                                    fmt::format("{}: column '{}'", path, wanted[c])));
+      if (c + 1 == indices.size()) {
+        SD_RETURN_IF_ERROR(append_embeddings(path, embedding_field, *array, dim, values));
+        rows += array->length();
+      } else {
+        if (c == 0 && array->null_count() > 0) {
+          int64_t file_row = 0;
+          for (const auto& chunk : array->chunks()) {
+            for (int64_t row = 0; row < chunk->length(); ++row, ++file_row) {
+              if (chunk->IsNull(row)) {
+                return Status::data_error("{}: column '{}' row {}: null id", path, wanted[c],
+                                          file_row);
+              }
+            }
+          }
+        }
+        fields.push_back(file.schema->field(indices[c]));
+        arrays.push_back(std::move(array));
+      }
+    }
+    auto table = arrow::Table::Make(arrow::schema(fields), arrays);
+    if (!first_schema) {
+      first_schema = table->schema();
+      first_path = path;
+    } else if (!table->schema()->Equals(*first_schema, /*check_metadata=*/false)) {
+      return Status::data_error("{}: columns {} differ from {} in {}", path,
+                                table->schema()->ToString(), first_schema->ToString(),
+                                first_path);
+    }
+    tables.push_back(std::move(table));
+  }
+  ClusterData data;
+  if (tables.empty()) {
+    return Status::data_error("no Parquet files to read");
+  }
+  SD_ASSIGN_OR_RETURN(data.columns, from_arrow(arrow::ConcatenateTables(tables),
+                                               StatusCode::kDataError, first_path));
+  data.embeddings = Matrix(rows, dim);
+  if (!values.empty()) {
+    std::memcpy(data.embeddings.data(), values.data(), values.size() * sizeof(float));
+  }
+  return data;
+}
+
+Result<std::vector<int64_t>> sort_indices(const arrow::Table& table,
+                                          const std::vector<SortKey>& keys) {
+  std::vector<std::string> names;
+  std::vector<arrow::compute::SortKey> sort_keys;
+  for (const auto& key : keys) {
+    names.push_back(key.column);
+    sort_keys.emplace_back(key.column,
+                           key.ascending ? arrow::compute::SortOrder::Ascending
+                                         : arrow::compute::SortOrder::Descending,
+                           arrow::compute::NullPlacement::AtEnd);
+  }
+  std::vector<std::string> missing;
+  for (const auto& name : names) {
+    if (table.schema()->GetFieldIndex(name) < 0) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    return Status::data_error(
+        "Required columns [{}] not found in cluster data. Available columns: [{}]",
+        join_names(missing), join_names(table.schema()->field_names()));
+  }
+  std::vector<int64_t> order(static_cast<size_t>(table.num_rows()));
+  if (keys.empty()) {
+    for (size_t r = 0; r < order.size(); ++r) order[r] = static_cast<int64_t>(r);
+    return order;
+  }
+  SD_ASSIGN_OR_RETURN(
+      auto indices,
+      from_arrow(arrow::compute::SortIndices(arrow::Datum(arrow::Table::Make(table.schema(), table.columns(), table.num_rows())),
+                                             arrow::compute::SortOptions(std::move(sort_keys))),
+                 StatusCode::kDataError, "ranking sort"));
+  const auto& typed = static_cast<const arrow::UInt64Array&>(*indices);
+  for (size_t r = 0; r < order.size(); ++r) {
+    order[r] = static_cast<int64_t>(typed.Value(static_cast<int64_t>(r)));
+  }
+  return order;
+}
+
+Status write_pairwise_result(const std::string& path,
+                             const std::shared_ptr<arrow::ChunkedArray>& ids,
+                             std::span<const int64_t> order, std::span<const int64_t> max_idx,
+                             std::span<const float> max_sim) {
+  const auto rows = static_cast<int64_t>(order.size());
+  if (ids->length() != rows || static_cast<int64_t>(max_idx.size()) != rows ||
+      static_cast<int64_t>(max_sim.size()) != rows) {
+    return Status::internal("{}: {} ids but {} ranked rows", path, ids->length(), rows);
+  }
+  std::vector<int64_t> max_rows(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) max_rows[r] = order[max_idx[r]];
+
+  const auto take = [&](const std::vector<int64_t>& rows_to_take)
+      -> Result<std::shared_ptr<arrow::Array>> {
+    auto indices = std::make_shared<arrow::Int64Array>(
+        static_cast<int64_t>(rows_to_take.size()),
+        arrow::Buffer::Wrap(rows_to_take.data(), rows_to_take.size()));
+    SD_ASSIGN_OR_RETURN(auto datum, from_arrow(arrow::compute::Take(arrow::Datum(ids),
+                                                                    arrow::Datum(indices)),
+                                               StatusCode::kInternal, path));
+    const auto& chunked = datum.chunked_array();
+    if (chunked->num_chunks() == 1) return chunked->chunk(0);
+    return from_arrow(arrow::Concatenate(chunked->chunks()), StatusCode::kInternal, path);
+  };
+  const std::vector<int64_t> ranked(order.begin(), order.end());
+  SD_ASSIGN_OR_RETURN(auto id_array, take(ranked));
+  SD_ASSIGN_OR_RETURN(auto max_id_array, take(max_rows));
+  std::vector<float> scores(max_sim.begin(), max_sim.end());
+  auto score_array = std::make_shared<arrow::FloatArray>(
+      rows, arrow::Buffer::FromVector(std::move(scores)));
+
+  auto schema = arrow::schema({arrow::field("id", ids->type()),
+                               arrow::field("max_id", ids->type()),
+                               arrow::field("cosine_sim_score", arrow::float32())});
+  auto table = arrow::Table::Make(schema, {id_array, max_id_array, score_array}, rows);
+  return write_parquet(path, table);
+}
+
+}  // namespace semdedup::io
