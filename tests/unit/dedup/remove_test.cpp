@@ -1,0 +1,110 @@
+// The remove step: exactly the non-duplicate rows survive, every column kept, per input file.
+#include "semdedup/dedup/remove.hpp"
+
+#include "dedup_fixtures.hpp"
+
+namespace semdedup::dedup {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::python_out;
+using testing::StatusIs;
+using testing::TempDir;
+
+// 4 files x 25 rows: id 1..100, text "t<id>".
+void write_dataset(const fs::path& dir) {
+  ASSERT_OK(io::initialize_arrow());
+  fs::create_directories(dir);
+  for (int file = 0; file < 4; ++file) {
+    std::vector<int64_t> ids;
+    std::vector<std::string> text;
+    for (int64_t id = file * 25 + 1; id <= (file + 1) * 25; ++id) {
+      ids.push_back(id);
+      text.push_back("t" + std::to_string(id));
+    }
+    ASSERT_OK_AND_ASSIGN(auto table, io::make_table({{"id", std::move(ids)}, {"text", std::move(text)}}));
+    ASSERT_OK(io::write_parquet((dir / fmt::format("f{}.parquet", file)).string(), table));
+  }
+}
+
+void write_duplicates(const fs::path& dir, std::vector<int64_t> ids) {
+  fs::create_directories(dir);
+  ASSERT_OK_AND_ASSIGN(auto table, io::make_table({{"id", std::move(ids)}}));
+  ASSERT_OK(io::write_parquet((dir / "part-00000.parquet").string(), table));
+}
+
+RemoveParams params_for(const TempDir& dir) {
+  RemoveParams params;
+  params.input_paths = {dir / "data"};
+  params.duplicates_path = dir / "dups";
+  params.output_path = dir / "out";
+  return params;
+}
+
+TEST(Remove, KeepsExactlyTheNonDuplicatesInEveryFile) {
+  TempDir dir;
+  write_dataset(dir.path() / "data");
+  std::vector<int64_t> dups;
+  for (int64_t id = 5; id <= 100; id += 5) dups.push_back(id);
+  dups.push_back(1000);  // not in the data: removes nothing
+  write_duplicates(dir.path() / "dups", dups);
+  ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params_for(dir)));
+  EXPECT_EQ(result.files, 4);
+  EXPECT_EQ(result.rows_in, 100);
+  EXPECT_EQ(result.rows_out, 80);
+  EXPECT_EQ(result.rows_removed, 20);
+  EXPECT_EQ(result.duplicate_ids, 21);
+  EXPECT_EQ(testing::list_files(dir.path() / "out"),
+            (std::vector<std::string>{"f0.parquet", "f1.parquet", "f2.parquet", "f3.parquet"}));
+  const std::string out = python_out(R"(
+import sys, pyarrow.dataset as ds
+t = ds.dataset(sys.argv[1], format="parquet").to_table()
+ids = t.column("id").to_pylist()
+ok = all(i % 5 for i in ids) and t.column("text").to_pylist() == ["t%d" % i for i in ids]
+print(len(ids), ok, t.schema.names)
+)",
+                                     {(dir.path() / "out").string()});
+  EXPECT_EQ(out, "80 True ['id', 'text']");
+}
+
+TEST(Remove, WritesJsonLinesWhenAsked) {
+  TempDir dir;
+  write_dataset(dir.path() / "data");
+  write_duplicates(dir.path() / "dups", {1, 2, 3});
+  auto params = params_for(dir);
+  params.output_filetype = io::FileType::kJsonl;
+  ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params));
+  EXPECT_EQ(result.rows_out, 97);
+  const std::string first = testing::read_bytes(dir.path() / "out" / "f0.jsonl");
+  EXPECT_THAT(first, ::testing::StartsWith("{\"id\":4,\"text\":\"t4\"}\n"));
+}
+
+TEST(Remove, EmptyDuplicateListKeepsEverything) {
+  TempDir dir;
+  write_dataset(dir.path() / "data");
+  write_duplicates(dir.path() / "dups", {});
+  ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params_for(dir)));
+  EXPECT_EQ(result.rows_removed, 0);
+  EXPECT_EQ(result.rows_out, 100);
+}
+
+TEST(Remove, MissingIdColumnNamesFileAndColumn) {
+  TempDir dir;
+  write_dataset(dir.path() / "data");
+  write_duplicates(dir.path() / "dups", {1});
+  auto params = params_for(dir);
+  params.id_field = "doc_id";
+  EXPECT_THAT(remove_duplicates(Context::make_default(1), params),
+              StatusIs(StatusCode::kDataError, "column 'doc_id' not found"));
+}
+
+TEST(Remove, MissingDuplicatesDirectoryIsAnError) {
+  TempDir dir;
+  write_dataset(dir.path() / "data");
+  EXPECT_THAT(remove_duplicates(Context::make_default(1), params_for(dir)),
+              StatusIs(StatusCode::kIOError, "dups"));
+  EXPECT_FALSE(fs::exists(dir.path() / "out"));
+}
+
+}  // namespace
+}  // namespace semdedup::dedup
