@@ -1,0 +1,128 @@
+// `semdedup pairwise`: flags onto pairwise::Params, then the stage.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string>
+
+#include "cli/common.hpp"
+#include "semdedup/pairwise/stage.hpp"
+
+namespace semdedup::cli {
+
+namespace {
+
+struct PairwiseOptions {
+  std::string input;
+  std::string output;
+  std::string id_field = "id";
+  std::string embedding_field = "embeddings";
+  std::string which_to_keep = "hard";
+  std::string sim_metric = "cosine";
+  uint64_t random_seed = 42;
+  std::string ranking_columns;
+  std::string ranking_ascending;
+  int64_t pairwise_batch_size = 1024;
+  bool overwrite = false;
+  bool resume = false;
+};
+
+Result<std::vector<bool>> parse_directions(const std::string& text) {
+  std::vector<bool> directions;
+  for (std::string item : split_list(text)) {
+    std::transform(item.begin(), item.end(), item.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (item == "true" || item == "1" || item == "asc" || item == "ascending") {
+      directions.push_back(true);
+    } else if (item == "false" || item == "0" || item == "desc" || item == "descending") {
+      directions.push_back(false);
+    } else {
+      return Status::invalid_argument(
+          "--ranking-ascending: '{}' is not a direction (true|false, one per column or one for "
+          "all)",
+          item);
+    }
+  }
+  return directions;
+}
+
+Result<pairwise::Params> make_params(const PairwiseOptions& options) {
+  pairwise::Params params;
+  params.input_path = options.input;
+  params.output_path = options.output;
+  params.id_field = options.id_field;
+  params.embedding_field = options.embedding_field;
+  params.which_to_keep = options.which_to_keep == "hard"   ? pairwise::WhichToKeep::kHard
+                         : options.which_to_keep == "easy" ? pairwise::WhichToKeep::kEasy
+                                                           : pairwise::WhichToKeep::kRandom;
+  params.sim_metric =
+      options.sim_metric == "cosine" ? pairwise::SimMetric::kCosine : pairwise::SimMetric::kL2;
+  params.random_seed = options.random_seed;
+  params.ranking_columns = split_list(options.ranking_columns);
+  SD_ASSIGN_OR_RETURN(params.ranking_ascending, parse_directions(options.ranking_ascending));
+  if (params.ranking_columns.empty() && !params.ranking_ascending.empty()) {
+    return Status::invalid_argument("--ranking-ascending needs --ranking-columns");
+  }
+  params.pairwise_batch_size = options.pairwise_batch_size;
+  params.output_mode = options.overwrite ? io::OutputMode::kOverwrite
+                       : options.resume  ? io::OutputMode::kResume
+                                         : io::OutputMode::kFresh;
+  SD_RETURN_IF_ERROR(params.validate());
+  return params;
+}
+
+}  // namespace
+
+Command setup_pairwise(CLI::App& parent) {
+  Command cmd;
+  cmd.common = std::make_shared<CommonOptions>();
+  auto options = std::make_shared<PairwiseOptions>();
+  cmd.app = parent.add_subcommand(
+      "pairwise", "per cluster, each row's max similarity to earlier-ranked rows");
+  CLI::App& app = *cmd.app;
+  app.add_option("--input", options->input, "KMeans output directory holding centroid=K/")
+      ->required();
+  app.add_option("--output", options->output, "directory for cluster_K.parquet")->required();
+  app.add_option("--id-field", options->id_field, "id column")->capture_default_str();
+  app.add_option("--embedding-field", options->embedding_field, "embedding column")
+      ->capture_default_str();
+  app.add_option("--which-to-keep", options->which_to_keep,
+                 "hard: keep the row farthest from the centroid; easy: the closest; random")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"hard", "easy", "random"}));
+  app.add_option("--sim-metric", options->sim_metric,
+                 "distance column ranked by hard/easy: cosine (cosine_dist_to_cent) or l2 "
+                 "(l2_dist_to_cent)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cosine", "l2"}));
+  app.add_option("--random-seed", options->random_seed, "seed of the random ranking")
+      ->capture_default_str();
+  app.add_option("--ranking-columns", options->ranking_columns,
+                 "rank by these columns instead (c1,c2: priority order)");
+  app.add_option("--ranking-ascending", options->ranking_ascending,
+                 "direction of the ranking columns: one for all or one per column (true,false)");
+  app.add_option("--pairwise-batch-size", options->pairwise_batch_size,
+                 "NeMo's column batch; results never depend on it")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  auto* overwrite = app.add_flag("--overwrite", options->overwrite,
+                                 "replace what the output directory holds");
+  auto* resume = app.add_flag("--resume", options->resume,
+                              "keep the cluster files an earlier run finished; compute the rest");
+  overwrite->excludes(resume);
+  add_common_flags(app, *cmd.common);
+
+  cmd.run = [options](const Context& ctx) -> Status {
+    SD_ASSIGN_OR_RETURN(const pairwise::Params params, make_params(*options));
+    SD_ASSIGN_OR_RETURN(const pairwise::StageResult result, pairwise::run_stage(ctx, params));
+    fmt::print("pairwise: {} of {} clusters written ({} rows) to {} in {:.2f} s; {} resumed, {} "
+               "empty\n",
+               result.clusters_written, result.clusters, result.rows, params.output_path,
+               result.seconds, result.clusters_resumed, result.clusters_empty);
+    return Status::OK();
+  };
+  return cmd;
+}
+
+}  // namespace semdedup::cli

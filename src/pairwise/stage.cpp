@@ -1,0 +1,219 @@
+#include "semdedup/pairwise/stage.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <arrow/table.h>
+
+#include "semdedup/io/cluster.hpp"
+#include "semdedup/kernels/pairwise.hpp"
+#include "semdedup/pairwise/ranking.hpp"
+
+namespace semdedup::pairwise {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// One cluster to compute.
+struct Job {
+  const io::ClusterFiles* cluster = nullptr;
+  int64_t rows = 0;  // from the Parquet footers
+  std::string output;
+};
+
+// The ranked copy of `embeddings`: row r is input row order[r].
+Matrix gather_rows(const Matrix& embeddings, const std::vector<int64_t>& order) {
+  Matrix ranked(embeddings.rows(), embeddings.cols());
+  const auto bytes = static_cast<size_t>(embeddings.cols()) * sizeof(float);
+  for (int64_t r = 0; r < embeddings.rows(); ++r) {
+    std::memcpy(ranked.row(r), embeddings.row(order[r]), bytes);
+  }
+  return ranked;
+}
+
+Status process_cluster(const Context& ctx, const Job& job, const Ranking& ranking,
+                       const std::vector<std::string>& columns, const Params& params, int threads,
+                       kernels::PairwiseWorkspace& workspace) {
+  const auto start = Clock::now();
+  const io::ClusterFiles& cluster = *job.cluster;
+  SD_ASSIGN_OR_RETURN(io::ClusterData data,
+                      io::read_cluster(cluster.files, columns, params.embedding_field));
+  const auto ranked_order = rank(ranking, *data.columns);
+  if (!ranked_order.ok()) {
+    return ranked_order.status().with_context(fmt::format("cluster {} ({})", cluster.centroid,
+                                                          cluster.dir));
+  }
+  const std::vector<int64_t>& order = *ranked_order;
+  const int64_t rows = data.embeddings.rows();
+  Matrix ranked = gather_rows(data.embeddings, order);
+  data.embeddings = Matrix();
+
+  std::vector<float> max_sim(static_cast<size_t>(rows));
+  std::vector<int64_t> max_idx(static_cast<size_t>(rows));
+  workspace.reserve(rows, ranked.cols(), threads);
+  kernels::max_similarity_before(ranked.view(), threads, max_sim.data(), max_idx.data(),
+                                 workspace, ctx.cancel_flag.get());
+  SD_RETURN_IF_ERROR(ctx.check_cancelled());
+  SD_RETURN_IF_ERROR(
+      io::write_pairwise_result(job.output, data.columns->column(0), order, max_idx, max_sim));
+  ctx.logger->debug("Pairwise computation for cluster {} with {} rows done in {:.3f} seconds",
+                    cluster.centroid, rows, seconds_since(start));
+  return Status::OK();
+}
+
+// Runs process_cluster without letting an exception escape (an OpenMP region cannot carry one).
+Status process_cluster_guarded(const Context& ctx, const Job& job, const Ranking& ranking,
+                               const std::vector<std::string>& columns, const Params& params,
+                               int threads, kernels::PairwiseWorkspace& workspace) {
+  try {
+    return process_cluster(ctx, job, ranking, columns, params, threads, workspace);
+  } catch (const std::bad_alloc&) {
+    return Status::io_error("cluster {} ({} rows): out of memory", job.cluster->centroid,
+                            job.rows);
+  } catch (const std::exception& e) {
+    return Status::internal("cluster {}: {}", job.cluster->centroid, e.what());
+  }
+}
+
+void remove_outputs(const std::vector<Job>& jobs, const std::vector<char>& written,
+                    const std::string& dir, bool created_dir) {
+  std::error_code ec;
+  for (size_t k = 0; k < jobs.size(); ++k) {
+    if (written[k]) fs::remove(jobs[k].output, ec);
+  }
+  if (created_dir && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+}
+
+}  // namespace
+
+Result<StageResult> run_stage(const Context& ctx, const Params& params) {
+  const auto start = Clock::now();
+  SD_RETURN_IF_ERROR(params.validate());
+  if (ctx.device != Device::kCpu) {
+    return Status::not_implemented("the pairwise stage on this device is not built");
+  }
+  SD_ASSIGN_OR_RETURN(const Ranking ranking, ranking_for(params));
+  SD_ASSIGN_OR_RETURN(const std::vector<io::ClusterFiles> clusters,
+                      io::discover_clusters(params.input_path));
+
+  std::vector<std::string> columns{params.id_field};
+  for (const auto& name : ranking.columns()) {
+    if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
+  }
+
+  StageResult result;
+  result.clusters = static_cast<int64_t>(clusters.size());
+  const bool resume = params.output_mode == io::OutputMode::kResume;
+  std::vector<Job> jobs;
+  for (const auto& cluster : clusters) {
+    Job job;
+    job.cluster = &cluster;
+    job.output = (fs::path(params.output_path) / fmt::format("cluster_{}.parquet", cluster.centroid))
+                     .string();
+    std::error_code ec;
+    if (resume && fs::exists(job.output, ec)) {
+      ++result.clusters_resumed;
+      continue;
+    }
+    SD_ASSIGN_OR_RETURN(job.rows,
+                        io::inspect_cluster(cluster.files, columns, params.embedding_field));
+    if (job.rows == 0) {
+      ctx.logger->warn("No data found for cluster {} ({})", cluster.centroid, cluster.dir);
+      ++result.clusters_empty;
+      continue;
+    }
+    jobs.push_back(std::move(job));
+  }
+  // Largest first: the costs are quadratic, so the big ones set the wall time.
+  std::stable_sort(jobs.begin(), jobs.end(),
+                   [](const Job& a, const Job& b) { return a.rows > b.rows; });
+
+  std::error_code ec;
+  const bool created_dir = !fs::exists(params.output_path, ec);
+  SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
+
+  int64_t total_rows = 0;
+  for (const auto& job : jobs) total_rows += job.rows;
+  ctx.logger->info("pairwise: {} clusters to compute ({} rows), {} resumed, {} empty",
+                   jobs.size(), total_rows, result.clusters_resumed, result.clusters_empty);
+  ProgressTask progress(*ctx.progress, "pairwise", total_rows, "rows");
+
+  const int threads = std::max(1, ctx.threads);
+  // A cluster with at least two column tiles per thread keeps every thread busy on its own;
+  // smaller ones are computed concurrently, one per thread.
+  const int64_t big_rows = 2 * threads * kernels::kPairwiseMaxTile;
+  const auto first_small = std::find_if(jobs.begin(), jobs.end(),
+                                        [&](const Job& job) { return job.rows < big_rows; });
+  const auto small_begin = static_cast<int64_t>(first_small - jobs.begin());
+  const auto job_count = static_cast<int64_t>(jobs.size());
+
+  std::vector<Status> statuses(jobs.size());
+  std::vector<char> written(jobs.size(), 0);
+  {
+    kernels::PairwiseWorkspace workspace;
+    for (int64_t k = 0; k < small_begin; ++k) {
+      statuses[k] = ctx.check_cancelled();
+      if (statuses[k].ok()) {
+        statuses[k] = process_cluster_guarded(ctx, jobs[k], ranking, columns, params, threads,
+                                              workspace);
+      }
+      if (!statuses[k].ok()) break;
+      written[k] = 1;
+      progress.advance(jobs[k].rows);
+    }
+  }
+  const bool big_ok = std::all_of(statuses.begin(), statuses.begin() + small_begin,
+                                  [](const Status& st) { return st.ok(); });
+  if (big_ok && small_begin < job_count) {
+    std::atomic<bool> failed{false};
+#pragma omp parallel num_threads(threads)
+    {
+      kernels::PairwiseWorkspace workspace;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t k = small_begin; k < job_count; ++k) {
+        if (failed.load(std::memory_order_relaxed)) continue;
+        Status st = ctx.check_cancelled();
+        if (st.ok()) st = process_cluster_guarded(ctx, jobs[k], ranking, columns, params, 1,
+                                                  workspace);
+        if (st.ok()) {
+          written[k] = 1;
+          progress.advance(jobs[k].rows);
+        } else {
+          statuses[k] = std::move(st);
+          failed.store(true, std::memory_order_relaxed);
+        }
+      }
+    }
+  }
+
+  for (const Status& st : statuses) {
+    if (st.ok()) continue;
+    // A cancelled run keeps its finished clusters for --resume; a failed one leaves nothing.
+    if (st.code() != StatusCode::kCancelled) {
+      remove_outputs(jobs, written, params.output_path, created_dir);
+    }
+    return st;
+  }
+  for (size_t k = 0; k < jobs.size(); ++k) {
+    ++result.clusters_written;
+    result.rows += jobs[k].rows;
+  }
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace semdedup::pairwise
