@@ -1,0 +1,107 @@
+#pragma once
+/// \file Streaming reader of embedding datasets: Parquet or JSONL files in, batches of a
+/// row-major float32 matrix (validated, optionally L2-normalised) plus the id and metadata
+/// columns out.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "semdedup/core/matrix.hpp"
+#include "semdedup/core/status.hpp"
+#include "semdedup/io/common.hpp"
+
+namespace arrow {
+class RecordBatch;
+class Schema;
+}  // namespace arrow
+
+namespace semdedup::io {
+
+/// How a DatasetReader reads.
+struct ReadOptions {
+  /// Parser used for every file, whatever its extension.
+  FileType filetype = FileType::kParquet;
+  /// Columns to read: [id, embedding, *metadata].
+  ColumnSpec columns;
+  /// Read only the embedding column (k-means fit pass); Batch::columns is then null and the
+  /// id column is neither read nor checked.
+  bool embeddings_only = false;
+  /// L2-normalise each row in float32 (spec §4). Zero-norm rows are bad rows only when true.
+  bool normalise = true;
+  /// Most input rows per Batch (valid plus rejected), >= 1: the reader's memory bound.
+  int64_t batch_rows = int64_t{1} << 16;
+  /// kError: the first bad row (null, empty or ragged list, null/NaN/inf value, zero norm)
+  /// fails next(). kSkip: bad rows are dropped and listed in Batch::rejected.
+  InvalidRows invalid_rows = InvalidRows::kError;
+
+  /// invalid_argument when batch_rows < 1, a column name is empty or a name is asked twice.
+  Status validate() const;
+};
+
+/// A run of consecutive input rows of one file.
+struct Batch {
+  int64_t file_index = 0;  ///< index into the reader's file list
+  int64_t file_row = 0;    ///< 0-based row inside that file of the batch's first input row
+  int64_t global_row = 0;  ///< 0-based row over all files, in list order, of the first input row
+  int64_t input_row_count = 0;  ///< input rows covered: valid rows plus rejected rows
+  /// [valid rows x dim] float32, row-major; L2-normalised when ReadOptions::normalise.
+  Matrix embeddings;
+  /// The id column then the metadata columns (names and types as in the file) of the valid
+  /// rows, in the same order as `embeddings`; null when ReadOptions::embeddings_only.
+  std::shared_ptr<arrow::RecordBatch> columns;
+  /// kSkip only, null when nothing was rejected: one row per rejected input row, in row order,
+  /// with columns [id (when read)], file (string), row (int64, 0-based in the file),
+  /// reason (string).
+  std::shared_ptr<arrow::RecordBatch> rejected;
+  /// Global input row number of each valid row (global_row, global_row + 1, ... when nothing
+  /// was rejected).
+  std::vector<int64_t> input_rows;
+};
+
+/// Reads files in list order and the rows of each file in file order, one Batch at a time;
+/// a Batch never spans two files and files with no rows yield none.
+///
+/// Only the needed columns are read. Parquet is read by record batch (memory bounded by
+/// batch_rows); a JSONL file is parsed whole by Arrow (column types inferred over the whole
+/// file) and then served in batches. Id columns: any integer type, string or large_string.
+/// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
+/// converted to float32; every row of every file must have the width of the first row.
+///
+/// Errors are one line naming the file, and the column and 0-based row where one applies:
+/// io_error for a file that cannot be opened or parsed (corrupt, truncated, not JSON);
+/// data_error for a missing column, a column of the wrong type, and (kError) a bad row.
+class DatasetReader {
+ public:
+  /// Checks `options` and remembers `files`; no file is opened before the first next().
+  static Result<std::unique_ptr<DatasetReader>> open(std::vector<std::string> files,
+                                                     ReadOptions options);
+  ~DatasetReader();
+  DatasetReader(const DatasetReader&) = delete;
+  DatasetReader& operator=(const DatasetReader&) = delete;
+
+  /// The next batch, or nullopt after the last row of the last file.
+  Result<std::optional<Batch>> next();
+
+  /// Embedding width; 0 until the first non-null row (or a fixed_size_list type) was seen.
+  int64_t dim() const;
+  /// Schema of Batch::columns, null until the first file was opened or when embeddings_only.
+  std::shared_ptr<arrow::Schema> columns_schema() const;
+  /// Input rows consumed so far (valid plus rejected).
+  int64_t rows_read() const;
+  /// Rows rejected so far (kSkip).
+  int64_t rows_rejected() const;
+  const std::vector<std::string>& files() const;
+
+ private:
+  struct Impl;
+  explicit DatasetReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Rows in one file: the Parquet footer alone, or the non-blank lines of a JSONL file.
+Result<int64_t> count_rows(const std::string& path, FileType type);
+
+}  // namespace semdedup::io

@@ -1,0 +1,829 @@
+#include "semdedup/io/reader.hpp"
+
+#include <arrow/api.h>
+#include <arrow/compute/api_vector.h>
+#include <arrow/io/file.h>
+#include <arrow/json/api.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/exception.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <set>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "io/arrow_status.hpp"
+
+namespace semdedup::io {
+
+namespace {
+
+/// Rows per Parquet record batch asked of Arrow; batches are then cut or joined to batch_rows.
+constexpr int64_t kParquetBatchRows = int64_t{1} << 16;
+/// Arrow's JSON block size: one JSONL line must fit in a block.
+constexpr int32_t kJsonBlockBytes = 16 << 20;
+/// Rows whose squared norms are accumulated side by side (independent dependency chains).
+constexpr int64_t kNormRowGroup = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Column resolution and type checks
+
+std::string field_names(const arrow::Schema& schema) {
+  std::vector<std::string> names;
+  names.reserve(schema.num_fields());
+  for (const auto& field : schema.fields()) names.push_back(field->name());
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+bool is_number_type(arrow::Type::type id) {
+  return arrow::is_integer(id) || id == arrow::Type::FLOAT || id == arrow::Type::DOUBLE;
+}
+
+bool is_embedding_type(const arrow::DataType& type) {
+  switch (type.id()) {
+    case arrow::Type::NA:  // every row null: reported row by row
+      return true;
+    case arrow::Type::LIST:
+    case arrow::Type::LARGE_LIST:
+    case arrow::Type::FIXED_SIZE_LIST:
+      return is_number_type(type.field(0)->type()->id());
+    default:
+      return false;
+  }
+}
+
+bool is_id_type(const arrow::DataType& type) {
+  return arrow::is_integer(type.id()) || type.id() == arrow::Type::STRING ||
+         type.id() == arrow::Type::LARGE_STRING;
+}
+
+/// Positions of the requested columns in one schema.
+struct ColumnIndices {
+  int embedding = -1;
+  std::vector<int> passthrough;  ///< id (unless embeddings_only) then metadata fields
+};
+
+std::vector<std::string> passthrough_names(const ReadOptions& options) {
+  std::vector<std::string> names;
+  if (options.embeddings_only) return names;
+  names.push_back(options.columns.id_field);
+  for (const auto& name : options.columns.metadata_fields) names.push_back(name);
+  return names;
+}
+
+Result<int> find_column(const arrow::Schema& schema, const std::string& name,
+                        const std::string& path) {
+  const std::vector<int> found = schema.GetAllFieldIndices(name);
+  if (found.empty()) {
+    return Status::data_error("file {}: column '{}' not found; available: {}", path, name,
+                              field_names(schema));
+  }
+  if (found.size() > 1) {
+    return Status::data_error("file {}: column '{}' appears {} times", path, name, found.size());
+  }
+  return found.front();
+}
+
+/// Finds the requested columns in `schema` and checks their types.
+Result<ColumnIndices> resolve_columns(const arrow::Schema& schema, const std::string& path,
+                                      const ReadOptions& options) {
+  ColumnIndices indices;
+  const std::string& embedding_name = options.columns.embedding_field;
+  SD_ASSIGN_OR_RETURN(indices.embedding, find_column(schema, embedding_name, path));
+  const auto& embedding_type = *schema.field(indices.embedding)->type();
+  if (!is_embedding_type(embedding_type)) {
+    return Status::data_error(
+        "file {}: column '{}' has type {}; expected a list of numbers (float32, float64 or "
+        "integers)",
+        path, embedding_name, embedding_type.ToString());
+  }
+  for (const std::string& name : passthrough_names(options)) {
+    SD_ASSIGN_OR_RETURN(const int index, find_column(schema, name, path));
+    indices.passthrough.push_back(index);
+  }
+  if (!options.embeddings_only) {
+    const auto& id_type = *schema.field(indices.passthrough.front())->type();
+    if (!is_id_type(id_type)) {
+      return Status::data_error(
+          "file {}: column '{}' has type {}; expected an integer or string id", path,
+          options.columns.id_field, id_type.ToString());
+    }
+  }
+  return indices;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources: one open file handing out Arrow record batches
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  /// The next record batch, or null at the end of the file.
+  virtual Result<std::shared_ptr<arrow::RecordBatch>> next() = 0;
+  /// Where the requested columns sit in the batches next() returns.
+  const ColumnIndices& columns() const { return columns_; }
+  /// Schema of the batches next() returns; null for a file with no rows and no schema.
+  const std::shared_ptr<arrow::Schema>& schema() const { return schema_; }
+
+ protected:
+  ColumnIndices columns_;
+  std::shared_ptr<arrow::Schema> schema_;
+};
+
+/// A file that holds no rows (an empty JSONL file).
+class EmptySource final : public Source {
+ public:
+  Result<std::shared_ptr<arrow::RecordBatch>> next() override {
+    return std::shared_ptr<arrow::RecordBatch>();
+  }
+};
+
+void collect_leaves(const parquet::arrow::SchemaField& field, std::vector<int>& leaves) {
+  if (field.is_leaf()) leaves.push_back(field.column_index);
+  for (const auto& child : field.children) collect_leaves(child, leaves);
+}
+
+class ParquetSource final : public Source {
+ public:
+  static Result<std::unique_ptr<Source>> open(const std::string& path,
+                                              const ReadOptions& options) {
+    auto source = std::make_unique<ParquetSource>();
+    source->path_ = path;
+    try {
+      SD_RETURN_IF_ERROR(source->open_impl(options));
+    } catch (const std::exception& e) {
+      return Status::io_error("file {}: cannot read Parquet: {}", path, e.what());
+    }
+    return std::unique_ptr<Source>(std::move(source));
+  }
+
+  Result<std::shared_ptr<arrow::RecordBatch>> next() override {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    try {
+      SD_RETURN_IF_ERROR(from_arrow(batches_->ReadNext(&batch), StatusCode::kIOError,
+                                    fmt::format("file {}: cannot read Parquet", path_)));
+    } catch (const std::exception& e) {
+      return Status::io_error("file {}: cannot read Parquet: {}", path_, e.what());
+    }
+    return batch;
+  }
+
+ private:
+  Status open_impl(const ReadOptions& options) {
+    const std::string context = fmt::format("file {}: cannot read Parquet", path_);
+    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path_),
+                                              StatusCode::kIOError,
+                                              fmt::format("file {}: cannot open", path_)));
+    parquet::ArrowReaderProperties properties;
+    properties.set_batch_size(std::min(options.batch_rows, kParquetBatchRows));
+    properties.set_use_threads(true);
+    parquet::arrow::FileReaderBuilder builder;
+    SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, context));
+    builder.properties(properties);
+    SD_ASSIGN_OR_RETURN(reader_, from_arrow(builder.Build(), StatusCode::kIOError, context));
+
+    std::shared_ptr<arrow::Schema> file_schema;
+    SD_RETURN_IF_ERROR(
+        from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(const ColumnIndices in_file,
+                        resolve_columns(*file_schema, path_, options));
+
+    std::vector<int> fields = in_file.passthrough;
+    fields.push_back(in_file.embedding);
+    std::vector<int> leaves;
+    for (const int field : fields) collect_leaves(reader_->manifest().schema_fields[field], leaves);
+    std::sort(leaves.begin(), leaves.end());
+    std::vector<int> row_groups(reader_->num_row_groups());
+    for (int group = 0; group < reader_->num_row_groups(); ++group) row_groups[group] = group;
+
+    SD_ASSIGN_OR_RETURN(batches_, from_arrow(reader_->GetRecordBatchReader(row_groups, leaves),
+                                             StatusCode::kIOError, context));
+    schema_ = batches_->schema();
+    SD_ASSIGN_OR_RETURN(columns_, resolve_columns(*schema_, path_, options));
+    return Status::OK();
+  }
+
+  std::string path_;
+  std::unique_ptr<parquet::arrow::FileReader> reader_;      // must outlive batches_
+  std::unique_ptr<arrow::RecordBatchReader> batches_;
+};
+
+bool has_content(std::string_view line) {
+  return line.find_first_not_of(" \t\r") != std::string_view::npos;
+}
+
+/// Arrow's JSON messages end with " in row N", N counted inside a parse block: misleading
+/// next to our file rows, so it is cut.
+std::string without_block_row(std::string message) {
+  const std::size_t at = message.rfind(" in row ");
+  if (at != std::string::npos &&
+      message.find_first_not_of("0123456789", at + 8) == std::string::npos) {
+    message.resize(at);
+  }
+  return message;
+}
+
+/// After Arrow failed to read a JSONL file: the first line that is not a JSON object on its
+/// own, as an io_error naming its row, or a data_error when every line parses alone (the
+/// lines disagree on a column's type).
+Status explain_json_failure(const std::string& path, const arrow::Status& failure) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  int64_t row = 0;
+  int64_t line_number = 0;
+  arrow::json::ParseOptions parse_options = arrow::json::ParseOptions::Defaults();
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (!has_content(line)) continue;
+    auto parsed = arrow::json::ParseOne(parse_options, arrow::Buffer::FromString(line));
+    if (!parsed.ok()) {
+      const std::string message = without_block_row(arrow_message(parsed.status()));
+      if (message.find("changed from") != std::string::npos) {
+        return Status::data_error("file {}: row {} (line {}): inconsistent JSON types: {}", path,
+                                  row, line_number, message);
+      }
+      return Status::io_error("file {}: row {} (line {}): not a valid JSON object: {}", path,
+                              row, line_number, message);
+    }
+    ++row;
+  }
+  return Status::data_error("file {}: the JSON lines do not agree on column types: {}", path,
+                            without_block_row(arrow_message(failure)));
+}
+
+class JsonlSource final : public Source {
+ public:
+  static Result<std::unique_ptr<Source>> open(const std::string& path,
+                                              const ReadOptions& options) {
+    const std::string context = fmt::format("file {}: cannot open", path);
+    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path),
+                                              StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(const int64_t size,
+                        from_arrow(file->GetSize(), StatusCode::kIOError, context));
+    if (size == 0) return std::unique_ptr<Source>(std::make_unique<EmptySource>());
+
+    auto read_options = arrow::json::ReadOptions::Defaults();
+    read_options.use_threads = true;
+    read_options.block_size = kJsonBlockBytes;
+    const auto parse_options = arrow::json::ParseOptions::Defaults();
+    auto reader = arrow::json::TableReader::Make(arrow::default_memory_pool(), std::move(file),
+                                                 read_options, parse_options);
+    arrow::Result<std::shared_ptr<arrow::Table>> table =
+        reader.ok() ? (*reader)->Read() : arrow::Result<std::shared_ptr<arrow::Table>>(
+                                              reader.status());
+    if (!table.ok()) {
+      if (table.status().message().find("Empty JSON") != std::string::npos) {
+        return std::unique_ptr<Source>(std::make_unique<EmptySource>());
+      }
+      if (table.status().IsIOError()) {
+        return from_arrow(table.status(), StatusCode::kIOError,
+                          fmt::format("file {}: cannot read", path));
+      }
+      return explain_json_failure(path, table.status());
+    }
+    if ((*table)->num_rows() == 0) return std::unique_ptr<Source>(std::make_unique<EmptySource>());
+    auto source = std::make_unique<JsonlSource>();
+    source->table_ = std::move(table).ValueUnsafe();
+    source->schema_ = source->table_->schema();
+    SD_ASSIGN_OR_RETURN(source->columns_, resolve_columns(*source->schema_, path, options));
+    source->batches_ = std::make_unique<arrow::TableBatchReader>(source->table_);
+    source->batches_->set_chunksize(options.batch_rows);
+    source->path_ = path;
+    return std::unique_ptr<Source>(std::move(source));
+  }
+
+  Result<std::shared_ptr<arrow::RecordBatch>> next() override {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    SD_RETURN_IF_ERROR(from_arrow(batches_->ReadNext(&batch), StatusCode::kIOError,
+                                  fmt::format("file {}: cannot read", path_)));
+    return batch;
+  }
+
+ private:
+  std::string path_;
+  std::shared_ptr<arrow::Table> table_;
+  std::unique_ptr<arrow::TableBatchReader> batches_;
+};
+
+Result<std::unique_ptr<Source>> open_source(const std::string& path, const ReadOptions& options) {
+  if (options.filetype == FileType::kParquet) return ParquetSource::open(path, options);
+  return JsonlSource::open(path, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedding extraction: Arrow list column -> rows of a float32 matrix
+
+/// One bad input row: its index inside the batch and why.
+struct Reject {
+  int64_t row;
+  std::string reason;
+};
+
+/// Output of the extraction of one batch.
+struct Extracted {
+  Matrix* matrix = nullptr;          ///< [input rows x dim]; rows [0, written) hold data
+  int64_t written = 0;               ///< rows copied into the matrix
+  std::vector<int64_t> source_rows;  ///< batch row of each written matrix row
+  std::vector<Reject> rejects;
+};
+
+template <typename T>
+void copy_values(const T* src, float* dst, int64_t count) {
+  if constexpr (std::is_same_v<T, float>) {
+    std::memcpy(dst, src, static_cast<std::size_t>(count) * sizeof(float));
+  } else {
+    for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(src[i]);
+  }
+}
+
+/// First index in [begin, begin + count) whose value slot is null, or -1.
+int64_t first_null_value(const arrow::Array& values, int64_t begin, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (values.IsNull(begin + i)) return i;
+  }
+  return -1;
+}
+
+/// Copies the non-null rows of the right width of `lists` into the matrix, recording the
+/// others as rejects. `batch_row0` is the batch row of lists[0].
+template <typename ListArrayT, typename T>
+void extract_rows(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extracted& out) {
+  const auto& values = *lists.values();
+  const T* raw = values.data()->template GetValues<T>(1);
+  const bool check_rows = lists.null_count() > 0;
+  const bool check_values = values.null_count() > 0;
+  for (int64_t i = 0; i < lists.length(); ++i) {
+    const int64_t batch_row = batch_row0 + i;
+    if (check_rows && lists.IsNull(i)) {
+      out.rejects.push_back({batch_row, "null embedding"});
+      continue;
+    }
+    const int64_t begin = lists.value_offset(i);
+    const int64_t width = lists.value_length(i);
+    if (width == 0) {
+      out.rejects.push_back({batch_row, "empty embedding list"});
+      continue;
+    }
+    if (width != dim) {
+      out.rejects.push_back(
+          {batch_row, fmt::format("list has {} values but the first row has {}", width, dim)});
+      continue;
+    }
+    if (check_values) {
+      const int64_t null_at = first_null_value(values, begin, width);
+      if (null_at >= 0) {
+        out.rejects.push_back({batch_row, fmt::format("null value at index {}", null_at)});
+        continue;
+      }
+    }
+    copy_values(raw + begin, out.matrix->row(out.written), width);
+    out.source_rows.push_back(batch_row);
+    ++out.written;
+  }
+}
+
+template <typename ListArrayT>
+void extract_typed(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extracted& out) {
+  switch (lists.values()->type_id()) {
+    case arrow::Type::FLOAT: return extract_rows<ListArrayT, float>(lists, batch_row0, dim, out);
+    case arrow::Type::DOUBLE: return extract_rows<ListArrayT, double>(lists, batch_row0, dim, out);
+    case arrow::Type::INT8: return extract_rows<ListArrayT, int8_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT16: return extract_rows<ListArrayT, int16_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT32: return extract_rows<ListArrayT, int32_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT64: return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT8: return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT16:
+      return extract_rows<ListArrayT, uint16_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT32:
+      return extract_rows<ListArrayT, uint32_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT64:
+      return extract_rows<ListArrayT, uint64_t>(lists, batch_row0, dim, out);
+    default: return;  // excluded by resolve_columns
+  }
+}
+
+void extract(const arrow::Array& column, int64_t batch_row0, int64_t dim, Extracted& out) {
+  switch (column.type_id()) {
+    case arrow::Type::LIST:
+      return extract_typed(static_cast<const arrow::ListArray&>(column), batch_row0, dim, out);
+    case arrow::Type::LARGE_LIST:
+      return extract_typed(static_cast<const arrow::LargeListArray&>(column), batch_row0, dim,
+                           out);
+    case arrow::Type::FIXED_SIZE_LIST:
+      return extract_typed(static_cast<const arrow::FixedSizeListArray&>(column), batch_row0,
+                           dim, out);
+    default:  // null type: every row is null
+      for (int64_t i = 0; i < column.length(); ++i) {
+        out.rejects.push_back({batch_row0 + i, "null embedding"});
+      }
+  }
+}
+
+/// Width of the first non-null, non-empty row of `column`, or 0.
+int64_t first_width(const arrow::Array& column) {
+  auto scan = [](const auto& lists) -> int64_t {
+    for (int64_t i = 0; i < lists.length(); ++i) {
+      if (lists.IsValid(i) && lists.value_length(i) > 0) return lists.value_length(i);
+    }
+    return 0;
+  };
+  switch (column.type_id()) {
+    case arrow::Type::LIST: return scan(static_cast<const arrow::ListArray&>(column));
+    case arrow::Type::LARGE_LIST: return scan(static_cast<const arrow::LargeListArray&>(column));
+    case arrow::Type::FIXED_SIZE_LIST:
+      return scan(static_cast<const arrow::FixedSizeListArray&>(column));
+    default: return 0;
+  }
+}
+
+/// Squared L2 norm of each of `rows` consecutive rows, each summed in float32 in index order
+/// (so a row's norm never depends on its neighbours or the batch it sits in). Groups of
+/// rows are summed side by side to overlap their dependency chains. No contraction into FMA,
+/// so builds for different ISAs give the same bits.
+[[gnu::optimize("fp-contract=off")]] void squared_norms(const float* data, int64_t rows,
+                                                        int64_t dim, float* out) {
+  int64_t row = 0;
+  for (; row + kNormRowGroup <= rows; row += kNormRowGroup) {
+    const float* base = data + row * dim;
+    float sums[kNormRowGroup] = {};
+    for (int64_t i = 0; i < dim; ++i) {
+      for (int64_t k = 0; k < kNormRowGroup; ++k) {
+        const float value = base[k * dim + i];
+        sums[k] += value * value;
+      }
+    }
+    for (int64_t k = 0; k < kNormRowGroup; ++k) out[row + k] = sums[k];
+  }
+  for (; row < rows; ++row) {
+    const float* values = data + row * dim;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < dim; ++i) sum += values[i] * values[i];
+    out[row] = sum;
+  }
+}
+
+/// Checks the written rows for NaN/inf and zero norm, divides each good row by its norm when
+/// `normalise`, and packs the good rows to the front. Returns the number of good rows.
+int64_t finish_rows(Extracted& out, int64_t dim, bool normalise) {
+  Matrix& matrix = *out.matrix;
+  std::vector<float> norms(static_cast<std::size_t>(out.written));
+  squared_norms(matrix.data(), out.written, dim, norms.data());
+  int64_t kept = 0;
+  for (int64_t row = 0; row < out.written; ++row) {
+    float* values = matrix.row(row);
+    const float squared = norms[row];
+    std::string reason;
+    if (!std::isfinite(squared)) {
+      for (int64_t i = 0; i < dim && reason.empty(); ++i) {
+        if (!std::isfinite(values[i])) {
+          reason = fmt::format("non-finite value {} at index {}", values[i], i);
+        }
+      }
+      if (reason.empty() && normalise) reason = "squared norm overflows float32";
+    } else if (normalise && squared == 0.0f) {
+      reason = "zero norm";
+    }
+    if (!reason.empty()) {
+      out.rejects.push_back({out.source_rows[row], std::move(reason)});
+      continue;
+    }
+    float* target = matrix.row(kept);
+    if (target != values) std::memmove(target, values, static_cast<std::size_t>(dim) * sizeof(float));
+    if (normalise) {
+      // Division (not multiplication by 1/norm) as x / ||x|| is written in spec §4.
+      const float norm = std::sqrt(squared);
+      for (int64_t i = 0; i < dim; ++i) target[i] /= norm;
+    }
+    out.source_rows[kept] = out.source_rows[row];
+    ++kept;
+  }
+  out.source_rows.resize(kept);
+  return kept;
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> concatenate(
+    const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts, const std::string& path) {
+  if (parts.size() == 1) return parts.front();
+  return from_arrow(arrow::ConcatenateRecordBatches(parts), StatusCode::kInternal,
+                    fmt::format("file {}: joining record batches", path));
+}
+
+/// The given rows of `values` (a record batch or an array), in the given order.
+Result<arrow::Datum> take_rows(const arrow::Datum& values, const std::vector<int64_t>& rows,
+                               const std::string& path) {
+  arrow::Int64Builder builder;
+  const std::string context = fmt::format("file {}: selecting rows", path);
+  SD_RETURN_IF_ERROR(from_arrow(builder.AppendValues(rows), StatusCode::kInternal, context));
+  SD_ASSIGN_OR_RETURN(auto indices, from_arrow(builder.Finish(), StatusCode::kInternal, context));
+  return from_arrow(arrow::compute::Take(values, arrow::Datum(indices)), StatusCode::kInternal,
+                    context);
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> build_rejected(
+    const std::vector<Reject>& rejects, const std::shared_ptr<arrow::RecordBatch>& passthrough,
+    const std::string& path, int64_t file_row0) {
+  const std::string context = fmt::format("file {}: listing rejected rows", path);
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  std::vector<std::shared_ptr<arrow::Array>> arrays;
+  std::vector<int64_t> batch_rows;
+  batch_rows.reserve(rejects.size());
+  for (const Reject& reject : rejects) batch_rows.push_back(reject.row);
+  if (passthrough) {
+    SD_ASSIGN_OR_RETURN(arrow::Datum ids, take_rows(passthrough->column(0), batch_rows, path));
+    fields.push_back(passthrough->schema()->field(0));
+    arrays.push_back(ids.make_array());
+  }
+  arrow::StringBuilder files;
+  arrow::Int64Builder rows;
+  arrow::StringBuilder reasons;
+  for (const Reject& reject : rejects) {
+    SD_RETURN_IF_ERROR(from_arrow(files.Append(path), StatusCode::kInternal, context));
+    SD_RETURN_IF_ERROR(
+        from_arrow(rows.Append(file_row0 + reject.row), StatusCode::kInternal, context));
+    SD_RETURN_IF_ERROR(from_arrow(reasons.Append(reject.reason), StatusCode::kInternal, context));
+  }
+  std::shared_ptr<arrow::Array> array;
+  SD_RETURN_IF_ERROR(from_arrow(files.Finish(&array), StatusCode::kInternal, context));
+  fields.push_back(arrow::field("file", arrow::utf8(), false));
+  arrays.push_back(array);
+  SD_RETURN_IF_ERROR(from_arrow(rows.Finish(&array), StatusCode::kInternal, context));
+  fields.push_back(arrow::field("row", arrow::int64(), false));
+  arrays.push_back(array);
+  SD_RETURN_IF_ERROR(from_arrow(reasons.Finish(&array), StatusCode::kInternal, context));
+  fields.push_back(arrow::field("reason", arrow::utf8(), false));
+  arrays.push_back(array);
+  return arrow::RecordBatch::Make(arrow::schema(std::move(fields)),
+                                  static_cast<int64_t>(rejects.size()), std::move(arrays));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+Status ReadOptions::validate() const {
+  if (batch_rows < 1) return Status::invalid_argument("batch_rows must be >= 1, got {}", batch_rows);
+  if (columns.embedding_field.empty()) {
+    return Status::invalid_argument("the embedding field name is empty");
+  }
+  std::set<std::string> names{columns.embedding_field};
+  for (const std::string& name : passthrough_names(*this)) {
+    if (name.empty()) return Status::invalid_argument("a column name is empty");
+    if (!names.insert(name).second) {
+      return Status::invalid_argument("column '{}' is asked for twice", name);
+    }
+  }
+  return Status::OK();
+}
+
+struct DatasetReader::Impl {
+  std::vector<std::string> files;
+  ReadOptions options;
+  int64_t dim = 0;
+  std::shared_ptr<arrow::Schema> columns_schema;
+  std::string columns_schema_file;
+
+  int64_t next_file = 0;
+  int64_t file_index = -1;
+  std::unique_ptr<Source> source;
+  bool source_done = false;
+  std::shared_ptr<arrow::RecordBatch> pending;  ///< rows of the current file not yet served
+  int64_t file_row = 0;
+  int64_t global_row = 0;
+  int64_t rejected = 0;
+  Status failure;  ///< sticky: once next() failed, it keeps failing
+
+  const std::string& path() const { return files[file_index]; }
+
+  Status open_next_file();
+  Status check_passthrough_schema();
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> gather(int64_t& rows);
+  Result<Batch> build(const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts,
+                      int64_t rows);
+  Result<std::optional<Batch>> next();
+};
+
+Status DatasetReader::Impl::open_next_file() {
+  file_index = next_file++;
+  file_row = 0;
+  source_done = false;
+  pending.reset();
+  SD_ASSIGN_OR_RETURN(source, open_source(path(), options));
+  if (!source->schema()) return Status::OK();
+  const auto& embedding_type = source->schema()->field(source->columns().embedding)->type();
+  if (embedding_type->id() == arrow::Type::FIXED_SIZE_LIST && dim == 0) {
+    dim = static_cast<const arrow::FixedSizeListType&>(*embedding_type).list_size();
+  }
+  return check_passthrough_schema();
+}
+
+/// Every file must give the id and metadata columns the types the first file gave them, so
+/// batches of different files can be written side by side.
+Status DatasetReader::Impl::check_passthrough_schema() {
+  if (options.embeddings_only) return Status::OK();
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  for (const int index : source->columns().passthrough) {
+    fields.push_back(source->schema()->field(index));
+  }
+  if (!columns_schema) {
+    columns_schema = arrow::schema(std::move(fields));
+    columns_schema_file = path();
+    return Status::OK();
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const auto& expected = columns_schema->field(static_cast<int>(i))->type();
+    if (!fields[i]->type()->Equals(*expected)) {
+      return Status::data_error("file {}: column '{}' has type {} but file {} has {}", path(),
+                                fields[i]->name(), fields[i]->type()->ToString(),
+                                columns_schema_file, expected->ToString());
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> DatasetReader::Impl::gather(
+    int64_t& rows) {
+  std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
+  rows = 0;
+  while (rows < options.batch_rows && !source_done) {
+    if (!pending) {
+      SD_ASSIGN_OR_RETURN(pending, source->next());
+      if (!pending) {
+        source_done = true;
+        break;
+      }
+      if (pending->num_rows() == 0) {
+        pending.reset();
+        continue;
+      }
+    }
+    const int64_t take = std::min(pending->num_rows(), options.batch_rows - rows);
+    if (take == pending->num_rows()) {
+      parts.push_back(std::move(pending));
+      pending.reset();
+    } else {
+      parts.push_back(pending->Slice(0, take));
+      pending = pending->Slice(take);
+    }
+    rows += take;
+  }
+  return parts;
+}
+
+Result<Batch> DatasetReader::Impl::build(
+    const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts, int64_t rows) {
+  const ColumnIndices& columns = source->columns();
+  if (dim == 0) {
+    for (const auto& part : parts) {
+      dim = first_width(*part->column(columns.embedding));
+      if (dim > 0) break;
+    }
+  }
+
+  Batch batch;
+  batch.file_index = file_index;
+  batch.file_row = file_row;
+  batch.global_row = global_row;
+  batch.input_row_count = rows;
+  batch.embeddings = Matrix(rows, dim);
+  Extracted extracted;
+  extracted.matrix = &batch.embeddings;
+  extracted.source_rows.reserve(static_cast<std::size_t>(rows));
+  int64_t batch_row0 = 0;
+  for (const auto& part : parts) {
+    extract(*part->column(columns.embedding), batch_row0, dim, extracted);
+    batch_row0 += part->num_rows();
+  }
+  const int64_t kept = finish_rows(extracted, dim, options.normalise);
+  std::vector<Reject>& rejects = extracted.rejects;
+  std::sort(rejects.begin(), rejects.end(),
+            [](const Reject& a, const Reject& b) { return a.row < b.row; });
+  if (!rejects.empty() && options.invalid_rows == InvalidRows::kError) {
+    return Status::data_error("file {}: column '{}' row {}: {}", path(),
+                              options.columns.embedding_field, file_row + rejects.front().row,
+                              rejects.front().reason);
+  }
+  batch.embeddings.resize_rows(kept);
+  batch.input_rows.resize(static_cast<std::size_t>(kept));
+  for (int64_t row = 0; row < kept; ++row) {
+    batch.input_rows[row] = global_row + extracted.source_rows[row];
+  }
+
+  std::shared_ptr<arrow::RecordBatch> passthrough;
+  if (!options.embeddings_only) {
+    std::vector<std::shared_ptr<arrow::RecordBatch>> selected;
+    selected.reserve(parts.size());
+    for (const auto& part : parts) {
+      SD_ASSIGN_OR_RETURN(auto projected,
+                          from_arrow(part->SelectColumns(columns.passthrough),
+                                     StatusCode::kInternal,
+                                     fmt::format("file {}: selecting columns", path())));
+      selected.push_back(std::move(projected));
+    }
+    SD_ASSIGN_OR_RETURN(passthrough, concatenate(selected, path()));
+    if (rejects.empty()) {
+      batch.columns = passthrough;
+    } else {
+      SD_ASSIGN_OR_RETURN(arrow::Datum kept_columns,
+                          take_rows(passthrough, extracted.source_rows, path()));
+      batch.columns = kept_columns.record_batch();
+    }
+  }
+  if (!rejects.empty()) {
+    SD_ASSIGN_OR_RETURN(batch.rejected, build_rejected(rejects, passthrough, path(), file_row));
+    rejected += static_cast<int64_t>(rejects.size());
+  }
+  file_row += rows;
+  global_row += rows;
+  return batch;
+}
+
+Result<std::optional<Batch>> DatasetReader::Impl::next() {
+  while (true) {
+    if (!source || (source_done && !pending)) {
+      source.reset();
+      if (next_file >= static_cast<int64_t>(files.size())) return std::optional<Batch>();
+      SD_RETURN_IF_ERROR(open_next_file());
+    }
+    int64_t rows = 0;
+    SD_ASSIGN_OR_RETURN(auto parts, gather(rows));
+    if (rows == 0) continue;
+    SD_ASSIGN_OR_RETURN(Batch batch, build(parts, rows));
+    return std::optional<Batch>(std::move(batch));
+  }
+}
+
+DatasetReader::DatasetReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DatasetReader::~DatasetReader() = default;
+
+Result<std::unique_ptr<DatasetReader>> DatasetReader::open(std::vector<std::string> files,
+                                                           ReadOptions options) {
+  SD_RETURN_IF_ERROR(options.validate());
+  auto impl = std::make_unique<Impl>();
+  impl->files = std::move(files);
+  impl->options = std::move(options);
+  return std::unique_ptr<DatasetReader>(new DatasetReader(std::move(impl)));
+}
+
+Result<std::optional<Batch>> DatasetReader::next() {
+  if (!impl_->failure.ok()) return impl_->failure;
+  auto result = impl_->next();
+  if (!result.ok()) impl_->failure = result.status();
+  return result;
+}
+
+int64_t DatasetReader::dim() const { return impl_->dim; }
+std::shared_ptr<arrow::Schema> DatasetReader::columns_schema() const {
+  return impl_->columns_schema;
+}
+int64_t DatasetReader::rows_read() const { return impl_->global_row; }
+int64_t DatasetReader::rows_rejected() const { return impl_->rejected; }
+const std::vector<std::string>& DatasetReader::files() const { return impl_->files; }
+
+// ---------------------------------------------------------------------------------------------
+
+Result<int64_t> count_rows(const std::string& path, FileType type) {
+  if (type == FileType::kParquet) {
+    try {
+      std::unique_ptr<parquet::ParquetFileReader> reader =
+          parquet::ParquetFileReader::OpenFile(path, /*memory_map=*/false);
+      return reader->metadata()->num_rows();
+    } catch (const std::exception& e) {
+      return Status::io_error("file {}: cannot read Parquet footer: {}", path, e.what());
+    }
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return Status::io_error("file {}: cannot open: {}", path, std::strerror(errno));
+  int64_t rows = 0;
+  bool content = false;
+  char buffer[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    for (std::size_t i = 0; i < got; ++i) {
+      const char c = buffer[i];
+      if (c == '\n') {
+        rows += content ? 1 : 0;
+        content = false;
+      } else if (c != ' ' && c != '\t' && c != '\r') {
+        content = true;
+      }
+    }
+  }
+  const bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) return Status::io_error("file {}: read error", path);
+  return rows + (content ? 1 : 0);
+}
+
+}  // namespace semdedup::io
