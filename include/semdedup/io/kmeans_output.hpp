@@ -1,0 +1,57 @@
+#pragma once
+/// \file The KMeans stage's partitioned output, laid out as NeMo Curator lays it out:
+/// `<dir>/centroid=K/part-NNNNNN.parquet`, hive style (the centroid lives only in the
+/// directory name). The stage cuts its rows into parts by fixed ranges of global input row
+/// number; part p holds global rows [p * R, (p + 1) * R) and is written by one call.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "semdedup/core/matrix.hpp"
+#include "semdedup/core/status.hpp"
+#include "semdedup/io/common.hpp"
+
+namespace arrow {
+class RecordBatch;
+}  // namespace arrow
+
+namespace semdedup::io {
+
+/// Name of the distance columns in every KMeans output file.
+inline constexpr const char* kL2DistColumn = "l2_dist_to_cent";
+inline constexpr const char* kCosineDistColumn = "cosine_dist_to_cent";
+
+/// One part of the KMeans stage's output, everything row-aligned (n rows, input order).
+struct KMeansPart {
+  /// Part number p (>= 0); names the files part-NNNNNN.parquet (6 digits, zero-padded).
+  int64_t index = 0;
+  /// Batches holding the id and metadata columns of the part's rows, in row order (as a
+  /// reader produced them; other columns are ignored). Together they have n rows.
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+  /// [n x dim], L2-normalised embeddings (any stride).
+  MatrixView embeddings;
+  /// [n] assigned centroid of each row, in [0, n_clusters).
+  std::span<const int32_t> labels;
+  /// [n] ||e - c|| to the un-normalised assigned centroid.
+  std::span<const float> l2_dist;
+  /// [n] 1 - e . c/||c|| to the assigned centroid.
+  std::span<const float> cosine_dist;
+  /// Number of centroids k.
+  int64_t n_clusters = 0;
+};
+
+/// `<dir>/centroid=<centroid>/part-<part, 6 digits>.parquet`.
+std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t part);
+
+/// Writes, for every centroid K with at least one row in `part`, the file
+/// kmeans_part_path(dir, K, part.index) with the columns, in order: columns.id_field (its
+/// original type), columns.embedding_field (list<float32>, the normalised embeddings),
+/// columns.metadata_fields (original types), l2_dist_to_cent and cosine_dist_to_cent
+/// (float32); rows in input order. Centroid directories are created as needed; centroids
+/// without rows get none. Each file is atomic and its bytes depend only on the data.
+Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns);
+
+}  // namespace semdedup::io

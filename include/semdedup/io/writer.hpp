@@ -1,0 +1,91 @@
+#pragma once
+/// \file Atomic output files: every file is written under a hidden temporary name in its final
+/// directory, flushed to disk and renamed into place, so a failed or killed run never leaves a
+/// complete-looking file. Also assembles Arrow tables from plain vectors and matrices.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "semdedup/core/matrix.hpp"
+#include "semdedup/core/status.hpp"
+
+namespace arrow {
+class Array;
+class ChunkedArray;
+class Table;
+}  // namespace arrow
+
+namespace semdedup::io {
+
+/// A file that appears at its final path only when commit() succeeds. Until then the bytes go
+/// to "<dir>/.<name>.tmp-<pid>-<random>", which the destructor removes unless committed.
+class AtomicFile {
+ public:
+  /// Creates the temporary file beside `path`; the directory must exist.
+  static Result<AtomicFile> create(const std::string& path);
+
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&& other) noexcept;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  /// The final path.
+  const std::string& path() const { return path_; }
+  /// The temporary path the bytes go to before commit().
+  const std::string& temp_path() const { return temp_path_; }
+  /// The open descriptor of the temporary file (still owned by this object).
+  int fd() const { return fd_; }
+
+  /// Appends `bytes` to the temporary file.
+  Status write(std::string_view bytes);
+  /// Flushes the file to disk, renames it to path() and flushes the directory entry.
+  Status commit();
+
+ private:
+  AtomicFile(std::string path, std::string temp_path, int fd);
+  void discard();
+
+  std::string path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+/// Writes `bytes` to `path` atomically (summary.json and other small files).
+Status write_file_atomic(const std::string& path, std::string_view bytes);
+
+/// How write_parquet lays out a file.
+struct ParquetWriteOptions {
+  /// Rows per row group; 0 = Arrow's default (1Mi rows).
+  int64_t row_group_rows = 0;
+};
+
+/// Writes `table` to `path` as one Parquet file (snappy, Arrow schema stored), atomically.
+/// The bytes depend only on the table's values and chunk layout.
+Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table>& table,
+                     const ParquetWriteOptions& options = {});
+
+/// One column of a table assembled from plain C++ data, for results computed outside Arrow.
+/// A MatrixView becomes list<float32> (row r = the list of row r); the vectors are moved in.
+struct Column {
+  using Values = std::variant<std::vector<int64_t>, std::vector<int32_t>, std::vector<float>,
+                              std::vector<double>, std::vector<std::string>, MatrixView>;
+  std::string name;
+  Values values;
+};
+
+/// A table of `columns`, in order; every column must have the same number of rows.
+Result<std::shared_ptr<arrow::Table>> make_table(std::vector<Column> columns);
+
+/// The rows `rows[i]` of `matrix` (all rows in order when `rows` is empty) as a list<float32>
+/// column. Split into several chunks when one would exceed 32-bit list offsets.
+Result<std::shared_ptr<arrow::ChunkedArray>> make_embedding_column(
+    MatrixView matrix, std::span<const int64_t> rows = {});
+
+}  // namespace semdedup::io

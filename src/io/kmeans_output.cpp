@@ -1,0 +1,125 @@
+#include "semdedup/io/kmeans_output.hpp"
+
+#include <arrow/api.h>
+#include <arrow/compute/api_vector.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "semdedup/io/writer.hpp"
+
+namespace semdedup::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Status arrow_error(const arrow::Status& st, int64_t part) {
+  return Status::io_error("kmeans output part {}: {}", part, st.message());
+}
+
+// A float32/int32 array over caller memory that outlives this call: no copy.
+template <typename ArrowType, typename T>
+std::shared_ptr<arrow::Array> wrap(std::span<const T> values) {
+  auto buffer = std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(values.data()),
+                                                static_cast<int64_t>(values.size_bytes()));
+  return std::make_shared<arrow::NumericArray<ArrowType>>(static_cast<int64_t>(values.size()),
+                                                          std::move(buffer));
+}
+
+}  // namespace
+
+std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t part) {
+  return (fs::path(dir) / fmt::format("centroid={}", centroid) /
+          fmt::format("part-{:06d}.parquet", part))
+      .string();
+}
+
+Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns) {
+  const auto n = static_cast<int64_t>(part.labels.size());
+  if (part.index < 0) return Status::internal("kmeans output: negative part index {}", part.index);
+  if (part.n_clusters < 1) {
+    return Status::internal("kmeans output part {}: n_clusters {} < 1", part.index, part.n_clusters);
+  }
+  if (part.embeddings.rows != n || static_cast<int64_t>(part.l2_dist.size()) != n ||
+      static_cast<int64_t>(part.cosine_dist.size()) != n) {
+    return Status::internal(
+        "kmeans output part {}: {} labels but {} embeddings, {} l2 and {} cosine distances",
+        part.index, n, part.embeddings.rows, part.l2_dist.size(), part.cosine_dist.size());
+  }
+  std::vector<int64_t> counts(static_cast<size_t>(part.n_clusters), 0);
+  for (int64_t row = 0; row < n; ++row) {
+    const int32_t label = part.labels[static_cast<size_t>(row)];
+    if (label < 0 || label >= part.n_clusters) {
+      return Status::internal("kmeans output part {}: row {} has label {} outside [0, {})",
+                              part.index, row, label, part.n_clusters);
+    }
+    ++counts[static_cast<size_t>(label)];
+  }
+  if (n == 0) return Status::OK();
+
+  auto input = arrow::Table::FromRecordBatches(part.batches);
+  if (!input.ok()) return arrow_error(input.status(), part.index);
+  if ((*input)->num_rows() != n) {
+    return Status::internal("kmeans output part {}: batches hold {} rows, labels {}", part.index,
+                            (*input)->num_rows(), n);
+  }
+
+  // The columns carried through unchanged, then the two distances; the embeddings are
+  // inserted per centroid straight from the matrix (one copy, no Arrow round trip).
+  arrow::FieldVector fields;
+  std::vector<std::shared_ptr<arrow::ChunkedArray>> carried;
+  std::vector<std::string> names{columns.id_field};
+  names.insert(names.end(), columns.metadata_fields.begin(), columns.metadata_fields.end());
+  for (const std::string& name : names) {
+    const int index = (*input)->schema()->GetFieldIndex(name);
+    if (index < 0) {
+      return Status::data_error("kmeans output part {}: column '{}' missing from the input rows",
+                                part.index, name);
+    }
+    fields.push_back((*input)->schema()->field(index));
+    carried.push_back((*input)->column(index));
+  }
+  fields.push_back(arrow::field(kL2DistColumn, arrow::float32()));
+  carried.push_back(std::make_shared<arrow::ChunkedArray>(wrap<arrow::FloatType>(part.l2_dist)));
+  fields.push_back(arrow::field(kCosineDistColumn, arrow::float32()));
+  carried.push_back(
+      std::make_shared<arrow::ChunkedArray>(wrap<arrow::FloatType>(part.cosine_dist)));
+  auto table = arrow::Table::Make(arrow::schema(fields), carried, n);
+
+  // A stable sort by label groups each centroid's rows while keeping input order inside it.
+  const auto labels = wrap<arrow::Int32Type>(part.labels);
+  auto order = arrow::compute::SortIndices(*labels, arrow::compute::SortOrder::Ascending);
+  if (!order.ok()) return arrow_error(order.status(), part.index);
+  auto taken = arrow::compute::Take(table, *order);
+  if (!taken.ok()) return arrow_error(taken.status(), part.index);
+  // One chunk per column, so the files' bytes do not depend on how the rows were batched.
+  auto sorted = taken->table()->CombineChunks();
+  if (!sorted.ok()) return arrow_error(sorted.status(), part.index);
+
+  const auto* order_values = reinterpret_cast<const int64_t*>(
+      static_cast<const arrow::UInt64Array&>(**order).raw_values());
+  auto embedding_field = arrow::field(columns.embedding_field, arrow::list(arrow::float32()));
+  int64_t offset = 0;
+  for (int64_t centroid = 0; centroid < part.n_clusters; ++centroid) {
+    const int64_t count = counts[static_cast<size_t>(centroid)];
+    if (count == 0) continue;
+    const std::span<const int64_t> rows(order_values + offset, static_cast<size_t>(count));
+    SD_ASSIGN_OR_RETURN(auto embeddings, make_embedding_column(part.embeddings, rows));
+    auto file_table = (*sorted)->Slice(offset, count)->AddColumn(1, embedding_field, embeddings);
+    if (!file_table.ok()) return arrow_error(file_table.status(), part.index);
+    offset += count;
+
+    const std::string path = kmeans_part_path(dir, centroid, part.index);
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    if (ec) {
+      return Status::io_error("cannot create directory {}: {}", fs::path(path).parent_path().string(),
+                              ec.message());
+    }
+    SD_RETURN_IF_ERROR(write_parquet(path, *file_table));
+  }
+  return Status::OK();
+}
+
+}  // namespace semdedup::io

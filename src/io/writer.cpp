@@ -1,0 +1,276 @@
+#include "semdedup/io/writer.hpp"
+
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <fcntl.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/properties.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+namespace semdedup::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Status arrow_error(const arrow::Status& st, std::string_view context) {
+  return Status::io_error("{}: {}", context, st.message());
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+// The random part only keeps concurrent writers (threads, processes sharing a pid namespace
+// boundary) from colliding; it never reaches a committed file's name or bytes.
+uint64_t temp_suffix() {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return engine() ^ counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+Status sync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error("cannot open directory {}: {}", dir.string(), errno_text());
+  const int rc = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  // Some file systems refuse fsync on directories (EINVAL); the rename has happened, so only
+  // real I/O errors count.
+  if (rc != 0 && error != EINVAL) {
+    return Status::io_error("cannot flush directory {}: {}", dir.string(), std::strerror(error));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path, std::string temp_path, int fd)
+    : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      temp_path_(std::move(other.temp_path_)),
+      fd_(other.fd_),
+      committed_(other.committed_) {
+  other.fd_ = -1;
+  other.committed_ = true;
+}
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
+  if (this != &other) {
+    discard();
+    path_ = std::move(other.path_);
+    temp_path_ = std::move(other.temp_path_);
+    fd_ = other.fd_;
+    committed_ = other.committed_;
+    other.fd_ = -1;
+    other.committed_ = true;
+  }
+  return *this;
+}
+
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::discard() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  committed_ = true;
+}
+
+Result<AtomicFile> AtomicFile::create(const std::string& path) {
+  const fs::path final_path(path);
+  const std::string name = final_path.filename().string();
+  if (name.empty()) return Status::invalid_argument("output path {} names no file", path);
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const fs::path temp = final_path.parent_path() /
+                          fmt::format(".{}.tmp-{}-{:016x}", name, ::getpid(), temp_suffix());
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) return AtomicFile(path, temp.string(), fd);
+    if (errno != EEXIST) return Status::io_error("cannot create {}: {}", path, errno_text());
+  }
+  return Status::io_error("cannot create {}: no free temporary name", path);
+}
+
+Status AtomicFile::write(std::string_view bytes) {
+  if (fd_ < 0) return Status::internal("write to {} after commit", path_);
+  const char* data = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::io_error("cannot write {}: {}", path_, errno_text());
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+Status AtomicFile::commit() {
+  if (fd_ < 0) return Status::internal("{} committed twice", path_);
+  if (::fsync(fd_) != 0) return Status::io_error("cannot flush {}: {}", path_, errno_text());
+  const int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0) return Status::io_error("cannot close {}: {}", path_, errno_text());
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return Status::io_error("cannot rename {} to {}: {}", temp_path_, path_, errno_text());
+  }
+  committed_ = true;
+  return sync_directory(fs::path(path_).parent_path());
+}
+
+Status write_file_atomic(const std::string& path, std::string_view bytes) {
+  SD_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
+  SD_RETURN_IF_ERROR(file.write(bytes));
+  return file.commit();
+}
+
+Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table>& table,
+                     const ParquetWriteOptions& options) {
+  if (!table) return Status::internal("write_parquet {}: no table", path);
+  if (options.row_group_rows < 0) {
+    return Status::invalid_argument("write_parquet {}: row_group_rows must be >= 0", path);
+  }
+  SD_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
+  {
+    // Arrow gets its own descriptor for the same open file; ours stays open for the fsync.
+    const int arrow_fd = ::dup(file.fd());
+    if (arrow_fd < 0) return Status::io_error("cannot write {}: {}", path, errno_text());
+    auto sink = arrow::io::FileOutputStream::Open(arrow_fd);
+    if (!sink.ok()) {
+      ::close(arrow_fd);
+      return arrow_error(sink.status(), path);
+    }
+    const int64_t chunk = options.row_group_rows > 0 ? options.row_group_rows
+                                                     : parquet::DEFAULT_MAX_ROW_GROUP_LENGTH;
+    auto properties = parquet::WriterProperties::Builder()
+                          .compression(parquet::Compression::SNAPPY)
+                          ->max_row_group_length(chunk)
+                          ->build();
+    auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+    const arrow::Status st =
+        parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *sink, chunk,
+                                   properties, arrow_properties);
+    const arrow::Status closed = (*sink)->Close();
+    if (!st.ok()) return arrow_error(st, path);
+    if (!closed.ok()) return arrow_error(closed, path);
+  }
+  return file.commit();
+}
+
+namespace {
+
+template <typename ArrowType, typename T>
+std::shared_ptr<arrow::Array> numeric_array(std::vector<T>&& values) {
+  const auto length = static_cast<int64_t>(values.size());
+  return std::make_shared<arrow::NumericArray<ArrowType>>(
+      length, arrow::Buffer::FromVector(std::move(values)));
+}
+
+Result<std::shared_ptr<arrow::Array>> string_array(const std::vector<std::string>& values,
+                                                   const std::string& name) {
+  arrow::StringBuilder builder;
+  int64_t bytes = 0;
+  for (const auto& v : values) bytes += static_cast<int64_t>(v.size());
+  if (bytes > INT32_MAX) {
+    arrow::LargeStringBuilder large;
+    arrow::Status st = large.AppendValues(values);
+    std::shared_ptr<arrow::Array> out;
+    if (st.ok()) st = large.Finish(&out);
+    if (!st.ok()) return arrow_error(st, "column " + name);
+    return out;
+  }
+  arrow::Status st = builder.Reserve(static_cast<int64_t>(values.size()));
+  if (st.ok()) st = builder.ReserveData(bytes);
+  if (st.ok()) st = builder.AppendValues(values);
+  std::shared_ptr<arrow::Array> out;
+  if (st.ok()) st = builder.Finish(&out);
+  if (!st.ok()) return arrow_error(st, "column " + name);
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::ChunkedArray>> make_embedding_column(MatrixView matrix,
+                                                                    std::span<const int64_t> rows) {
+  const bool all_rows = rows.empty();
+  const int64_t n = all_rows ? matrix.rows : static_cast<int64_t>(rows.size());
+  const int64_t dim = matrix.cols;
+  // 32-bit list offsets: each chunk holds at most INT32_MAX values.
+  const int64_t rows_per_chunk = dim > 0 ? std::max<int64_t>(1, INT32_MAX / dim) : INT32_MAX;
+  const int64_t n_chunks = std::max<int64_t>(1, (n + rows_per_chunk - 1) / rows_per_chunk);
+  arrow::ArrayVector chunks;
+  for (int64_t chunk = 0; chunk < n_chunks; ++chunk) {
+    const int64_t first = chunk * rows_per_chunk;
+    const int64_t count = std::min(rows_per_chunk, n - first);
+    auto values = arrow::AllocateBuffer(count * dim * static_cast<int64_t>(sizeof(float)));
+    auto offsets = arrow::AllocateBuffer((count + 1) * static_cast<int64_t>(sizeof(int32_t)));
+    if (!values.ok()) return arrow_error(values.status(), "embedding column");
+    if (!offsets.ok()) return arrow_error(offsets.status(), "embedding column");
+    auto* out = reinterpret_cast<float*>((*values)->mutable_data());
+    auto* off = reinterpret_cast<int32_t*>((*offsets)->mutable_data());
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t row = all_rows ? first + i : rows[static_cast<size_t>(first + i)];
+      if (row < 0 || row >= matrix.rows) {
+        return Status::internal("embedding row {} outside [0, {})", row, matrix.rows);
+      }
+      std::memcpy(out + i * dim, matrix.row(row), static_cast<size_t>(dim) * sizeof(float));
+      off[i] = static_cast<int32_t>(i * dim);
+    }
+    off[count] = static_cast<int32_t>(count * dim);
+    auto value_array = std::make_shared<arrow::FloatArray>(
+        count * dim, std::shared_ptr<arrow::Buffer>(std::move(*values)));
+    chunks.push_back(std::make_shared<arrow::ListArray>(
+        arrow::list(arrow::float32()), count,
+        std::shared_ptr<arrow::Buffer>(std::move(*offsets)), value_array));
+  }
+  return std::make_shared<arrow::ChunkedArray>(std::move(chunks), arrow::list(arrow::float32()));
+}
+
+Result<std::shared_ptr<arrow::Table>> make_table(std::vector<Column> columns) {
+  arrow::FieldVector fields;
+  std::vector<std::shared_ptr<arrow::ChunkedArray>> arrays;
+  int64_t rows = -1;
+  for (Column& column : columns) {
+    std::shared_ptr<arrow::ChunkedArray> chunked;
+    if (auto* m = std::get_if<MatrixView>(&column.values)) {
+      SD_ASSIGN_OR_RETURN(chunked, make_embedding_column(*m));
+    } else {
+      std::shared_ptr<arrow::Array> array;
+      if (auto* v = std::get_if<std::vector<int64_t>>(&column.values)) {
+        array = numeric_array<arrow::Int64Type>(std::move(*v));
+      } else if (auto* v32 = std::get_if<std::vector<int32_t>>(&column.values)) {
+        array = numeric_array<arrow::Int32Type>(std::move(*v32));
+      } else if (auto* f = std::get_if<std::vector<float>>(&column.values)) {
+        array = numeric_array<arrow::FloatType>(std::move(*f));
+      } else if (auto* d = std::get_if<std::vector<double>>(&column.values)) {
+        array = numeric_array<arrow::DoubleType>(std::move(*d));
+      } else {
+        SD_ASSIGN_OR_RETURN(array, string_array(std::get<std::vector<std::string>>(column.values),
+                                                column.name));
+      }
+      chunked = std::make_shared<arrow::ChunkedArray>(array);
+    }
+    if (rows >= 0 && chunked->length() != rows) {
+      return Status::internal("column {} has {} rows, expected {}", column.name,
+                              chunked->length(), rows);
+    }
+    rows = chunked->length();
+    fields.push_back(arrow::field(column.name, chunked->type()));
+    arrays.push_back(std::move(chunked));
+  }
+  return arrow::Table::Make(arrow::schema(std::move(fields)), std::move(arrays),
+                            std::max<int64_t>(rows, 0));
+}
+
+}  // namespace semdedup::io
