@@ -1,0 +1,175 @@
+// Times the triangular max-similarity kernel on one cluster and the sgemm rate of the shapes
+// involved, and prints one JSON object. Driven by bench/pairwise_bench.py (not a test).
+//
+//   pairwise_bench --rows N --dim D [--threads T] [--batch B] [--reps R]
+//                  [--input E.f32] [--output OUT.bin]
+//
+// --input: N x D float32, row-major, raw (rows already L2-normalised); without it the rows are
+// random unit vectors. --output: max_sim (N float32) then max_idx (N int64), for comparison.
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/blas_api.hpp"
+#include "semdedup/kernels/blas.hpp"
+#include "semdedup/kernels/pairwise.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Args {
+  int64_t rows = 10000;
+  int64_t dim = 768;
+  int threads = 2;
+  int64_t batch = 1024;
+  int reps = 1;
+  std::string input;
+  std::string output;
+};
+
+Args parse(int argc, char** argv) {
+  Args args;
+  for (int k = 1; k + 1 < argc; k += 2) {
+    const std::string flag = argv[k];
+    const char* value = argv[k + 1];
+    if (flag == "--rows") args.rows = std::atoll(value);
+    else if (flag == "--dim") args.dim = std::atoll(value);
+    else if (flag == "--threads") args.threads = std::atoi(value);
+    else if (flag == "--batch") args.batch = std::atoll(value);
+    else if (flag == "--reps") args.reps = std::atoi(value);
+    else if (flag == "--input") args.input = value;
+    else if (flag == "--output") args.output = value;
+    else {
+      std::fprintf(stderr, "pairwise_bench: unknown flag %s\n", flag.c_str());
+      std::exit(2);
+    }
+  }
+  return args;
+}
+
+semdedup::Matrix load_or_generate(const Args& args) {
+  semdedup::Matrix e(args.rows, args.dim);
+  if (!args.input.empty()) {
+    std::ifstream in(args.input, std::ios::binary);
+    in.read(reinterpret_cast<char*>(e.data()),
+            static_cast<std::streamsize>(args.rows * args.dim * sizeof(float)));
+    if (!in) {
+      std::fprintf(stderr, "pairwise_bench: cannot read %lld x %lld floats from %s\n",
+                   static_cast<long long>(args.rows), static_cast<long long>(args.dim),
+                   args.input.c_str());
+      std::exit(1);
+    }
+    return e;
+  }
+  std::mt19937_64 gen(42);
+  std::normal_distribution<float> normal;
+  for (int64_t r = 0; r < args.rows; ++r) {
+    double norm = 0;
+    for (int64_t c = 0; c < args.dim; ++c) {
+      e.row(r)[c] = normal(gen);
+      norm += double(e.row(r)[c]) * e.row(r)[c];
+    }
+    for (int64_t c = 0; c < args.dim; ++c) e.row(r)[c] = float(e.row(r)[c] / std::sqrt(norm));
+  }
+  return e;
+}
+
+// NeMo's shape: C[N x B] = E . E[s:s+B]^T with BLAS's own `threads` threads, over the first
+// few column batches (enough for a stable rate).
+double sgemm_nemo_shape_gflops(const semdedup::Matrix& e, int64_t batch, int threads) {
+  const int64_t n = e.rows(), d = e.cols(), b = std::min(batch, n);
+  std::vector<float> c(static_cast<size_t>(n * b));
+  omp_set_num_threads(threads);
+  semdedup::kernels::gemm_abt(int(n), int(b), int(d), e.data(), int(d), e.data(), int(d), c.data(),
+                              int(b));  // warm-up
+  const int64_t batches = std::max<int64_t>(1, std::min<int64_t>(n / b, 6));
+  const auto start = Clock::now();
+  for (int64_t k = 0; k < batches; ++k) {
+    semdedup::kernels::gemm_abt(int(n), int(b), int(d), e.data(), int(d), e.row(k * b), int(d),
+                                c.data(), int(b));
+  }
+  return 2.0 * double(n) * double(b) * double(d) * double(batches) / seconds_since(start) / 1e9;
+}
+
+// The kernel's shape: one T x T x D GEMM per thread at a time, single-threaded BLAS each.
+double sgemm_tile_shape_gflops(const semdedup::Matrix& e, int threads) {
+  const int64_t tile = semdedup::kernels::pairwise_tile(e.rows()), d = e.cols();
+  const int64_t calls = std::max<int64_t>(8, int64_t(4e10 / (2.0 * tile * tile * d)));
+  std::vector<float> c(static_cast<size_t>(threads * tile * tile));
+  const int64_t tiles = std::max<int64_t>(1, e.rows() / tile);
+  const auto start = Clock::now();
+#pragma omp parallel num_threads(threads)
+  {
+    omp_set_num_threads(1);
+    float* out = c.data() + omp_get_thread_num() * tile * tile;
+#pragma omp for schedule(static)
+    for (int64_t k = 0; k < calls; ++k) {
+      semdedup::kernels::gemm_abt(int(tile), int(tile), int(d), e.row((k % tiles) * tile), int(d),
+                                  e.row(((k + 1) % tiles) * tile), int(d), out, int(tile));
+    }
+  }
+  return 2.0 * double(tile) * double(tile) * double(d) * double(calls) / seconds_since(start) / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse(argc, argv);
+  const semdedup::Matrix e = load_or_generate(args);
+  const int64_t n = args.rows, d = args.dim;
+
+  std::vector<float> max_sim(static_cast<size_t>(n));
+  std::vector<int64_t> max_idx(static_cast<size_t>(n));
+  semdedup::kernels::PairwiseWorkspace workspace;
+  workspace.reserve(n, d, args.threads);
+  std::vector<double> times;
+  for (int rep = 0; rep < std::max(1, args.reps); ++rep) {
+    const auto start = Clock::now();
+    semdedup::kernels::max_similarity_before(e.view(), args.threads, max_sim.data(),
+                                             max_idx.data(), workspace);
+    times.push_back(seconds_since(start));
+  }
+  const double best = *std::min_element(times.begin(), times.end());
+
+  if (!args.output.empty()) {
+    std::ofstream out(args.output, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(max_sim.data()), std::streamsize(n * sizeof(float)));
+    out.write(reinterpret_cast<const char*>(max_idx.data()), std::streamsize(n * sizeof(int64_t)));
+  }
+
+  const int64_t tile = semdedup::kernels::pairwise_tile(n);
+  const int64_t tiles = (n + tile - 1) / tile;
+  const double useful_flops = double(n) * double(n - 1) * double(d);  // 2 d per pair i < j
+  const double computed_flops = 2.0 * double(tiles * (tiles + 1) / 2) * tile * tile * d;
+  const double nemo_gflops = sgemm_nemo_shape_gflops(e, args.batch, args.threads);
+  const double tile_gflops = sgemm_tile_shape_gflops(e, args.threads);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+
+  std::printf(
+      "{\"rows\": %lld, \"dim\": %lld, \"threads\": %d, \"tile\": %lld, \"seconds\": %.6f, "
+      "\"useful_gflops\": %.2f, \"computed_fraction\": %.4f, \"sgemm_nemo_shape_gflops\": %.2f, "
+      "\"sgemm_tile_shape_gflops\": %.2f, \"workspace_bytes\": %lld, \"data_bytes\": %lld, "
+      "\"max_rss_bytes\": %lld, \"blas\": \"%s\"}\n",
+      static_cast<long long>(n), static_cast<long long>(d), args.threads,
+      static_cast<long long>(tile), best, useful_flops / best / 1e9, useful_flops / computed_flops,
+      nemo_gflops, tile_gflops, static_cast<long long>(workspace.bytes()),
+      static_cast<long long>(n * d * 4), static_cast<long long>(usage.ru_maxrss) * 1024,
+      semdedup::kernels::blas_description().c_str());
+  return 0;
+}
