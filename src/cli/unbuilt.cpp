@@ -3,14 +3,8 @@
 
 namespace semdedup::cli {
 
-Command setup_kmeans(CLI::App& parent) {
-  return setup_unbuilt(parent, "kmeans", "cluster L2-normalised embeddings; write centroid=K/");
-}
 Command setup_run(CLI::App& parent) {
   return setup_unbuilt(parent, "run", "kmeans, pairwise and identify in one go");
-}
-Command setup_generate(CLI::App& parent) {
-  return setup_unbuilt(parent, "generate", "synthetic embeddings with planted duplicates");
 }
 Command setup_demo(CLI::App& parent) {
   return setup_unbuilt(parent, "demo", "generate a dataset, deduplicate it, print a summary");

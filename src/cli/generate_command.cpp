@@ -1,0 +1,56 @@
+// `semdedup generate`: flags onto dedup::GenerateParams, then a short summary on stdout.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "cli/common.hpp"
+#include "semdedup/dedup/generate.hpp"
+
+namespace semdedup::cli {
+
+Command setup_generate(CLI::App& parent) {
+  Command cmd;
+  cmd.common = std::make_shared<CommonOptions>();
+  auto params = std::make_shared<dedup::GenerateParams>();
+  auto format = std::make_shared<std::string>("parquet");
+  auto overwrite = std::make_shared<bool>(false);
+  CLI::App* app = parent.add_subcommand(
+      "generate",
+      "synthetic unit-norm embeddings in clusters with planted duplicates: <output>/data/ and "
+      "<output>/ground_truth.parquet");
+  app->add_option("--output", params->output_path, "output directory")->required();
+  app->add_option("--rows", params->rows, "number of rows (>= 1)")->required();
+  app->add_option("--dim", params->dim, "embedding dimension (>= 1)")->required();
+  app->add_option("--clusters", params->clusters, "number of cluster centres (>= 1)")
+      ->capture_default_str();
+  app->add_option("--duplicate-fraction", params->duplicate_fraction,
+                  "share of rows that are planted duplicates, in [0, 1): a third exact, a third "
+                  "with cosine >= 0.99, a third with cosine in [0.95, 0.99)")
+      ->capture_default_str();
+  app->add_option("--files", params->files, "number of data files, in [1, rows]")
+      ->capture_default_str();
+  app->add_option("--seed", params->seed, "seed of every random draw")->capture_default_str();
+  app->add_option("--format", *format, "data file format: parquet|jsonl")->capture_default_str();
+  app->add_flag("--overwrite", *overwrite, "replace a non-empty output directory");
+  add_common_flags(*app, *cmd.common);
+  cmd.app = app;
+  cmd.run = [params, format, overwrite](const Context& ctx) -> Status {
+    SD_ASSIGN_OR_RETURN(params->format, io::parse_file_type(*format));
+    params->output_mode = *overwrite ? io::OutputMode::kOverwrite : io::OutputMode::kFresh;
+    SD_ASSIGN_OR_RETURN(auto result, dedup::generate(ctx, *params));
+    std::printf(
+        "generate: %lld rows x %lld dims in %zu %s file(s) under %s/data\n"
+        "planted duplicates: %lld exact, %lld near99, %lld near95 (ground truth: %s)\n"
+        "bytes written: %lld\n",
+        static_cast<long long>(result.rows), static_cast<long long>(result.dim),
+        result.data_files.size(), format->c_str(), params->output_path.c_str(),
+        static_cast<long long>(result.exact_duplicates),
+        static_cast<long long>(result.near99_duplicates),
+        static_cast<long long>(result.near95_duplicates), result.ground_truth_file.c_str(),
+        static_cast<long long>(result.bytes));
+    return Status::OK();
+  };
+  return cmd;
+}
+
+}  // namespace semdedup::cli
