@@ -3,9 +3,6 @@
 
 namespace semdedup::cli {
 
-Command setup_kmeans(CLI::App& parent) {
-  return setup_unbuilt(parent, "kmeans", "cluster L2-normalised embeddings; write centroid=K/");
-}
 Command setup_run(CLI::App& parent) {
   return setup_unbuilt(parent, "run", "kmeans, pairwise and identify in one go");
 }

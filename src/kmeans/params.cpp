@@ -1,5 +1,8 @@
 #include "semdedup/kmeans/params.hpp"
 
+#include <charconv>
+#include <system_error>
+
 namespace semdedup::kmeans {
 
 Status FitParams::validate() const {
@@ -17,7 +20,41 @@ Status FitParams::validate() const {
   if (init == InitMethod::kFile && init_file.empty()) {
     return Status::invalid_argument("init from a file needs the .npy path");
   }
+  if (init == InitMethod::kArray && init_centroids.rows() != n_clusters) {
+    return Status::invalid_argument("init array has {} rows but n_clusters is {}",
+                                    init_centroids.rows(), n_clusters);
+  }
   return Status::OK();
+}
+
+Status parse_init(std::string_view text, FitParams& params) {
+  if (text == "k-means||" || text == "scalable-k-means++") {
+    params.init = InitMethod::kKMeansParallel;
+  } else if (text == "random") {
+    params.init = InitMethod::kRandom;
+  } else if (text.empty()) {
+    return Status::invalid_argument("init must be k-means||, random or the path of an .npy file");
+  } else {
+    params.init = InitMethod::kFile;
+    params.init_file = std::string(text);
+  }
+  return Status::OK();
+}
+
+Result<int64_t> parse_n_init(std::string_view text) {
+  if (text == "auto") return int64_t{0};
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) {
+    return Status::invalid_argument("n_init must be a positive integer or 'auto', got '{}'", text);
+  }
+  return value;
+}
+
+int64_t resolved_n_init(const FitParams& params) {
+  if (params.init == InitMethod::kFile || params.init == InitMethod::kArray) return 1;
+  if (params.n_init > 0) return params.n_init;
+  return params.init == InitMethod::kKMeansParallel ? 1 : 10;
 }
 
 Status Params::validate() const {

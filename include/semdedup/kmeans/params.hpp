@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <string_view>
+
+#include "semdedup/core/matrix.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
 
@@ -16,6 +19,7 @@ enum class InitMethod {
   kKMeansParallel,  ///< "k-means||": scalable k-means++ (default)
   kRandom,          ///< "random": k distinct rows drawn at random
   kFile,            ///< an .npy file of shape (k, dim): those centres
+  kArray,           ///< FitParams::init_centroids: those centres
 };
 
 /// Parameters of the k-means fit itself (no files): what `fit` takes.
@@ -31,6 +35,8 @@ struct FitParams {
   InitMethod init = InitMethod::kKMeansParallel;
   /// Initial centroids when init == kFile: path of a (k, dim) float32/float64 .npy file.
   std::string init_file;
+  /// Initial centroids when init == kArray: [k x dim].
+  Matrix init_centroids;
   /// Independent runs (best inertia kept); 0 means "auto" (1 for k-means||, 10 otherwise).
   int64_t n_init = 1;
   /// k-means||: expected oversampling_factor * k candidates per round, > 0.
@@ -40,6 +46,18 @@ struct FitParams {
 
   Status validate() const;
 };
+
+/// Sets `params.init` from NeMo's spelling: "k-means||" or "scalable-k-means++" (k-means||),
+/// "random", or else the path of an .npy file of initial centroids (kFile).
+Status parse_init(std::string_view text, FitParams& params);
+
+/// Parses --n-init: a positive integer, or "auto" (stored as 0).
+Result<int64_t> parse_n_init(std::string_view text);
+
+/// The number of runs "auto" and explicit values resolve to: n_init, or for 0 one run with
+/// k-means|| and ten with random. A given init (file or array) is deterministic, so it always
+/// makes one run.
+int64_t resolved_n_init(const FitParams& params);
 
 /// Parameters of the KMeans stage (files in, partitioned files out).
 struct Params {

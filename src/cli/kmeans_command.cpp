@@ -1,0 +1,127 @@
+// `semdedup kmeans`: flags onto kmeans::Params, then the stage, then one summary line.
+#include "cli/kmeans_command.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/common.hpp"
+#include "semdedup/kmeans/stage.hpp"
+
+namespace semdedup::cli {
+
+void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
+  app.add_option("--n-clusters", options.n_clusters, "number of centroids k (1 <= k <= rows)")
+      ->required();
+  app.add_option("--id-field", options.id_field, "id column (any scalar type)")
+      ->capture_default_str();
+  app.add_option("--embedding-field", options.embedding_field, "embedding column (list of numbers)")
+      ->capture_default_str();
+  app.add_option("--metadata-fields", options.metadata_fields,
+                 "extra columns copied into the output (a,b)");
+  app.add_option("--input-filetype", options.input_filetype, "parquet|jsonl")
+      ->capture_default_str();
+  app.add_option("--input-file-extensions", options.input_file_extensions,
+                 "extensions that select input files (.parquet,.pq); default by filetype");
+  app.add_option("--max-iter", options.max_iter, "most Lloyd iterations per run")
+      ->capture_default_str();
+  app.add_option("--tol", options.tol,
+                 "stop when the total squared centroid shift is below this (absolute)")
+      ->capture_default_str();
+  app.add_option("--random-state", options.random_state,
+                 "seed of the initialisation and of the fit_data_fraction file sample")
+      ->capture_default_str();
+  app.add_option("--init", options.init, "k-means||, random, or the path of a (k, dim) .npy file")
+      ->capture_default_str();
+  app.add_option("--n-init", options.n_init,
+                 "independent runs, best inertia kept: an integer or auto (1 for k-means||, 10 for "
+                 "random)")
+      ->capture_default_str();
+  app.add_option("--oversampling-factor", options.oversampling_factor,
+                 "k-means||: candidates per round = factor x k (> 0)")
+      ->capture_default_str();
+  app.add_option("--max-samples-per-batch", options.max_samples_per_batch,
+                 "rows per distance batch: memory only, results never depend on it")
+      ->capture_default_str();
+  app.add_option("--fit-data-fraction", options.fit_data_fraction,
+                 "fit on a seeded sample of this fraction of the files, in (0, 1), then assign "
+                 "every row in a second pass")
+      ->each([&options](const std::string&) { options.has_fit_data_fraction = true; });
+  app.add_option("--cache-path", options.cache_path,
+                 "also write kmeans_centroids.npy into this directory");
+  app.add_option("--embedding-dim", options.embedding_dim,
+                 "embedding width hint (NeMo's grouping hint; never checked against the data)");
+  app.add_option("--rows-per-part", options.rows_per_part,
+                 "output part size: part p holds input rows [p*R, (p+1)*R)")
+      ->capture_default_str();
+  app.add_option("--invalid-rows", options.invalid_rows,
+                 "error: stop at the first null, ragged, NaN/inf or zero-norm embedding; skip: "
+                 "write such rows to <output>/rejected/")
+      ->capture_default_str();
+}
+
+Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options) {
+  kmeans::Params params;
+  params.input_paths = options.input;
+  params.output_path = options.output;
+  params.fit.n_clusters = options.n_clusters;
+  params.fit.max_iter = options.max_iter;
+  params.fit.tol = options.tol;
+  params.fit.random_state = options.random_state;
+  SD_RETURN_IF_ERROR(kmeans::parse_init(options.init, params.fit));
+  SD_ASSIGN_OR_RETURN(params.fit.n_init, kmeans::parse_n_init(options.n_init));
+  params.fit.oversampling_factor = options.oversampling_factor;
+  params.fit.max_samples_per_batch = options.max_samples_per_batch;
+  SD_ASSIGN_OR_RETURN(params.input_filetype, io::parse_file_type(options.input_filetype));
+  params.input_file_extensions = split_list(options.input_file_extensions);
+  params.columns.id_field = options.id_field;
+  params.columns.embedding_field = options.embedding_field;
+  params.columns.metadata_fields = split_list(options.metadata_fields);
+  params.embedding_dim = options.embedding_dim;
+  if (options.has_fit_data_fraction) params.fit_data_fraction = options.fit_data_fraction;
+  params.cache_path = options.cache_path;
+  params.rows_per_part = options.rows_per_part;
+  SD_ASSIGN_OR_RETURN(params.invalid_rows, io::parse_invalid_rows(options.invalid_rows));
+  params.output_mode = options.overwrite ? io::OutputMode::kOverwrite
+                       : options.resume  ? io::OutputMode::kResume
+                                         : io::OutputMode::kFresh;
+  SD_RETURN_IF_ERROR(params.validate());
+  return params;
+}
+
+Command setup_kmeans(CLI::App& parent) {
+  Command cmd;
+  cmd.common = std::make_shared<CommonOptions>();
+  auto options = std::make_shared<KMeansOptions>();
+  cmd.app = parent.add_subcommand(
+      "kmeans",
+      "cluster L2-normalised embeddings; write <output>/centroid=K/part-NNNNNN.parquet and "
+      "<output>/kmeans_centroids.npy");
+  CLI::App& app = *cmd.app;
+  app.add_option("--input", options->input, "input files, directories or glob patterns")
+      ->required()
+      ->expected(1, -1);
+  app.add_option("--output", options->output, "output directory")->required();
+  add_kmeans_flags(app, *options);
+  auto* overwrite = app.add_flag("--overwrite", options->overwrite,
+                                 "replace what the output directory holds");
+  auto* resume = app.add_flag("--resume", options->resume,
+                              "finish an interrupted run in its output directory (reuses its "
+                              "centroids when the fit had finished)");
+  overwrite->excludes(resume);
+  add_common_flags(app, *cmd.common);
+
+  cmd.run = [options](const Context& ctx) -> Status {
+    SD_ASSIGN_OR_RETURN(const kmeans::Params params, make_kmeans_params(*options));
+    SD_ASSIGN_OR_RETURN(const kmeans::StageResult result, kmeans::run_stage(ctx, params));
+    fmt::print(
+        "kmeans: {} rows, {} clusters ({} non-empty), {} iterations, inertia {:.6f}, {:.2f} s "
+        "-> {}\n",
+        result.num_rows, params.fit.n_clusters, result.num_clusters_written, result.n_iter,
+        result.inertia, result.total_seconds, params.output_path);
+    return Status::OK();
+  };
+  return cmd;
+}
+
+}  // namespace semdedup::cli

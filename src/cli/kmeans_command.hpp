@@ -1,0 +1,48 @@
+#pragma once
+// The flags of `semdedup kmeans`, shareable with subcommands that run the KMeans stage too.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "semdedup/core/status.hpp"
+#include "semdedup/kmeans/params.hpp"
+
+namespace semdedup::cli {
+
+struct KMeansOptions {
+  std::vector<std::string> input;
+  std::string output;
+  int64_t n_clusters = 0;
+  std::string id_field = "id";
+  std::string embedding_field = "embeddings";
+  std::string metadata_fields;
+  std::string input_filetype = "parquet";
+  std::string input_file_extensions;
+  int64_t max_iter = 300;
+  double tol = 1e-4;
+  uint64_t random_state = 42;
+  std::string init = "k-means||";
+  std::string n_init = "1";
+  double oversampling_factor = 2.0;
+  int64_t max_samples_per_batch = int64_t{1} << 15;
+  double fit_data_fraction = 0.0;
+  bool has_fit_data_fraction = false;
+  std::string cache_path;
+  int64_t embedding_dim = 0;
+  int64_t rows_per_part = int64_t{1} << 20;
+  std::string invalid_rows = "error";
+  bool overwrite = false;
+  bool resume = false;
+};
+
+/// Adds the k-means fit and input flags (everything but --input, --output, --overwrite and
+/// --resume) to `app`.
+void add_kmeans_flags(CLI::App& app, KMeansOptions& options);
+
+/// The stage parameters the flags describe, validated.
+Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options);
+
+}  // namespace semdedup::cli
