@@ -17,7 +17,11 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -31,11 +35,21 @@ namespace semdedup::io {
 namespace {
 
 /// Rows per Parquet record batch asked of Arrow; batches are then cut or joined to batch_rows.
-constexpr int64_t kParquetBatchRows = int64_t{1} << 16;
+constexpr int64_t kParquetBatchRows = int64_t{1} << 13;
 /// Arrow's JSON block size: one JSONL line must fit in a block.
 constexpr int32_t kJsonBlockBytes = 16 << 20;
+/// Files decoded at the same time, each by its own thread, ahead of the caller.
+constexpr int64_t kPrefetchLanes = 2;
+
+/// Record batches a lane may hold decoded: about batch_rows rows, at least 2 batches.
+int64_t prefetch_capacity(int64_t batch_rows) {
+  return std::max<int64_t>(2, (batch_rows + kParquetBatchRows - 1) / kParquetBatchRows);
+}
+
 /// Rows whose squared norms are accumulated side by side (independent dependency chains).
 constexpr int64_t kNormRowGroup = 8;
+/// Rows copied before they are checked and normalised together (kept in L1/L2).
+constexpr int64_t kFinishBlockRows = 32;
 
 // ---------------------------------------------------------------------------------------------
 // Column resolution and type checks
@@ -183,12 +197,14 @@ class ParquetSource final : public Source {
  private:
   Status open_impl(const ReadOptions& options) {
     const std::string context = fmt::format("file {}: cannot read Parquet", path_);
-    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path_),
+    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
+                                                  path_, arrow::io::FileMode::READ),
                                               StatusCode::kIOError,
                                               fmt::format("file {}: cannot open", path_)));
     parquet::ArrowReaderProperties properties;
     properties.set_batch_size(std::min(options.batch_rows, kParquetBatchRows));
     properties.set_use_threads(true);
+    properties.set_pre_buffer(false);
     parquet::arrow::FileReaderBuilder builder;
     SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, context));
     builder.properties(properties);
@@ -323,6 +339,139 @@ Result<std::unique_ptr<Source>> open_source(const std::string& path, const ReadO
 }
 
 // ---------------------------------------------------------------------------------------------
+// Decoding ahead: worker threads open and decode files while the caller converts batches
+
+/// Files are dealt to lanes round-robin (file f to lane f % lanes); each lane's thread opens
+/// its files in order and queues their record batches, at most `capacity` batches ahead.
+/// The caller takes files in list order, so every lane is read in its own order and the
+/// output never depends on the number of lanes.
+class Prefetcher {
+ public:
+  Prefetcher(const std::vector<std::string>& files, const ReadOptions& options, int64_t lanes,
+             int64_t capacity)
+      : files_(files), options_(options), capacity_(capacity) {
+    lanes = std::max<int64_t>(1, std::min<int64_t>(lanes, static_cast<int64_t>(files.size())));
+    for (int64_t lane = 0; lane < lanes; ++lane) lanes_.push_back(std::make_unique<Lane>());
+    for (int64_t lane = 0; lane < lanes; ++lane) threads_.emplace_back([this, lane] { run(lane); });
+  }
+
+  ~Prefetcher() {
+    for (auto& lane : lanes_) {
+      std::lock_guard<std::mutex> lock(lane->mutex);
+      lane->stop = true;
+      lane->cv.notify_all();
+    }
+    for (auto& thread : threads_) thread.join();
+  }
+
+  Prefetcher(const Prefetcher&) = delete;
+  Prefetcher& operator=(const Prefetcher&) = delete;
+
+  /// Waits for file `file` to be opened and returns a Source reading it from its lane.
+  Result<std::unique_ptr<Source>> open(int64_t file);
+
+ private:
+  struct Item {
+    int64_t file = 0;
+    Status status;                                ///< an open or read failure ends the lane
+    std::shared_ptr<arrow::RecordBatch> batch;    ///< null with an OK status: end of file
+    bool opened = false;                          ///< the first item of each file
+    ColumnIndices columns;                        ///< with `opened`: the file's columns
+    std::shared_ptr<arrow::Schema> schema;        ///< with `opened`: the file's schema
+  };
+  struct Lane {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Item> items;
+    bool stop = false;
+  };
+  class LaneSource;
+
+  Lane& lane_of(int64_t file) { return *lanes_[file % static_cast<int64_t>(lanes_.size())]; }
+
+  /// Queues `item`; false when the prefetcher is stopping.
+  bool push(Lane& lane, Item item) {
+    std::unique_lock<std::mutex> lock(lane.mutex);
+    lane.cv.wait(lock, [&] {
+      return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_;
+    });
+    if (lane.stop) return false;
+    lane.items.push_back(std::move(item));
+    lane.cv.notify_all();
+    return true;
+  }
+
+  Item pop(Lane& lane) {
+    std::unique_lock<std::mutex> lock(lane.mutex);
+    lane.cv.wait(lock, [&] { return !lane.items.empty(); });
+    Item item = std::move(lane.items.front());
+    lane.items.pop_front();
+    lane.cv.notify_all();
+    return item;
+  }
+
+  void run(int64_t lane_index) {
+    Lane& lane = *lanes_[lane_index];
+    const auto lanes = static_cast<int64_t>(lanes_.size());
+    for (auto file = lane_index; file < static_cast<int64_t>(files_.size()); file += lanes) {
+      auto source = open_source(files_[file], options_);
+      if (!source.ok()) {
+        push(lane, {file, source.status()});
+        return;
+      }
+      if (!push(lane, {file, Status::OK(), nullptr, true, (*source)->columns(),
+                       (*source)->schema()})) {
+        return;
+      }
+      while (true) {
+        auto batch = (*source)->next();
+        if (!batch.ok()) {
+          push(lane, {file, batch.status()});
+          return;
+        }
+        const bool end = *batch == nullptr;
+        if (!push(lane, {file, Status::OK(), std::move(*batch)})) return;
+        if (end) break;
+      }
+    }
+  }
+
+  const std::vector<std::string>& files_;
+  const ReadOptions& options_;
+  const int64_t capacity_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::thread> threads_;
+};
+
+/// The caller's view of one prefetched file: batches come out of the lane's queue.
+class Prefetcher::LaneSource final : public Source {
+ public:
+  LaneSource(Prefetcher& prefetcher, int64_t file, ColumnIndices columns,
+             std::shared_ptr<arrow::Schema> schema)
+      : prefetcher_(prefetcher), file_(file) {
+    columns_ = std::move(columns);
+    schema_ = std::move(schema);
+  }
+  Result<std::shared_ptr<arrow::RecordBatch>> next() override {
+    Item item = prefetcher_.pop(prefetcher_.lane_of(file_));
+    if (!item.status.ok()) return item.status;
+    return std::move(item.batch);
+  }
+
+ private:
+  Prefetcher& prefetcher_;
+  int64_t file_;
+};
+
+Result<std::unique_ptr<Source>> Prefetcher::open(int64_t file) {
+  Item item = pop(lane_of(file));
+  if (!item.status.ok()) return item.status;
+  SD_DCHECK(item.opened && item.file == file);
+  return std::unique_ptr<Source>(std::make_unique<LaneSource>(*this, file, std::move(item.columns),
+                                                              std::move(item.schema)));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Embedding extraction: Arrow list column -> rows of a float32 matrix
 
 /// One bad input row: its index inside the batch and why.
@@ -333,10 +482,16 @@ struct Reject {
 
 /// Output of the extraction of one batch.
 struct Extracted {
-  Matrix* matrix = nullptr;          ///< [input rows x dim]; rows [0, written) hold data
-  int64_t written = 0;               ///< rows copied into the matrix
-  std::vector<int64_t> source_rows;  ///< batch row of each written matrix row
+  Matrix* matrix = nullptr;          ///< [input rows x dim]
+  int64_t dim = 0;
+  bool normalise = true;
+  int64_t finished = 0;              ///< rows [0, finished) are checked, normalised and kept
+  int64_t written = 0;               ///< rows [finished, written) are copied, not yet checked
+  std::vector<int64_t> source_rows;  ///< batch row of each matrix row in [0, written)
   std::vector<Reject> rejects;
+
+  /// Checks, normalises and packs the rows copied since the last call.
+  void finish();
 };
 
 template <typename T>
@@ -390,7 +545,8 @@ void extract_rows(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extr
     }
     copy_values(raw + begin, out.matrix->row(out.written), width);
     out.source_rows.push_back(batch_row);
-    ++out.written;
+    // Finishing small blocks while they are still in cache makes one pass over memory.
+    if (++out.written - out.finished == kFinishBlockRows) out.finish();
   }
 }
 
@@ -474,43 +630,46 @@ int64_t first_width(const arrow::Array& column) {
   }
 }
 
-/// Checks the written rows for NaN/inf and zero norm, divides each good row by its norm when
-/// `normalise`, and packs the good rows to the front. Returns the number of good rows.
-int64_t finish_rows(Extracted& out, int64_t dim, bool normalise) {
-  Matrix& matrix = *out.matrix;
-  std::vector<float> norms(static_cast<std::size_t>(out.written));
-  squared_norms(matrix.data(), out.written, dim, norms.data());
-  int64_t kept = 0;
-  for (int64_t row = 0; row < out.written; ++row) {
-    float* values = matrix.row(row);
-    const float squared = norms[row];
-    std::string reason;
-    if (!std::isfinite(squared)) {
-      for (int64_t i = 0; i < dim && reason.empty(); ++i) {
-        if (!std::isfinite(values[i])) {
-          reason = fmt::format("non-finite value {} at index {}", values[i], i);
+void Extracted::finish() {
+  float norms[kFinishBlockRows];
+  int64_t kept = finished;
+  for (int64_t block = finished; block < written; block += kFinishBlockRows) {
+    const int64_t rows = std::min(kFinishBlockRows, written - block);
+    squared_norms(matrix->row(block), rows, dim, norms);
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t row = block + i;
+      float* values = matrix->row(row);
+      const float squared = norms[i];
+      std::string reason;
+      if (!std::isfinite(squared)) {
+        for (int64_t k = 0; k < dim && reason.empty(); ++k) {
+          if (!std::isfinite(values[k])) {
+            reason = fmt::format("non-finite value {} at index {}", values[k], k);
+          }
         }
+        if (reason.empty() && normalise) reason = "squared norm overflows float32";
+      } else if (normalise && squared == 0.0f) {
+        reason = "zero norm";
       }
-      if (reason.empty() && normalise) reason = "squared norm overflows float32";
-    } else if (normalise && squared == 0.0f) {
-      reason = "zero norm";
+      if (!reason.empty()) {
+        rejects.push_back({source_rows[row], std::move(reason)});
+        continue;
+      }
+      float* target = matrix->row(kept);
+      if (target != values) {
+        std::memmove(target, values, static_cast<std::size_t>(dim) * sizeof(float));
+      }
+      if (normalise) {
+        // Division (not multiplication by 1/norm), as x / ||x|| is written in spec §4.
+        const float norm = std::sqrt(squared);
+        for (int64_t k = 0; k < dim; ++k) target[k] /= norm;
+      }
+      source_rows[kept] = source_rows[row];
+      ++kept;
     }
-    if (!reason.empty()) {
-      out.rejects.push_back({out.source_rows[row], std::move(reason)});
-      continue;
-    }
-    float* target = matrix.row(kept);
-    if (target != values) std::memmove(target, values, static_cast<std::size_t>(dim) * sizeof(float));
-    if (normalise) {
-      // Division (not multiplication by 1/norm) as x / ||x|| is written in spec §4.
-      const float norm = std::sqrt(squared);
-      for (int64_t i = 0; i < dim; ++i) target[i] /= norm;
-    }
-    out.source_rows[kept] = out.source_rows[row];
-    ++kept;
   }
-  out.source_rows.resize(kept);
-  return kept;
+  finished = written = kept;
+  source_rows.resize(static_cast<std::size_t>(kept));
 }
 
 Result<std::shared_ptr<arrow::RecordBatch>> concatenate(
@@ -596,6 +755,7 @@ struct DatasetReader::Impl {
 
   int64_t next_file = 0;
   int64_t file_index = -1;
+  std::unique_ptr<Prefetcher> prefetcher;
   std::unique_ptr<Source> source;
   bool source_done = false;
   std::shared_ptr<arrow::RecordBatch> pending;  ///< rows of the current file not yet served
@@ -619,7 +779,11 @@ Status DatasetReader::Impl::open_next_file() {
   file_row = 0;
   source_done = false;
   pending.reset();
-  SD_ASSIGN_OR_RETURN(source, open_source(path(), options));
+  if (!prefetcher) {
+    prefetcher = std::make_unique<Prefetcher>(files, options, kPrefetchLanes,
+                                              prefetch_capacity(options.batch_rows));
+  }
+  SD_ASSIGN_OR_RETURN(source, prefetcher->open(file_index));
   if (!source->schema()) return Status::OK();
   const auto& embedding_type = source->schema()->field(source->columns().embedding)->type();
   if (embedding_type->id() == arrow::Type::FIXED_SIZE_LIST && dim == 0) {
@@ -699,13 +863,16 @@ Result<Batch> DatasetReader::Impl::build(
   batch.embeddings = Matrix(rows, dim);
   Extracted extracted;
   extracted.matrix = &batch.embeddings;
+  extracted.dim = dim;
+  extracted.normalise = options.normalise;
   extracted.source_rows.reserve(static_cast<std::size_t>(rows));
   int64_t batch_row0 = 0;
   for (const auto& part : parts) {
     extract(*part->column(columns.embedding), batch_row0, dim, extracted);
     batch_row0 += part->num_rows();
   }
-  const int64_t kept = finish_rows(extracted, dim, options.normalise);
+  extracted.finish();
+  const int64_t kept = extracted.finished;
   std::vector<Reject>& rejects = extracted.rejects;
   std::sort(rejects.begin(), rejects.end(),
             [](const Reject& a, const Reject& b) { return a.row < b.row; });
