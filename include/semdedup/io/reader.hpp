@@ -64,9 +64,11 @@ struct Batch {
 /// Reads files in list order and the rows of each file in file order, one Batch at a time;
 /// a Batch never spans two files and files with no rows yield none.
 ///
-/// Only the needed columns are read. Parquet is read by record batch (memory bounded by
-/// batch_rows); a JSONL file is parsed whole by Arrow (column types inferred over the whole
-/// file) and then served in batches. Id columns: any integer type, string or large_string.
+/// Only the needed columns are read. Parquet is memory-mapped and read by record batch; two
+/// background threads decode the next files ahead, each at most about batch_rows rows ahead,
+/// so memory stays near 3 x batch_rows rows whatever the file sizes. A JSONL file is parsed
+/// whole by Arrow (column types inferred over the whole file) and then served in batches.
+/// Output never depends on the threads. Id columns: any integer type, string or large_string.
 /// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
 /// converted to float32; every row of every file must have the width of the first row.
 ///
