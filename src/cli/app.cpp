@@ -32,6 +32,17 @@ std::string version_text() {
                      io::arrow_description(), kernels::blas_description());
 }
 
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> version_pairs() {
+  return {{"semdedup", SEMDEDUP_VERSION},
+          {"build_type", SEMDEDUP_BUILD_TYPE},
+          {"arrow", io::arrow_description()},
+          {"blas", kernels::blas_description()}};
+}
+
+namespace {
+
 // The one cancellation flag of the process, set by SIGINT/SIGTERM; stages stop at the next
 // tile boundary and nothing half-written is left (outputs are atomic).
 std::shared_ptr<std::atomic<bool>> g_cancel = std::make_shared<std::atomic<bool>>(false);

@@ -34,6 +34,9 @@ struct Command {
   std::shared_ptr<CommonOptions> common;
 };
 
+/// (name, value) of semdedup's version and build type, Arrow's and the BLAS's.
+std::vector<std::pair<std::string, std::string>> version_pairs();
+
 /// Splits "a,b,c" into {"a","b","c"} (empty pieces dropped).
 std::vector<std::string> split_list(const std::string& text);
 

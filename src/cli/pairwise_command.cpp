@@ -1,4 +1,6 @@
 // `semdedup pairwise`: flags onto pairwise::Params, then the stage.
+#include "cli/pairwise_command.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,21 +14,6 @@
 namespace semdedup::cli {
 
 namespace {
-
-struct PairwiseOptions {
-  std::string input;
-  std::string output;
-  std::string id_field = "id";
-  std::string embedding_field = "embeddings";
-  std::string which_to_keep = "hard";
-  std::string sim_metric = "cosine";
-  uint64_t random_seed = 42;
-  std::string ranking_columns;
-  std::string ranking_ascending;
-  int64_t pairwise_batch_size = 1024;
-  bool overwrite = false;
-  bool resume = false;
-};
 
 Result<std::vector<bool>> parse_directions(const std::string& text) {
   std::vector<bool> directions;
@@ -47,7 +34,9 @@ Result<std::vector<bool>> parse_directions(const std::string& text) {
   return directions;
 }
 
-Result<pairwise::Params> make_params(const PairwiseOptions& options) {
+}  // namespace
+
+Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options) {
   pairwise::Params params;
   params.input_path = options.input;
   params.output_path = options.output;
@@ -72,7 +61,27 @@ Result<pairwise::Params> make_params(const PairwiseOptions& options) {
   return params;
 }
 
-}  // namespace
+void add_pairwise_flags(CLI::App& app, PairwiseOptions& options) {
+  app.add_option("--which-to-keep", options.which_to_keep,
+                 "hard: keep the row farthest from the centroid; easy: the closest; random")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"hard", "easy", "random"}));
+  app.add_option("--sim-metric", options.sim_metric,
+                 "distance column ranked by hard/easy: cosine (cosine_dist_to_cent) or l2 "
+                 "(l2_dist_to_cent)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cosine", "l2"}));
+  app.add_option("--random-seed", options.random_seed, "seed of the random ranking")
+      ->capture_default_str();
+  app.add_option("--ranking-columns", options.ranking_columns,
+                 "rank by these columns instead (c1,c2: priority order)");
+  app.add_option("--ranking-ascending", options.ranking_ascending,
+                 "direction of the ranking columns: one for all or one per column (true,false)");
+  app.add_option("--pairwise-batch-size", options.pairwise_batch_size,
+                 "NeMo's column batch; results never depend on it")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
 
 Command setup_pairwise(CLI::App& parent) {
   Command cmd;
@@ -87,25 +96,7 @@ Command setup_pairwise(CLI::App& parent) {
   app.add_option("--id-field", options->id_field, "id column")->capture_default_str();
   app.add_option("--embedding-field", options->embedding_field, "embedding column")
       ->capture_default_str();
-  app.add_option("--which-to-keep", options->which_to_keep,
-                 "hard: keep the row farthest from the centroid; easy: the closest; random")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"hard", "easy", "random"}));
-  app.add_option("--sim-metric", options->sim_metric,
-                 "distance column ranked by hard/easy: cosine (cosine_dist_to_cent) or l2 "
-                 "(l2_dist_to_cent)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"cosine", "l2"}));
-  app.add_option("--random-seed", options->random_seed, "seed of the random ranking")
-      ->capture_default_str();
-  app.add_option("--ranking-columns", options->ranking_columns,
-                 "rank by these columns instead (c1,c2: priority order)");
-  app.add_option("--ranking-ascending", options->ranking_ascending,
-                 "direction of the ranking columns: one for all or one per column (true,false)");
-  app.add_option("--pairwise-batch-size", options->pairwise_batch_size,
-                 "NeMo's column batch; results never depend on it")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_pairwise_flags(app, *options);
   auto* overwrite = app.add_flag("--overwrite", options->overwrite,
                                  "replace what the output directory holds");
   auto* resume = app.add_flag("--resume", options->resume,
@@ -114,7 +105,7 @@ Command setup_pairwise(CLI::App& parent) {
   add_common_flags(app, *cmd.common);
 
   cmd.run = [options](const Context& ctx) -> Status {
-    SD_ASSIGN_OR_RETURN(const pairwise::Params params, make_params(*options));
+    SD_ASSIGN_OR_RETURN(const pairwise::Params params, make_pairwise_params(*options));
     SD_ASSIGN_OR_RETURN(const pairwise::StageResult result, pairwise::run_stage(ctx, params));
     fmt::print("pairwise: {} of {} clusters written ({} rows) to {} in {:.2f} s; {} resumed, {} "
                "empty\n",

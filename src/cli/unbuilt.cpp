@@ -3,9 +3,6 @@
 
 namespace semdedup::cli {
 
-Command setup_run(CLI::App& parent) {
-  return setup_unbuilt(parent, "run", "kmeans, pairwise and identify in one go");
-}
 Command setup_demo(CLI::App& parent) {
   return setup_unbuilt(parent, "demo", "generate a dataset, deduplicate it, print a summary");
 }

@@ -1,0 +1,87 @@
+// `semdedup run`: KMeans, Pairwise and (with --eps) identify in one go, NeMo's layout.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/common.hpp"
+#include "cli/kmeans_command.hpp"
+#include "cli/pairwise_command.hpp"
+#include "semdedup/dedup/workflow.hpp"
+
+namespace semdedup::cli {
+
+namespace {
+
+struct RunOptions {
+  KMeansOptions kmeans;
+  PairwiseOptions pairwise;
+  std::string cache_path;
+  double eps = 0;
+  bool has_eps = false;
+};
+
+}  // namespace
+
+Command setup_run(CLI::App& parent) {
+  Command cmd;
+  cmd.common = std::make_shared<CommonOptions>();
+  auto options = std::make_shared<RunOptions>();
+  cmd.app = parent.add_subcommand(
+      "run",
+      "kmeans, pairwise and (with --eps) identify in one go: <cache>/kmeans_results, "
+      "<cache>/pairwise_results, <output>/duplicates, <output>/summary.json");
+  CLI::App& app = *cmd.app;
+  app.add_option("--input", options->kmeans.input, "input files, directories or glob patterns")
+      ->required()
+      ->expected(1, -1);
+  app.add_option("--output", options->kmeans.output, "output directory")->required();
+  add_kmeans_flags(app, options->kmeans);
+  // In the workflow, --cache-path is NeMo's workflow cache_path: where the two intermediate
+  // directories go (the KMeans stage's own .npy copy has no use here).
+  app.remove_option(app.get_option("--cache-path"));
+  app.add_option("--cache-path", options->cache_path,
+                 "where kmeans_results/ and pairwise_results/ go (default: --output)");
+  add_pairwise_flags(app, options->pairwise);
+  app.add_option("--eps", options->eps,
+                 "identify rows with cosine_sim_score >= 1 - eps, eps in [0, 1); without it the "
+                 "run stops after the pairwise stage")
+      ->each([options](const std::string&) { options->has_eps = true; });
+  auto* overwrite = app.add_flag("--overwrite", options->kmeans.overwrite,
+                                 "start over: delete what the output (and cache) directories hold");
+  auto* resume = app.add_flag("--resume", options->kmeans.resume,
+                              "finish an interrupted run: keep finished steps and clusters, redo "
+                              "the rest; gives the same bytes as an uninterrupted run");
+  overwrite->excludes(resume);
+  add_common_flags(app, *cmd.common);
+
+  cmd.run = [options](const Context& ctx) -> Status {
+    dedup::WorkflowParams params;
+    params.output_path = options->kmeans.output;
+    params.cache_path = options->cache_path;
+    // The stages' own output paths are set by the workflow; give them placeholders that pass
+    // their validation here.
+    options->pairwise.input = options->pairwise.output = options->kmeans.output;
+    options->pairwise.id_field = options->kmeans.id_field;
+    options->pairwise.embedding_field = options->kmeans.embedding_field;
+    SD_ASSIGN_OR_RETURN(params.kmeans, make_kmeans_params(options->kmeans));
+    SD_ASSIGN_OR_RETURN(params.pairwise, make_pairwise_params(options->pairwise));
+    if (options->has_eps) params.eps = options->eps;
+    params.output_mode = params.kmeans.output_mode;
+    params.versions = version_pairs();
+    if (params.kmeans.fit.n_clusters < 1000) {
+      ctx.logger->debug("n_clusters = {} < 1000: every cluster must fit in memory",
+                        params.kmeans.fit.n_clusters);
+    }
+    SD_ASSIGN_OR_RETURN(const auto result, dedup::run_workflow(ctx, params));
+    fmt::print("run: {} rows, {} clusters, {} duplicates{} in {:.2f} s (kmeans {:.2f} s, pairwise "
+               "{:.2f} s) -> {}\n",
+               result.kmeans.num_rows, result.kmeans.num_clusters_written,
+               result.identify ? fmt::format("{}", result.identify->duplicates) : "n/a",
+               params.eps ? fmt::format(" (eps={})", *params.eps) : "", result.total_seconds,
+               result.kmeans_seconds, result.pairwise_seconds, result.summary_path);
+    return Status::OK();
+  };
+  return cmd;
+}
+
+}  // namespace semdedup::cli

@@ -1,0 +1,289 @@
+#include "semdedup/dedup/workflow.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "semdedup/io/writer.hpp"
+
+namespace semdedup::dedup {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kDoneMarker = "_SUCCESS";
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool step_done(const std::string& dir) {
+  std::error_code ec;
+  return fs::exists(fs::path(dir) / kDoneMarker, ec);
+}
+
+Status mark_done(const std::string& dir, const std::string& content = "") {
+  return io::write_file_atomic((fs::path(dir) / kDoneMarker).string(), content);
+}
+
+// The KMeans counts summary.json reports, kept in the step's marker so a resumed run that
+// skips the step still reports them.
+std::string kmeans_marker(const kmeans::StageResult& r) {
+  return fmt::format("{} {} {} {} {} {} {:.17g}\n", r.num_rows, r.num_rejected, r.num_files, r.dim,
+                     r.num_clusters_written, r.n_iter, r.inertia);
+}
+
+kmeans::StageResult parse_kmeans_marker(const std::string& dir) {
+  kmeans::StageResult r;
+  std::ifstream in(fs::path(dir) / kDoneMarker);
+  in >> r.num_rows >> r.num_rejected >> r.num_files >> r.dim >> r.num_clusters_written >>
+      r.n_iter >> r.inertia;
+  return r;
+}
+
+// A JSON string literal.
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string quote_list(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const auto& item : items) quoted.push_back(quote(item));
+  return "[" + fmt::format("{}", fmt::join(quoted, ", ")) + "]";
+}
+
+const char* which_to_keep_name(pairwise::WhichToKeep which) {
+  switch (which) {
+    case pairwise::WhichToKeep::kHard: return "hard";
+    case pairwise::WhichToKeep::kEasy: return "easy";
+    case pairwise::WhichToKeep::kRandom: return "random";
+  }
+  return "?";
+}
+
+const char* init_name(kmeans::InitMethod init) {
+  switch (init) {
+    case kmeans::InitMethod::kKMeansParallel: return "k-means||";
+    case kmeans::InitMethod::kRandom: return "random";
+    case kmeans::InitMethod::kFile: return "file";
+  }
+  return "?";
+}
+
+std::string summary_json(const WorkflowParams& params, const WorkflowResult& result) {
+  const auto& km = params.kmeans;
+  const auto& pw = params.pairwise;
+  std::vector<std::string> ascending;
+  for (bool a : pw.ranking_ascending) ascending.push_back(a ? "true" : "false");
+  std::vector<std::string> versions;
+  for (const auto& [name, value] : params.versions) versions.push_back(quote(name) + ": " + quote(value));
+  const std::string duplicates =
+      result.identify ? fmt::format("{}", result.identify->duplicates) : "null";
+  return fmt::format(
+      R"({{
+  "num_rows": {},
+  "num_rejected": {},
+  "num_files": {},
+  "embedding_dim": {},
+  "n_clusters": {},
+  "num_clusters_nonempty": {},
+  "kmeans_iterations": {},
+  "kmeans_inertia": {},
+  "num_duplicates": {},
+  "eps": {},
+  "threshold": {},
+  "timings": {{
+    "kmeans_time": {:.3f},
+    "pairwise_time": {:.3f},
+    "identification_time": {:.3f},
+    "total_time": {:.3f}
+  }},
+  "resumed": {{"kmeans": {}, "pairwise": {}}},
+  "paths": {{
+    "input": {},
+    "kmeans_results": {},
+    "pairwise_results": {},
+    "duplicates": {}
+  }},
+  "parameters": {{
+    "id_field": {},
+    "embedding_field": {},
+    "metadata_fields": {},
+    "input_filetype": {},
+    "n_clusters": {},
+    "max_iter": {},
+    "tol": {},
+    "random_state": {},
+    "init": {},
+    "n_init": {},
+    "oversampling_factor": {},
+    "max_samples_per_batch": {},
+    "fit_data_fraction": {},
+    "which_to_keep": {},
+    "sim_metric": {},
+    "ranking_columns": {},
+    "ranking_ascending": [{}],
+    "random_seed": {},
+    "pairwise_batch_size": {}
+  }},
+  "versions": {{{}}}
+}}
+)",
+      result.kmeans.num_rows, result.kmeans.num_rejected, result.kmeans.num_files,
+      result.kmeans.dim, km.fit.n_clusters, result.kmeans.num_clusters_written,
+      result.kmeans.n_iter, result.kmeans.inertia, duplicates,
+      params.eps ? fmt::format("{}", *params.eps) : "null",
+      params.eps ? fmt::format("{}", 1.0 - *params.eps) : "null", result.kmeans_seconds,
+      result.pairwise_seconds, result.identify_seconds, result.total_seconds,
+      result.kmeans_resumed ? "true" : "false", result.pairwise_resumed ? "true" : "false",
+      quote_list(km.input_paths), quote(kmeans_results_dir(params)),
+      quote(pairwise_results_dir(params)),
+      params.eps ? quote(duplicates_dir(params.output_path)) : "null", quote(km.columns.id_field),
+      quote(km.columns.embedding_field), quote_list(km.columns.metadata_fields),
+      quote(io::file_type_name(km.input_filetype)), km.fit.n_clusters, km.fit.max_iter,
+      km.fit.tol, km.fit.random_state, quote(init_name(km.fit.init)),
+      km.fit.n_init == 0 ? quote("auto") : fmt::format("{}", km.fit.n_init),
+      km.fit.oversampling_factor, km.fit.max_samples_per_batch,
+      km.fit_data_fraction ? fmt::format("{}", *km.fit_data_fraction) : "null",
+      quote(which_to_keep_name(pw.which_to_keep)),
+      quote(pw.sim_metric == pairwise::SimMetric::kCosine ? "cosine" : "l2"),
+      quote_list(pw.ranking_columns), fmt::join(ascending, ", "), pw.random_seed,
+      pw.pairwise_batch_size, fmt::join(versions, ", "));
+}
+
+}  // namespace
+
+std::string kmeans_results_dir(const WorkflowParams& params) {
+  const std::string& cache = params.cache_path.empty() ? params.output_path : params.cache_path;
+  return (fs::path(cache) / "kmeans_results").string();
+}
+
+std::string pairwise_results_dir(const WorkflowParams& params) {
+  const std::string& cache = params.cache_path.empty() ? params.output_path : params.cache_path;
+  return (fs::path(cache) / "pairwise_results").string();
+}
+
+Status WorkflowParams::validate() const {
+  if (output_path.empty()) return Status::invalid_argument("no output path given");
+  if (eps && !(*eps >= 0.0 && *eps < 1.0)) {
+    return Status::invalid_argument("eps must be in [0, 1), got {}", *eps);
+  }
+  // NeMo means to check this up front but never does (spec section 13): a ranking column must
+  // reach the pairwise stage through the KMeans output.
+  for (const auto& column : pairwise.ranking_columns) {
+    const auto& meta = kmeans.columns.metadata_fields;
+    const bool known = column == kmeans.columns.id_field || column == "l2_dist_to_cent" ||
+                       column == "cosine_dist_to_cent" ||
+                       std::find(meta.begin(), meta.end(), column) != meta.end();
+    if (!known) {
+      return Status::invalid_argument(
+          "ranking column '{}' is not carried into the KMeans output: add it to "
+          "--metadata-fields",
+          column);
+    }
+  }
+  SD_RETURN_IF_ERROR(kmeans.validate());
+  return pairwise.validate();
+}
+
+Result<WorkflowResult> run_workflow(const Context& ctx, WorkflowParams params) {
+  const auto start = Clock::now();
+  params.kmeans.output_path = kmeans_results_dir(params);
+  params.pairwise.input_path = params.kmeans.output_path;
+  params.pairwise.output_path = pairwise_results_dir(params);
+  params.pairwise.id_field = params.kmeans.columns.id_field;
+  params.pairwise.embedding_field = params.kmeans.columns.embedding_field;
+  SD_RETURN_IF_ERROR(params.validate());
+
+  // The output directory as a whole follows the run's mode; the steps below then see either
+  // empty directories (fresh, overwrite) or an earlier run's work (resume).
+  SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
+  if (!params.cache_path.empty() && params.output_mode == io::OutputMode::kOverwrite) {
+    for (const auto& dir : {params.kmeans.output_path, params.pairwise.output_path}) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      if (ec) return Status::io_error("cannot clear {}: {}", dir, ec.message());
+    }
+  }
+  const bool resume = params.output_mode == io::OutputMode::kResume;
+  const io::OutputMode step_mode = resume ? io::OutputMode::kResume : io::OutputMode::kFresh;
+
+  WorkflowResult result;
+  ctx.logger->info("semdedup run: {} -> {} (k={}, eps={})", fmt::join(params.kmeans.input_paths, " "),
+                   params.output_path, params.kmeans.fit.n_clusters,
+                   params.eps ? fmt::format("{}", *params.eps) : "none");
+
+  // KMeans. A finished step is kept on resume; an unfinished one is redone: it is deterministic,
+  // and everything after it is redone too.
+  auto step_start = Clock::now();
+  if (resume && step_done(params.kmeans.output_path)) {
+    result.kmeans_resumed = true;
+    result.kmeans = parse_kmeans_marker(params.kmeans.output_path);
+    ctx.logger->info("Resuming: KMeans results in {} are complete", params.kmeans.output_path);
+  } else {
+    if (resume) {
+      std::error_code ec;
+      fs::remove_all(params.pairwise.output_path, ec);
+    }
+    params.kmeans.output_mode = step_mode;
+    SD_ASSIGN_OR_RETURN(result.kmeans, kmeans::run_stage(ctx, params.kmeans));
+    SD_RETURN_IF_ERROR(mark_done(params.kmeans.output_path, kmeans_marker(result.kmeans)));
+  }
+  result.kmeans_seconds = seconds_since(step_start);
+  ctx.logger->info("K-means clustering completed in {:.2f} seconds", result.kmeans_seconds);
+
+  step_start = Clock::now();
+  if (resume && step_done(params.pairwise.output_path)) {
+    result.pairwise_resumed = true;
+    ctx.logger->info("Resuming: pairwise results in {} are complete", params.pairwise.output_path);
+  } else {
+    params.pairwise.output_mode = step_mode;
+    SD_ASSIGN_OR_RETURN(result.pairwise, pairwise::run_stage(ctx, params.pairwise));
+    SD_RETURN_IF_ERROR(mark_done(params.pairwise.output_path));
+  }
+  result.pairwise_seconds = seconds_since(step_start);
+  ctx.logger->info("Pairwise similarity stage completed in {:.2f} seconds", result.pairwise_seconds);
+
+  if (params.eps) {
+    step_start = Clock::now();
+    IdentifyParams identify_params;
+    identify_params.input_path = params.pairwise.output_path;
+    identify_params.output_path = params.output_path;
+    identify_params.eps = *params.eps;
+    // Cheap and deterministic: always redone, over whatever an interrupted run left.
+    identify_params.output_mode = io::OutputMode::kOverwrite;
+    SD_ASSIGN_OR_RETURN(result.identify, identify(ctx, identify_params));
+    result.identify_seconds = seconds_since(step_start);
+  }
+  result.total_seconds = seconds_since(start);
+  result.summary_path = (fs::path(params.output_path) / "summary.json").string();
+  SD_RETURN_IF_ERROR(io::write_file_atomic(result.summary_path, summary_json(params, result)));
+
+  ctx.logger->info("SEMANTIC DEDUPLICATION COMPLETED in {:.2f} s (K-means {:.2f} s, pairwise {:.2f} s)",
+                   result.total_seconds, result.kmeans_seconds, result.pairwise_seconds);
+  if (result.identify) {
+    ctx.logger->info("Total documents identified as duplicates: {}", result.identify->duplicates);
+    ctx.logger->info("Similarity threshold used: {:.3f} (eps={})", 1.0 - *params.eps, *params.eps);
+  }
+  return result;
+}
+
+}  // namespace semdedup::dedup
