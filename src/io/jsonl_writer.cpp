@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/arrow_status.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -262,7 +263,7 @@ Status write_jsonl(const std::string& path, const std::shared_ptr<arrow::Table>&
   // Type check before any file exists: an empty slice of each column builds its writers.
   for (int c = 0; c < table->num_columns(); ++c) {
     auto empty = arrow::MakeEmptyArray(schema->field(c)->type());
-    if (!empty.ok()) return Status::io_error("{}: {}", path, empty.status().message());
+    if (!empty.ok()) return from_arrow(empty.status(), StatusCode::kIOError, path);
     auto checked = make_writer(**empty, names[static_cast<size_t>(c)]);
     if (!checked.ok()) return checked.status().with_context(path);
   }
@@ -273,7 +274,7 @@ Status write_jsonl(const std::string& path, const std::shared_ptr<arrow::Table>&
   while (true) {
     std::shared_ptr<arrow::RecordBatch> batch;
     const arrow::Status st = reader.ReadNext(&batch);
-    if (!st.ok()) return Status::io_error("{}: {}", path, st.message());
+    if (!st.ok()) return from_arrow(st, StatusCode::kIOError, path);
     if (!batch) break;
     std::vector<std::unique_ptr<ValueWriter>> writers;
     for (int c = 0; c < batch->num_columns(); ++c) {

@@ -3,9 +3,11 @@
 #include <arrow/api.h>
 #include <arrow/compute/api_vector.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
+#include "io/arrow_status.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -15,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 Status arrow_error(const arrow::Status& st, int64_t part) {
-  return Status::io_error("kmeans output part {}: {}", part, st.message());
+  return from_arrow(st, StatusCode::kIOError, fmt::format("kmeans output part {}", part));
 }
 
 // A float32/int32 array over caller memory that outlives this call: no copy.
@@ -35,7 +37,8 @@ std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t p
       .string();
 }
 
-Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns) {
+Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns,
+                         const KMeansWriteOptions& options) {
   const auto n = static_cast<int64_t>(part.labels.size());
   if (part.index < 0) return Status::internal("kmeans output: negative part index {}", part.index);
   if (part.n_clusters < 1) {
@@ -100,25 +103,37 @@ Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const C
   const auto* order_values = reinterpret_cast<const int64_t*>(
       static_cast<const arrow::UInt64Array&>(**order).raw_values());
   auto embedding_field = arrow::field(columns.embedding_field, arrow::list(arrow::float32()));
+  std::vector<int64_t> centroids, offsets;
   int64_t offset = 0;
   for (int64_t centroid = 0; centroid < part.n_clusters; ++centroid) {
     const int64_t count = counts[static_cast<size_t>(centroid)];
     if (count == 0) continue;
-    const std::span<const int64_t> rows(order_values + offset, static_cast<size_t>(count));
-    SD_ASSIGN_OR_RETURN(auto embeddings, make_embedding_column(part.embeddings, rows));
-    auto file_table = (*sorted)->Slice(offset, count)->AddColumn(1, embedding_field, embeddings);
-    if (!file_table.ok()) return arrow_error(file_table.status(), part.index);
+    centroids.push_back(centroid);
+    offsets.push_back(offset);
     offset += count;
-
-    const std::string path = kmeans_part_path(dir, centroid, part.index);
-    std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    if (ec) {
-      return Status::io_error("cannot create directory {}: {}", fs::path(path).parent_path().string(),
-                              ec.message());
-    }
-    SD_RETURN_IF_ERROR(write_parquet(path, *file_table));
   }
+  const auto n_files = static_cast<int64_t>(centroids.size());
+  std::vector<Status> statuses(static_cast<size_t>(n_files));
+  const ParquetWriteOptions parquet_options{.durable = options.durable};
+#pragma omp parallel for num_threads(std::max(1, options.threads)) schedule(dynamic, 1)
+  for (int64_t file = 0; file < n_files; ++file) {
+    const auto at = static_cast<size_t>(file);
+    const int64_t centroid = centroids[at];
+    statuses[at] = [&]() -> Status {
+      const int64_t count = counts[static_cast<size_t>(centroid)];
+      const std::span<const int64_t> rows(order_values + offsets[at], static_cast<size_t>(count));
+      SD_ASSIGN_OR_RETURN(auto embeddings, make_embedding_column(part.embeddings, rows));
+      auto file_table = (*sorted)->Slice(offsets[at], count)->AddColumn(1, embedding_field, embeddings);
+      if (!file_table.ok()) return arrow_error(file_table.status(), part.index);
+      const std::string path = kmeans_part_path(dir, centroid, part.index);
+      const fs::path parent = fs::path(path).parent_path();
+      std::error_code ec;
+      fs::create_directories(parent, ec);
+      if (ec) return Status::io_error("cannot create directory {}: {}", parent.string(), ec.message());
+      return write_parquet(path, *file_table, parquet_options);
+    }();
+  }
+  for (const Status& st : statuses) SD_RETURN_IF_ERROR(st);
   return Status::OK();
 }
 

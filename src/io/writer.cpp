@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <random>
 
+#include "io/arrow_status.hpp"
+
 namespace semdedup::io {
 
 namespace fs = std::filesystem;
@@ -21,31 +23,17 @@ namespace fs = std::filesystem;
 namespace {
 
 Status arrow_error(const arrow::Status& st, std::string_view context) {
-  return Status::io_error("{}: {}", context, st.message());
+  return from_arrow(st, StatusCode::kIOError, context);
 }
 
 std::string errno_text() { return std::strerror(errno); }
 
-// The random part only keeps concurrent writers (threads, processes sharing a pid namespace
-// boundary) from colliding; it never reaches a committed file's name or bytes.
+// The random part keeps concurrent writers of one path (threads of this process, processes in
+// other pid namespaces) apart; O_EXCL catches the rest. It never reaches a committed file.
 uint64_t temp_suffix() {
   static std::atomic<uint64_t> counter{0};
   thread_local std::mt19937_64 engine{std::random_device{}()};
   return engine() ^ counter.fetch_add(1, std::memory_order_relaxed);
-}
-
-Status sync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error("cannot open directory {}: {}", dir.string(), errno_text());
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  // Some file systems refuse fsync on directories (EINVAL); the rename has happened, so only
-  // real I/O errors count.
-  if (rc != 0 && error != EINVAL) {
-    return Status::io_error("cannot flush directory {}: {}", dir.string(), std::strerror(error));
-  }
-  return Status::OK();
 }
 
 }  // namespace
@@ -116,9 +104,11 @@ Status AtomicFile::write(std::string_view bytes) {
   return Status::OK();
 }
 
-Status AtomicFile::commit() {
+Status AtomicFile::commit(bool durable) {
   if (fd_ < 0) return Status::internal("{} committed twice", path_);
-  if (::fsync(fd_) != 0) return Status::io_error("cannot flush {}: {}", path_, errno_text());
+  if (durable && ::fsync(fd_) != 0) {
+    return Status::io_error("cannot flush {}: {}", path_, errno_text());
+  }
   const int rc = ::close(fd_);
   fd_ = -1;
   if (rc != 0) return Status::io_error("cannot close {}: {}", path_, errno_text());
@@ -126,7 +116,7 @@ Status AtomicFile::commit() {
     return Status::io_error("cannot rename {} to {}: {}", temp_path_, path_, errno_text());
   }
   committed_ = true;
-  return sync_directory(fs::path(path_).parent_path());
+  return Status::OK();
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes) {
@@ -153,10 +143,21 @@ Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table
     }
     const int64_t chunk = options.row_group_rows > 0 ? options.row_group_rows
                                                      : parquet::DEFAULT_MAX_ROW_GROUP_LENGTH;
-    auto properties = parquet::WriterProperties::Builder()
-                          .compression(parquet::Compression::SNAPPY)
-                          ->max_row_group_length(chunk)
-                          ->build();
+    parquet::WriterProperties::Builder builder;
+    builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(chunk);
+    // Dictionary encoding only pays for repeated values: top-level strings (sources, urls,
+    // string ids are cheap to try). For embeddings it hashes every float of every small file
+    // before falling back to plain, which made writing many centroid files several times slower.
+    builder.disable_dictionary();
+    for (const auto& field : table->schema()->fields()) {
+      const arrow::Type::type id = field->type()->id();
+      if (id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING ||
+          id == arrow::Type::DICTIONARY) {
+        builder.enable_dictionary(std::make_shared<parquet::schema::ColumnPath>(
+            std::vector<std::string>{field->name()}));
+      }
+    }
+    auto properties = builder.build();
     auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
     const arrow::Status st =
         parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *sink, chunk,
@@ -165,7 +166,7 @@ Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table
     if (!st.ok()) return arrow_error(st, path);
     if (!closed.ok()) return arrow_error(closed, path);
   }
-  return file.commit();
+  return file.commit(options.durable);
 }
 
 namespace {

@@ -43,6 +43,14 @@ struct KMeansPart {
   int64_t n_clusters = 0;
 };
 
+struct KMeansWriteOptions {
+  /// Centroid files written at once (>= 1). The bytes never depend on it; with many small
+  /// files the time is mostly fsync latency, which overlaps across threads.
+  int threads = 1;
+  /// fsync every file before its rename (see AtomicFile::commit).
+  bool durable = true;
+};
+
 /// `<dir>/centroid=<centroid>/part-<part, 6 digits>.parquet`.
 std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t part);
 
@@ -51,7 +59,9 @@ std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t p
 /// original type), columns.embedding_field (list<float32>, the normalised embeddings),
 /// columns.metadata_fields (original types), l2_dist_to_cent and cosine_dist_to_cent
 /// (float32); rows in input order. Centroid directories are created as needed; centroids
-/// without rows get none. Each file is atomic and its bytes depend only on the data.
-Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns);
+/// without rows get none. Each file is atomic and its bytes depend only on the data. On failure
+/// the first failing centroid's error is returned; files of other centroids may exist.
+Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns,
+                         const KMeansWriteOptions& options = {});
 
 }  // namespace semdedup::io

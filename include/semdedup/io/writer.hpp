@@ -44,8 +44,9 @@ class AtomicFile {
 
   /// Appends `bytes` to the temporary file.
   Status write(std::string_view bytes);
-  /// Flushes the file to disk, renames it to path() and flushes the directory entry.
-  Status commit();
+  /// Flushes the file to disk (fsync, when `durable`), closes it and renames it to path().
+  /// Without `durable` the file is still atomic for a killed process, not for a power loss.
+  Status commit(bool durable = true);
 
  private:
   AtomicFile(std::string path, std::string temp_path, int fd);
@@ -64,6 +65,8 @@ Status write_file_atomic(const std::string& path, std::string_view bytes);
 struct ParquetWriteOptions {
   /// Rows per row group; 0 = Arrow's default (1Mi rows).
   int64_t row_group_rows = 0;
+  /// fsync the file before its rename (see AtomicFile::commit).
+  bool durable = true;
 };
 
 /// Writes `table` to `path` as one Parquet file (snappy, Arrow schema stored), atomically.

@@ -28,9 +28,7 @@ using ::testing::HasSubstr;
 std::shared_ptr<arrow::Table> read_parquet(const std::string& path) {
   auto file = arrow::io::ReadableFile::Open(path).ValueOrDie();
   auto reader = parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
-  std::shared_ptr<arrow::Table> table;
-  EXPECT_TRUE(reader->ReadTable(&table).ok());
-  return table->CombineChunks().ValueOrDie();
+  return reader->ReadTable().ValueOrDie()->CombineChunks().ValueOrDie();
 }
 
 // All rows of a generated Parquet dataset, concatenated in file order.

@@ -26,9 +26,7 @@ using ::testing::IsEmpty;
 std::shared_ptr<arrow::Table> read_parquet_table(const std::string& path) {
   auto file = arrow::io::ReadableFile::Open(path).ValueOrDie();
   auto reader = parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
-  std::shared_ptr<arrow::Table> table;
-  EXPECT_TRUE(reader->ReadTable(&table).ok());
-  return table;
+  return reader->ReadTable().ValueOrDie();
 }
 
 std::shared_ptr<arrow::Array> from_json(const std::shared_ptr<arrow::DataType>& type,
