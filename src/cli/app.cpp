@@ -1,9 +1,11 @@
 #include "cli/app.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
 #include "cli/common.hpp"
+#include "cli/yaml_config.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
 #include "semdedup/kernels/blas.hpp"
 
@@ -65,8 +67,16 @@ int run_app(int argc, char** argv) {
   commands.push_back(setup_generate(app));
   commands.push_back(setup_demo(app));
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Result<std::vector<std::string>> expanded = expand_config_file(app, args);
+  if (!expanded.ok()) {
+    std::fprintf(stderr, "semdedup: %s\n", expanded.status().message().c_str());
+    return exit_code_for(expanded.status().code());
+  }
+  args = std::move(expanded).value();
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {

@@ -2,7 +2,6 @@
 
 #include <sstream>
 
-#include "cli/yaml_config.hpp"
 #include "semdedup/core/communicator.hpp"
 
 namespace semdedup::cli {
@@ -23,10 +22,11 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  "always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  app.set_config("--config", "",
+  // Read before parsing by expand_config_file; declared here for --help and validation.
+  app.add_option("--config", options.config,
                  "YAML file of parameters under NeMo Curator's names (n_clusters, eps, "
-                 "which_to_keep, ...); flags given on the command line win");
-  app.config_formatter(std::make_shared<YamlConfig>());
+                 "which_to_keep, input_path, distance_metric, ...); flags on the command line win")
+      ->check(CLI::ExistingFile);
 }
 
 Result<Context> make_context(const CommonOptions& options) {

@@ -19,6 +19,7 @@ struct CommonOptions {
   std::string log_level = "info";
   bool quiet = false;
   std::string progress = "auto";
+  std::string config;
 };
 
 /// Adds --threads, --device, --log-level, --quiet, --progress and --config to `app`.

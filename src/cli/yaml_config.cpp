@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 
 namespace semdedup::cli {
@@ -15,53 +16,88 @@ std::string flag_for_parameter(const std::string& name) {
   };
   if (auto it = kRenamed.find(name); it != kRenamed.end()) return it->second;
   std::string flag = name;
-  for (char& c : flag) {
-    if (c == '_') c = '-';
-  }
+  std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
 }
 
-std::string YamlConfig::to_config(const CLI::App*, bool, bool, std::string) const { return {}; }
+namespace {
 
-std::vector<CLI::ConfigItem> YamlConfig::from_config(std::istream& input) const {
+bool given(const std::vector<std::string>& args, const std::string& flag) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& arg) {
+    return arg == flag || arg.starts_with(flag + "=");
+  });
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> expand_config_file(const CLI::App& app,
+                                                    std::vector<std::string> args) {
+  const CLI::App* sub = nullptr;
+  for (const auto& arg : args) {
+    if (arg.starts_with("-")) continue;
+    for (const CLI::App* candidate : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (candidate->get_name() == arg) sub = candidate;
+    }
+    break;
+  }
+  if (!sub) return args;
+  std::string path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+    if (args[i].starts_with("--config=")) path = args[i].substr(9);
+  }
+  if (path.empty()) return args;
+
   YAML::Node root;
   try {
-    root = YAML::Load(input);
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::io_error("config file {}: cannot be read", path);
   } catch (const YAML::Exception& e) {
-    throw CLI::ConversionError(std::string("config file is not valid YAML: ") + e.what());
+    return Status::invalid_argument("config file {}: not valid YAML: {}", path, e.what());
   }
-  std::vector<CLI::ConfigItem> items;
-  if (root.IsNull()) return items;
-  if (!root.IsMap()) throw CLI::ConversionError("config file must be a YAML mapping of parameter: value");
+  if (root.IsNull()) return args;
+  if (!root.IsMap()) {
+    return Status::invalid_argument("config file {}: must be a mapping of parameter: value", path);
+  }
   for (const auto& entry : root) {
     const std::string key = entry.first.as<std::string>();
     const YAML::Node& value = entry.second;
-    CLI::ConfigItem item;
-    item.name = flag_for_parameter(key);
-    if (value.IsNull()) continue;
+    const std::string flag = "--" + flag_for_parameter(key);
+    const CLI::Option* option = sub->get_option_no_throw(flag);
+    if (!option || flag == "--config") {
+      return Status::invalid_argument("config file {}: '{}' is not a parameter of '{}' (no flag {})",
+                                      path, key, sub->get_name(), flag);
+    }
+    if (value.IsNull() || given(args, flag)) continue;
+    std::vector<std::string> values;
     if (value.IsScalar()) {
-      item.inputs.push_back(value.as<std::string>());
+      values.push_back(value.as<std::string>());
     } else if (value.IsSequence()) {
       for (const auto& element : value) {
         if (!element.IsScalar()) {
-          throw CLI::ConversionError("config key '" + key + "': list elements must be scalars");
+          return Status::invalid_argument("config file {}: '{}': list elements must be scalars",
+                                          path, key);
         }
-        item.inputs.push_back(element.as<std::string>());
+        values.push_back(element.as<std::string>());
       }
-      if (item.inputs.empty()) continue;
-      // Paths are repeated values; every other list flag takes comma-separated text
-      // (--metadata-fields a,b, --ranking-ascending true,false).
-      if (item.name != "input") {
-        std::string joined;
-        for (const auto& part : item.inputs) joined += (joined.empty() ? "" : ",") + part;
-        item.inputs = {joined};
-      }
+      if (values.empty()) continue;
     } else {
-      throw CLI::ConversionError("config key '" + key + "': nested mappings are not supported");
+      return Status::invalid_argument("config file {}: '{}': nested mappings are not supported",
+                                      path, key);
     }
-    items.push_back(std::move(item));
+    if (option->get_expected_max() > 1) {
+      // A repeated-value flag (--input a b): each value separately.
+      args.push_back(flag);
+      args.insert(args.end(), values.begin(), values.end());
+    } else {
+      // One value; lists become the comma-separated text our list flags take (a,b).
+      std::string joined;
+      for (const auto& part : values) joined += (joined.empty() ? "" : ",") + part;
+      args.push_back(flag + "=" + joined);
+    }
   }
-  return items;
+  return args;
 }
 
 }  // namespace semdedup::cli

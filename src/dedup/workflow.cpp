@@ -30,17 +30,19 @@ Status mark_done(const std::string& dir, const std::string& content = "") {
 }
 
 // The KMeans counts summary.json reports, kept in the step's marker so a resumed run that
-// skips the step still reports them.
+// skips the step still reports them. Only counts that do not depend on how the step ran (a
+// resumed step reuses the centroids and runs no iterations), so the marker's bytes are the same
+// for an interrupted and an uninterrupted run.
 std::string kmeans_marker(const kmeans::StageResult& r) {
-  return fmt::format("{} {} {} {} {} {} {:.17g}\n", r.num_rows, r.num_rejected, r.num_files, r.dim,
-                     r.num_clusters_written, r.n_iter, r.inertia);
+  return fmt::format("{} {} {} {} {}\n", r.num_rows, r.num_rejected, r.num_files, r.dim,
+                     r.num_clusters_written);
 }
 
 kmeans::StageResult parse_kmeans_marker(const std::string& dir) {
   kmeans::StageResult r;
   std::ifstream in(fs::path(dir) / kDoneMarker);
-  in >> r.num_rows >> r.num_rejected >> r.num_files >> r.dim >> r.num_clusters_written >>
-      r.n_iter >> r.inertia;
+  in >> r.num_rows >> r.num_rejected >> r.num_files >> r.dim >> r.num_clusters_written;
+  r.reused_centroids = true;
   return r;
 }
 
@@ -97,6 +99,10 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
   for (const auto& [name, value] : params.versions) versions.push_back(quote(name) + ": " + quote(value));
   const std::string duplicates =
       result.identify ? fmt::format("{}", result.identify->duplicates) : "null";
+  // A resumed run that reused an earlier run's centroids did not see the fit.
+  const bool fit_seen = !result.kmeans.reused_centroids;
+  const std::string iterations = fit_seen ? fmt::format("{}", result.kmeans.n_iter) : "null";
+  const std::string inertia = fit_seen ? fmt::format("{}", result.kmeans.inertia) : "null";
   return fmt::format(
       R"({{
   "num_rows": {},
@@ -149,7 +155,7 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
 )",
       result.kmeans.num_rows, result.kmeans.num_rejected, result.kmeans.num_files,
       result.kmeans.dim, km.fit.n_clusters, result.kmeans.num_clusters_written,
-      result.kmeans.n_iter, result.kmeans.inertia, duplicates,
+      iterations, inertia, duplicates,
       params.eps ? fmt::format("{}", *params.eps) : "null",
       params.eps ? fmt::format("{}", 1.0 - *params.eps) : "null", result.kmeans_seconds,
       result.pairwise_seconds, result.identify_seconds, result.total_seconds,
@@ -204,14 +210,53 @@ Status WorkflowParams::validate() const {
   return pairwise.validate();
 }
 
+namespace {
+
+// Removes the output directory again if this run created it and then failed, so a failed run
+// leaves nothing behind; an existing directory (resume, overwrite) is left to the steps.
+class CreatedDirGuard {
+ public:
+  explicit CreatedDirGuard(std::string dir) : dir_(std::move(dir)) {
+    std::error_code ec;
+    armed_ = !fs::exists(dir_, ec);
+  }
+  ~CreatedDirGuard() {
+    if (!armed_) return;
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void release() { armed_ = false; }
+
+ private:
+  std::string dir_;
+  bool armed_ = false;
+};
+
+Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params);
+
+}  // namespace
+
 Result<WorkflowResult> run_workflow(const Context& ctx, WorkflowParams params) {
-  const auto start = Clock::now();
+  // The stages read and write the workflow's directories, with the KMeans stage's columns.
   params.kmeans.output_path = kmeans_results_dir(params);
   params.pairwise.input_path = params.kmeans.output_path;
   params.pairwise.output_path = pairwise_results_dir(params);
   params.pairwise.id_field = params.kmeans.columns.id_field;
   params.pairwise.embedding_field = params.kmeans.columns.embedding_field;
   SD_RETURN_IF_ERROR(params.validate());
+  CreatedDirGuard output_guard(params.output_path);
+  std::optional<CreatedDirGuard> cache_guard;
+  if (!params.cache_path.empty()) cache_guard.emplace(params.cache_path);
+  SD_ASSIGN_OR_RETURN(auto result, run_steps(ctx, std::move(params)));
+  output_guard.release();
+  if (cache_guard) cache_guard->release();
+  return result;
+}
+
+namespace {
+
+Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
+  const auto start = Clock::now();
 
   // The output directory as a whole follows the run's mode; the steps below then see either
   // empty directories (fresh, overwrite) or an earlier run's work (resume).
@@ -285,5 +330,7 @@ Result<WorkflowResult> run_workflow(const Context& ctx, WorkflowParams params) {
   }
   return result;
 }
+
+}  // namespace
 
 }  // namespace semdedup::dedup

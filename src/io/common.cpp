@@ -28,6 +28,24 @@ Result<InvalidRows> parse_invalid_rows(std::string_view name) {
   return Status::invalid_argument("unknown --invalid-rows '{}' (error|skip)", name);
 }
 
+Status remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file(ec) && name.starts_with(".") && name.find(".tmp-") != std::string::npos) {
+      stale.push_back(it->path());
+    }
+  }
+  if (ec) return Status::io_error("cannot list {}: {}", dir, ec.message());
+  for (const auto& path : stale) {
+    fs::remove(path, ec);
+    if (ec) return Status::io_error("cannot remove stale temporary file {}: {}", path.string(), ec.message());
+  }
+  return Status::OK();
+}
+
 Status prepare_output_dir(const std::string& dir, OutputMode mode) {
   std::error_code ec;
   const fs::path path(dir);
@@ -44,6 +62,7 @@ Status prepare_output_dir(const std::string& dir, OutputMode mode) {
             "--overwrite to replace it",
             dir);
       }
+      if (mode == OutputMode::kResume) SD_RETURN_IF_ERROR(remove_stale_temp_files(dir));
       if (mode == OutputMode::kOverwrite) {
         fs::remove_all(path, ec);
         if (ec) return Status::io_error("cannot clear output directory {}: {}", dir, ec.message());

@@ -37,7 +37,11 @@ enum class OutputMode {
   kOverwrite,  ///< delete what is there first
 };
 
-/// Creates `dir` (and parents) if missing; applies `mode` to an existing non-empty one.
+/// Creates `dir` (and parents) if missing; applies `mode` to an existing non-empty one. kResume
+/// also removes the temporary files a killed run left (hidden ".<name>.tmp-..." files).
 Status prepare_output_dir(const std::string& dir, OutputMode mode);
+
+/// Removes, under `dir`, the hidden ".<name>.tmp-..." files of atomic writes that never finished.
+Status remove_stale_temp_files(const std::string& dir);
 
 }  // namespace semdedup::io
