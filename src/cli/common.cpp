@@ -54,16 +54,4 @@ std::vector<std::string> split_list(const std::string& text) {
   return parts;
 }
 
-Command setup_unbuilt(CLI::App& parent, const std::string& name, const std::string& summary) {
-  Command cmd;
-  cmd.common = std::make_shared<CommonOptions>();
-  cmd.app = parent.add_subcommand(name, summary + " (not built yet)");
-  cmd.app->allow_extras();
-  add_common_flags(*cmd.app, *cmd.common);
-  cmd.run = [name](const Context&) {
-    return Status::not_implemented("'semdedup {}' is not built yet", name);
-  };
-  return cmd;
-}
-
 }  // namespace semdedup::cli

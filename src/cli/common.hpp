@@ -51,7 +51,4 @@ Command setup_report(CLI::App& parent);
 Command setup_generate(CLI::App& parent);
 Command setup_demo(CLI::App& parent);
 
-/// A subcommand whose stage is not built yet: it says so and exits 2.
-Command setup_unbuilt(CLI::App& parent, const std::string& name, const std::string& summary);
-
 }  // namespace semdedup::cli

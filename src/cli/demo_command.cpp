@@ -1,0 +1,88 @@
+// `semdedup demo`: a dataset with planted duplicates, deduplicated end to end, and a summary.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/common.hpp"
+#include "semdedup/dedup/demo.hpp"
+
+namespace semdedup::cli {
+
+namespace {
+
+// A new directory semdedup-demo-XXXXXX under $TMPDIR (or /tmp).
+Result<std::string> make_temp_dir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/semdedup-demo-XXXXXX";
+  if (!mkdtemp(pattern.data())) return Status::io_error("cannot create a directory {}", pattern);
+  return pattern;
+}
+
+void print_summary(const dedup::DemoParams& params, const dedup::DemoResult& r) {
+  const auto& g = r.generated;
+  fmt::print("\nsemdedup demo\n=============\n");
+  fmt::print("data       {} rows x {} dims in {} files ({:.1f} MB), {} clusters\n", g.rows, g.dim,
+             g.data_files.size(), static_cast<double>(g.bytes) / 1e6, params.n_clusters);
+  fmt::print("planted    {} exact, {} near (cos >= 0.99), {} near (0.95 <= cos < 0.99)\n",
+             g.exact_duplicates, g.near99_duplicates, g.near95_duplicates);
+  fmt::print("run        {:.2f} s: k-means {:.2f} s ({} iterations), pairwise {:.2f} s, identify {:.2f} s\n",
+             r.run.total_seconds, r.run.kmeans_seconds, r.run.kmeans.n_iter, r.run.pairwise_seconds,
+             r.run.identify_seconds);
+  fmt::print("identified {} duplicates at eps = {} (cosine_sim_score >= {:.4g})\n",
+             r.run.identify ? r.run.identify->duplicates : 0, params.eps, 1.0 - params.eps);
+  fmt::print("removed    {} of {} rows -> {} rows kept\n\n", r.removed.rows_removed,
+             r.removed.rows_in, r.removed.rows_out);
+  fmt::print("{:>6}  {:>10}  {:>10}  {:>10}  {:>9}  {:>9}\n", "eps", "identified", "planted",
+             "found", "precision", "recall");
+  for (const auto& s : r.planted) {
+    fmt::print("{:>6}  {:>10}  {:>10}  {:>10}  {:>8.2f}%  {:>8.2f}%\n", s.eps, s.identified,
+               s.expected, s.true_positives, 100.0 * s.precision, 100.0 * s.recall);
+  }
+  fmt::print("\neps sweep (semdedup report):\n");
+  for (const auto& row : r.report.sweep) {
+    fmt::print("  eps {:<6} removes {:>8} rows ({:5.2f}%)\n", row.eps, row.removed, 100.0 * row.share);
+  }
+  fmt::print("\nfiles under {}:\n", params.output_path);
+  fmt::print("  input/data/                  generated embeddings (input/ground_truth.parquet: planted pairs)\n");
+  fmt::print("  output/kmeans_results/       centroid=K/ partitions\n");
+  fmt::print("  output/pairwise_results/     cluster_K.parquet\n");
+  fmt::print("  output/duplicates/           duplicate ids\n");
+  fmt::print("  output/deduplicated/         the input without them\n");
+  fmt::print("  output/report.html           similarity histogram, ECDF, eps sweep, example pairs\n");
+  fmt::print("  output/summary.json          counts, timings, parameters\n");
+  fmt::print("total {:.1f} s\n", r.seconds);
+}
+
+}  // namespace
+
+Command setup_demo(CLI::App& parent) {
+  Command cmd;
+  cmd.common = std::make_shared<CommonOptions>();
+  auto params = std::make_shared<dedup::DemoParams>();
+  cmd.app = parent.add_subcommand(
+      "demo", "generate a dataset with planted duplicates, deduplicate it, print a summary");
+  CLI::App& app = *cmd.app;
+  app.add_option("--output", params->output_path,
+                 "working directory (default: a new semdedup-demo-XXXXXX under $TMPDIR or /tmp)");
+  app.add_option("--rows", params->rows, "rows to generate")->capture_default_str();
+  app.add_option("--dim", params->dim, "embedding dimension")->capture_default_str();
+  app.add_option("--n-clusters", params->n_clusters, "clusters (generator and k-means)")
+      ->capture_default_str();
+  app.add_option("--duplicate-fraction", params->duplicate_fraction, "planted share of duplicates")
+      ->capture_default_str();
+  app.add_option("--eps", params->eps, "eps of the identify step")->capture_default_str();
+  app.add_option("--seed", params->seed, "seed of everything random")->capture_default_str();
+  add_common_flags(app, *cmd.common);
+  cmd.run = [params](const Context& ctx) -> Status {
+    if (params->output_path.empty()) {
+      SD_ASSIGN_OR_RETURN(params->output_path, make_temp_dir());
+    }
+    SD_ASSIGN_OR_RETURN(const auto result, dedup::run_demo(ctx, *params));
+    print_summary(*params, result);
+    return Status::OK();
+  };
+  return cmd;
+}
+
+}  // namespace semdedup::cli
