@@ -13,7 +13,9 @@
 /// share of the rows, spread evenly through the files, are planted copies of a uniformly
 /// chosen earlier original row (so of its cluster), in turn: an exact copy, a near duplicate
 /// with cosine in [0.991, 0.999] and one with cosine in [0.955, 0.985], each made by rotating
-/// the source towards a random orthogonal direction by the angle acos(target).
+/// the source towards a random orthogonal direction by the angle acos(target). (With dim 1
+/// there is no orthogonal direction and the near duplicates are exact copies.) The duplicates
+/// sit at evenly spaced rows, row 0 is always an original.
 ///
 /// Ground truth columns: `id` int64 (the planted row), `duplicate_of` int64 (its source),
 /// `kind` string (exact|near99|near95), `cosine` float32 (the cosine of the two stored

@@ -142,6 +142,18 @@ TEST_F(WriterTest, ParquetBytesDependOnlyOnTheData) {
   EXPECT_EQ(read_bytes(dir_ / "a.parquet"), read_bytes(dir_ / "b.parquet"));
 }
 
+TEST_F(WriterTest, ParquetBytesDoNotDependOnChunkLayout) {
+  // 300000 rows (several 1 MiB pages per column) once in one chunk, once in uneven chunks.
+  auto table = sample_table(300000);
+  arrow::TableBatchReader reader(*table);
+  reader.set_chunksize(77777);
+  auto chunked = arrow::Table::FromRecordBatchReader(&reader).ValueOrDie();
+  ASSERT_GT(chunked->column(0)->num_chunks(), 1);
+  ASSERT_OK(write_parquet(dir_ / "one.parquet", table, {.row_group_rows = 200000}));
+  ASSERT_OK(write_parquet(dir_ / "many.parquet", chunked, {.row_group_rows = 200000}));
+  EXPECT_EQ(read_bytes(dir_ / "one.parquet"), read_bytes(dir_ / "many.parquet"));
+}
+
 TEST_F(WriterTest, FailedParquetWriteLeavesNothingBehind) {
   // Parquet cannot store a union column: the write fails after the temporary file exists.
   auto union_type = arrow::dense_union({arrow::field("a", arrow::int32())});
