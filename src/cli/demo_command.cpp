@@ -76,6 +76,9 @@ Command setup_demo(CLI::App& parent) {
   add_common_flags(app, *cmd.common);
   cmd.run = [params](const Context& ctx) -> Status {
     if (params->output_path.empty()) {
+      dedup::DemoParams check = *params;
+      check.output_path = "-";
+      SD_RETURN_IF_ERROR(check.validate());  // before creating a directory for nothing
       SD_ASSIGN_OR_RETURN(params->output_path, make_temp_dir());
     }
     SD_ASSIGN_OR_RETURN(const auto result, dedup::run_demo(ctx, *params));
