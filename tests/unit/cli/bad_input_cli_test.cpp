@@ -1,0 +1,115 @@
+// Every bad-input class through the binary: exit 1, one line on stderr naming the file, column
+// and row where they apply, and no output directory left behind.
+#include <filesystem>
+
+#include "testing/testing.hpp"
+
+namespace semdedup {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_python;
+using testing::run_semdedup;
+using testing::TempDir;
+
+// One directory per case under argv[1], each holding the files of that case.
+constexpr const char* kFixtures = R"(
+import os, sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+root = sys.argv[1]
+def table(ids, embs, **extra):
+    cols = {"id": pa.array(ids, pa.int64()), "embeddings": embs}
+    cols.update(extra)
+    return pa.table(cols)
+def good(n, start=0):
+    rng = np.random.default_rng(start)
+    return table(list(range(start, start + n)), pa.array(rng.normal(size=(n, 4)).tolist(), pa.list_(pa.float32())))
+def case(name, files):
+    d = os.path.join(root, name); os.makedirs(d)
+    for fname, content in files.items():
+        p = os.path.join(d, fname)
+        if isinstance(content, (bytes, str)):
+            open(p, "wb" if isinstance(content, bytes) else "w").write(content)
+        else:
+            pq.write_table(content, p)
+emb = lambda rows: pa.array(rows, pa.list_(pa.float32()))
+case("missing_column", {"a.parquet": pa.table({"id": [1, 2], "vec": emb([[1, 0], [0, 1]])})})
+case("not_a_list", {"a.parquet": pa.table({"id": pa.array([1, 2], pa.int64()), "embeddings": pa.array(["x", "y"])})})
+case("null_row", {"a.parquet": good(5), "b.parquet": table([10, 11, 12], emb([[1, 2, 3, 4], None, [1, 1, 1, 1]]))})
+case("ragged", {"a.parquet": table([1, 2, 3], emb([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3]]))})
+case("nan", {"a.parquet": table([1, 2, 3, 4], emb([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, float("nan"), 3, 4]]))})
+case("inf", {"a.parquet": table([1, 2], emb([[1, 2, 3, 4], [float("inf"), 0, 0, 0]]))})
+case("zero_norm", {"a.parquet": table([1, 2, 3], emb([[1, 2, 3, 4], [0, 0, 0, 0], [1, 1, 1, 1]]))})
+case("corrupt", {"a.parquet": os.urandom(2000)})
+buf = pa.BufferOutputStream(); pq.write_table(good(50), buf); data = buf.getvalue().to_pybytes()
+case("truncated", {"a.parquet": data[: len(data) // 2]})
+case("bad_json", {"a.jsonl": '{"id": 1, "embeddings": [1, 2]}\n{"id": 2, "embeddings": [3, 4]\n'})
+case("empty", {"a.parquet": good(0)})
+case("id_types", {"a.parquet": good(5), "b.parquet": pa.table({"id": ["x"], "embeddings": emb([[1, 2, 3, 4]])})})
+case("wrong_ext", {"a.csv": "id,embeddings\n"})
+)";
+
+struct BadInput {
+  std::string name;
+  std::vector<std::string> extra;  // flags beyond --input <case dir> --output <out>
+  std::vector<std::string> message_parts;
+  int exit_code = 1;  // 2 where the input makes a parameter impossible (n_clusters > rows)
+};
+
+void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
+
+class BadInputCli : public ::testing::TestWithParam<BadInput> {
+ protected:
+  static void SetUpTestSuite() {
+    fixtures_ = new TempDir();
+    const auto r = run_python(kFixtures, {fixtures_->path().string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete fixtures_;
+    fixtures_ = nullptr;
+  }
+  static TempDir* fixtures_;
+};
+
+TempDir* BadInputCli::fixtures_ = nullptr;
+
+TEST_P(BadInputCli, ExitsOneWithOneLineAndLeavesNothing) {
+  const BadInput& c = GetParam();
+  TempDir out;
+  const fs::path output = out.path() / "result";
+  std::vector<std::string> args = {"run", "--input", (fixtures_->path() / c.name).string(),
+                                   "--output", output.string(), "--n-clusters", "2", "--eps",
+                                   "0.01", "--quiet"};
+  args.insert(args.end(), c.extra.begin(), c.extra.end());
+  const auto r = run_semdedup(args);
+  EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  for (const auto& part : c.message_parts) EXPECT_THAT(r.err, ::testing::HasSubstr(part));
+  EXPECT_FALSE(fs::exists(output)) << "left behind: " << ::testing::PrintToString(testing::list_files(output));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Classes, BadInputCli,
+    ::testing::Values(
+        BadInput{"missing_path_", {}, {"missing_path_"}},
+        BadInput{"missing_column", {}, {"a.parquet", "'embeddings'", "not found"}},
+        BadInput{"not_a_list", {}, {"a.parquet", "embeddings"}},
+        BadInput{"null_row", {}, {"b.parquet", "embeddings", "row 1"}},
+        BadInput{"ragged", {}, {"a.parquet", "embeddings", "row 2"}},
+        BadInput{"nan", {}, {"a.parquet", "embeddings", "row 3"}},
+        BadInput{"inf", {}, {"a.parquet", "embeddings", "row 1"}},
+        BadInput{"zero_norm", {}, {"a.parquet", "embeddings", "row 1"}},
+        BadInput{"corrupt", {}, {"a.parquet"}},
+        BadInput{"truncated", {}, {"a.parquet"}},
+        BadInput{"bad_json", {"--input-filetype", "jsonl"}, {"a.jsonl"}},
+        BadInput{"empty", {}, {"n_clusters (2) exceeds the number of rows (0)"}, 2},
+        BadInput{"id_types", {}, {"b.parquet", "id"}},
+        BadInput{"wrong_ext", {}, {"wrong_ext"}}),
+    [](const ::testing::TestParamInfo<BadInput>& info) {
+      std::string name = info.param.name;
+      name.erase(std::remove(name.begin(), name.end(), '_'), name.end());
+      return name;
+    });
+
+}  // namespace
+}  // namespace semdedup
