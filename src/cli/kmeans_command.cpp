@@ -103,8 +103,8 @@ Command setup_kmeans(CLI::App& parent) {
       ->expected(1, -1);
   app.add_option("--output", options->output, "output directory")->required();
   add_kmeans_flags(app, *options);
-  auto* overwrite = app.add_flag("--overwrite", options->overwrite,
-                                 "replace what the output directory holds");
+  auto* overwrite =
+      app.add_flag("--overwrite", options->overwrite, "replace what the output directory holds");
   auto* resume = app.add_flag("--resume", options->resume,
                               "finish an interrupted run in its output directory (reuses its "
                               "centroids when the fit had finished)");

@@ -2,7 +2,6 @@
 // The flags of `semdedup kmeans`, shareable with subcommands that run the KMeans stage too.
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>

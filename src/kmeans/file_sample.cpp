@@ -100,7 +100,8 @@ class Mt19937 {
 
 int64_t fit_file_count(int64_t num_files, double fraction, bool* rounded_to_zero) {
   // std::nearbyint rounds half to even in the default rounding mode, as Python's round().
-  const auto rounded = static_cast<int64_t>(std::nearbyint(fraction * static_cast<double>(num_files)));
+  const auto rounded =
+      static_cast<int64_t>(std::nearbyint(fraction * static_cast<double>(num_files)));
   if (rounded_to_zero) *rounded_to_zero = rounded < 1;
   return std::min(num_files, std::max<int64_t>(1, rounded));
 }

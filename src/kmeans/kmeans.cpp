@@ -97,9 +97,9 @@ class Assigner {
  public:
   Assigner(int threads, int64_t dim, int64_t batch_rows)
       : threads_(threads),
-        batch_rows_(std::max<int64_t>(1, (batch_rows + kernels::kTileRows - 1) /
-                                             kernels::kTileRows) *
-                    kernels::kTileRows),
+        batch_rows_(
+            std::max<int64_t>(1, (batch_rows + kernels::kTileRows - 1) / kernels::kTileRows) *
+            kernels::kTileRows),
         workspace_(static_cast<size_t>(kernels::assign_workspace_floats(dim, threads))) {}
 
   void run(MatrixView rows, const float* row_norms, MatrixView centroids, int32_t* labels,
@@ -148,7 +148,8 @@ Matrix reduce_candidates(const Context& ctx, const Matrix& candidates,
   int64_t total_weight = 0;
   for (const int64_t w : weights) total_weight += w;
   {
-    const auto target = static_cast<int64_t>(rng.below(draw++, static_cast<uint64_t>(total_weight)));
+    const auto target =
+        static_cast<int64_t>(rng.below(draw++, static_cast<uint64_t>(total_weight)));
     int64_t cumulative = 0, first = m - 1;
     for (int64_t i = 0; i < m; ++i) {
       cumulative += weights[static_cast<size_t>(i)];
@@ -165,7 +166,8 @@ Matrix reduce_candidates(const Context& ctx, const Matrix& candidates,
     int64_t last_positive = -1;
     for (int64_t i = 0; i < m; ++i) {
       if (taken[static_cast<size_t>(i)]) continue;
-      const double mass = static_cast<double>(weights[static_cast<size_t>(i)]) * nearest[static_cast<size_t>(i)];
+      const double mass =
+          static_cast<double>(weights[static_cast<size_t>(i)]) * nearest[static_cast<size_t>(i)];
       if (mass > 0) {
         total += mass;
         last_positive = i;
@@ -177,7 +179,8 @@ Matrix reduce_candidates(const Context& ctx, const Matrix& candidates,
       double cumulative = 0.0;
       for (int64_t i = 0; i < m && pick < 0; ++i) {
         if (taken[static_cast<size_t>(i)]) continue;
-        const double mass = static_cast<double>(weights[static_cast<size_t>(i)]) * nearest[static_cast<size_t>(i)];
+        const double mass =
+            static_cast<double>(weights[static_cast<size_t>(i)]) * nearest[static_cast<size_t>(i)];
         if (mass <= 0) continue;
         cumulative += mass;
         if (cumulative > target) pick = i;
@@ -280,7 +283,8 @@ class Fitter {
         int64_t g = 0;
         std::memcpy(&g, bytes.data() + at, sizeof(int64_t));
         out.indices.push_back(g);
-        std::memcpy(out.rows.row(row), bytes.data() + at + sizeof(int64_t), row_bytes - sizeof(int64_t));
+        std::memcpy(out.rows.row(row), bytes.data() + at + sizeof(int64_t),
+                    row_bytes - sizeof(int64_t));
       }
     }
     return out;
@@ -292,7 +296,8 @@ class Fitter {
     const CounterRng rng(seed, kStreamRandomInit);
     std::set<int64_t> picked;
     for (int64_t j = shard_.total - k; j < shard_.total; ++j) {
-      const auto t = static_cast<int64_t>(rng.below(static_cast<uint64_t>(j), static_cast<uint64_t>(j + 1)));
+      const auto t =
+          static_cast<int64_t>(rng.below(static_cast<uint64_t>(j), static_cast<uint64_t>(j + 1)));
       picked.insert(picked.count(t) ? j : t);
     }
     const std::vector<int64_t> rows(picked.begin(), picked.end());
@@ -315,7 +320,8 @@ class Fitter {
     auto mark = [&](const std::vector<int64_t>& indices) {
       for (const int64_t g : indices) {
         chosen.insert(g);
-        if (g >= shard_.offset && g < shard_.offset + n) is_candidate[static_cast<size_t>(g - shard_.offset)] = 1;
+        if (g >= shard_.offset && g < shard_.offset + n)
+          is_candidate[static_cast<size_t>(g - shard_.offset)] = 1;
       }
     };
     mark(gathered.indices);
@@ -324,7 +330,8 @@ class Fitter {
     std::vector<int32_t> labels(static_cast<size_t>(n));
     assign(candidates.view(), labels.data(), min_sq.data());
     SD_ASSIGN_OR_RETURN(const double psi, total(min_sq.data()));
-    const int rounds = psi > 1.0 ? std::min(kMaxParallelRounds, static_cast<int>(std::ceil(std::log(psi)))) : 0;
+    const int rounds =
+        psi > 1.0 ? std::min(kMaxParallelRounds, static_cast<int>(std::ceil(std::log(psi)))) : 0;
     ctx_.logger->debug("k-means||: initial cost {:.6g}, {} rounds, oversampling {} per round", psi,
                        rounds, ell);
 
@@ -336,7 +343,8 @@ class Fitter {
       const CounterRng rng(seed, kStreamRoundBase + static_cast<uint64_t>(round));
 #pragma omp parallel for schedule(static) num_threads(ctx_.threads)
       for (int64_t row = 0; row < n; ++row) {
-        const double p = std::min(1.0, ell * static_cast<double>(min_sq[static_cast<size_t>(row)]) / phi);
+        const double p =
+            std::min(1.0, ell * static_cast<double>(min_sq[static_cast<size_t>(row)]) / phi);
         sampled[static_cast<size_t>(row)] =
             !is_candidate[static_cast<size_t>(row)] && min_sq[static_cast<size_t>(row)] > 0 &&
             rng.uniform(static_cast<uint64_t>(shard_.offset + row)) < p;
@@ -352,7 +360,8 @@ class Fitter {
       mark(fresh.indices);
       assign(fresh.rows.view(), labels.data(), round_sq.data());
       for (int64_t row = 0; row < n; ++row) {
-        min_sq[static_cast<size_t>(row)] = std::min(min_sq[static_cast<size_t>(row)], round_sq[static_cast<size_t>(row)]);
+        min_sq[static_cast<size_t>(row)] =
+            std::min(min_sq[static_cast<size_t>(row)], round_sq[static_cast<size_t>(row)]);
       }
       candidates.append(fresh.rows.view());
     }
@@ -389,7 +398,7 @@ class Fitter {
     result.labels.resize(static_cast<size_t>(n));
     std::vector<float> sq(static_cast<size_t>(n));
     std::vector<int64_t> sums(static_cast<size_t>(k * dim)), counts(static_cast<size_t>(k));
-    std::vector<int64_t> workspace(static_cast<size_t>(kernels::accumulate_workspace_size(n, k)));
+    std::vector<int64_t> workspace(static_cast<size_t>(kernels::accumulate_workspace_size(n, k, dim, ctx_.threads)));
     ProgressTask progress(*ctx_.progress, "k-means", params_.max_iter, "iterations");
     for (int64_t iteration = 1; iteration <= params_.max_iter; ++iteration) {
       SD_RETURN_IF_ERROR(ctx_.check_cancelled());
@@ -402,13 +411,14 @@ class Fitter {
                                         workspace.data(), ctx_.threads);
       SD_RETURN_IF_ERROR(ctx_.comm->allreduce_sum(sums.data(), k * dim));
       SD_RETURN_IF_ERROR(ctx_.comm->allreduce_sum(counts.data(), k));
-      const double shift = kernels::update_centroids(sums.data(), counts.data(), centroids.mutable_view());
+      const double shift =
+          kernels::update_centroids(sums.data(), counts.data(), centroids.mutable_view());
       IterationStats stats{iteration, inertia, shift, seconds_since(start)};
       result.history.push_back(stats);
       result.n_iter = iteration;
       progress.advance(1);
-      ctx_.logger->info("k-means run {} iteration {}: inertia {:.6f}, shift {:.3e}, {:.3f} s", run + 1,
-                        iteration, inertia, shift, stats.seconds);
+      ctx_.logger->info("k-means run {} iteration {}: inertia {:.6f}, shift {:.3e}, {:.3f} s",
+                        run + 1, iteration, inertia, shift, stats.seconds);
       if (shift < params_.tol) break;
     }
     assign(centroids.view(), result.labels.data(), sq.data());
@@ -428,10 +438,14 @@ class Fitter {
 
 const char* init_name(InitMethod init) {
   switch (init) {
-    case InitMethod::kKMeansParallel: return "k-means||";
-    case InitMethod::kRandom: return "random";
-    case InitMethod::kFile: return "file";
-    case InitMethod::kArray: return "array";
+    case InitMethod::kKMeansParallel:
+      return "k-means||";
+    case InitMethod::kRandom:
+      return "random";
+    case InitMethod::kFile:
+      return "file";
+    case InitMethod::kArray:
+      return "array";
   }
   return "?";
 }
@@ -479,17 +493,21 @@ Result<FitResult> fit(const Context& ctx, MatrixView x, const FitParams& params)
   }
 
   const int64_t runs = resolved_n_init(params);
-  ctx.logger->info("k-means: {} rows x {} dims, {} clusters, init {}, {} run(s), max_iter {}, tol {}, {} threads",
-                   shard.total, x.cols, params.n_clusters, init_name(params.init), runs,
-                   params.max_iter, params.tol, ctx.threads);
+  ctx.logger->info(
+      "k-means: {} rows x {} dims, {} clusters, init {}, {} run(s), max_iter {}, tol {}, {} "
+      "threads",
+      shard.total, x.cols, params.n_clusters, init_name(params.init), runs, params.max_iter,
+      params.tol, ctx.threads);
 
   Fitter fitter(ctx, x, params, shard);
   FitResult best;
   best.n_runs = runs;
   bool have_best = false;
   for (int64_t run = 0; run < runs; ++run) {
-    const uint64_t seed = run == 0 ? params.random_state
-                                   : CounterRng(params.random_state, kStreamRunSeeds).bits(static_cast<uint64_t>(run));
+    const uint64_t seed =
+        run == 0
+            ? params.random_state
+            : CounterRng(params.random_state, kStreamRunSeeds).bits(static_cast<uint64_t>(run));
     auto start = Clock::now();
     Matrix init;
     switch (params.init) {
@@ -544,7 +562,8 @@ void centroid_distances(const Context& ctx, MatrixView embeddings, MatrixView ce
                         const int32_t* labels, float* l2, float* cosine) {
   std::vector<double> norms(static_cast<size_t>(centroids.rows));
   for (int64_t c = 0; c < centroids.rows; ++c) {
-    norms[static_cast<size_t>(c)] = std::sqrt(kernels::dot(centroids.row(c), centroids.row(c), centroids.cols));
+    norms[static_cast<size_t>(c)] =
+        std::sqrt(kernels::dot(centroids.row(c), centroids.row(c), centroids.cols));
   }
 #pragma omp parallel for schedule(static) num_threads(ctx.threads)
   for (int64_t row = 0; row < embeddings.rows; ++row) {
@@ -553,7 +572,8 @@ void centroid_distances(const Context& ctx, MatrixView embeddings, MatrixView ce
     const float* c = centroids.row(label);
     l2[row] = static_cast<float>(std::sqrt(kernels::squared_distance(e, c, embeddings.cols)));
     const double norm = norms[static_cast<size_t>(label)];
-    cosine[row] = norm > 0 ? static_cast<float>(1.0 - kernels::dot(e, c, embeddings.cols) / norm) : 1.0f;
+    cosine[row] =
+        norm > 0 ? static_cast<float>(1.0 - kernels::dot(e, c, embeddings.cols) / norm) : 1.0f;
   }
 }
 

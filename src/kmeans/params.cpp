@@ -6,7 +6,8 @@
 namespace semdedup::kmeans {
 
 Status FitParams::validate() const {
-  if (n_clusters < 1) return Status::invalid_argument("n_clusters must be >= 1, got {}", n_clusters);
+  if (n_clusters < 1)
+    return Status::invalid_argument("n_clusters must be >= 1, got {}", n_clusters);
   if (max_iter < 1) return Status::invalid_argument("max_iter must be >= 1, got {}", max_iter);
   if (!(tol >= 0)) return Status::invalid_argument("tol must be >= 0, got {}", tol);
   if (n_init < 0) return Status::invalid_argument("n_init must be >= 1 or 'auto', got {}", n_init);

@@ -58,10 +58,10 @@ std::vector<int64_t> rejected_rows(const io::Batch& batch) {
 // boundaries and hands the pieces on in row order.
 template <typename Sink>
 Status split_batch(const io::Batch& batch, MatrixView embeddings, const int32_t* labels,
-                   const std::shared_ptr<const Matrix>& owner, int64_t rows_per_part,
-                   Sink&& sink) {
+                   const std::shared_ptr<const Matrix>& owner, int64_t rows_per_part, Sink&& sink) {
   if (batch.input_row_count == 0) return Status::OK();
-  const std::vector<int64_t> rejected = batch.rejected ? rejected_rows(batch) : std::vector<int64_t>{};
+  const std::vector<int64_t> rejected =
+      batch.rejected ? rejected_rows(batch) : std::vector<int64_t>{};
   const int64_t first_part = batch.global_row / rows_per_part;
   const int64_t last_part = (batch.global_row + batch.input_row_count - 1) / rows_per_part;
   const auto& valid = batch.input_rows;
@@ -89,7 +89,9 @@ Status split_batch(const io::Batch& batch, MatrixView embeddings, const int32_t*
 class PartWriter {
  public:
   PartWriter(const Context& ctx, const Params& params, MatrixView centroids)
-      : ctx_(ctx), params_(params), centroids_(centroids),
+      : ctx_(ctx),
+        params_(params),
+        centroids_(centroids),
         written_(static_cast<size_t>(centroids.rows), 0) {}
 
   Status add(Piece piece) {
@@ -261,11 +263,13 @@ class OutputGuard {
 
 Status save_centroids(const Context& ctx, const Params& params, MatrixView centroids) {
   if (ctx.comm->rank() != 0) return Status::OK();
-  SD_RETURN_IF_ERROR(io::write_npy((fs::path(params.output_path) / kCentroidsFile).string(), centroids));
+  SD_RETURN_IF_ERROR(
+      io::write_npy((fs::path(params.output_path) / kCentroidsFile).string(), centroids));
   if (!params.cache_path.empty()) {
     std::error_code ec;
     fs::create_directories(params.cache_path, ec);
-    if (ec) return Status::io_error("cannot create cache_path {}: {}", params.cache_path, ec.message());
+    if (ec)
+      return Status::io_error("cannot create cache_path {}: {}", params.cache_path, ec.message());
     const std::string path = (fs::path(params.cache_path) / kCentroidsFile).string();
     SD_RETURN_IF_ERROR(io::write_npy(path, centroids));
     ctx.logger->info("Saved {} KMeans centroids to {}", centroids.rows, path);
@@ -306,9 +310,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   SD_RETURN_IF_ERROR(check_output(params));
   std::error_code ec;
   const bool output_existed = fs::exists(params.output_path, ec);
-  SD_ASSIGN_OR_RETURN(const std::vector<std::string> files,
-                      io::discover_files(params.input_paths, params.input_filetype,
-                                         params.input_file_extensions));
+  SD_ASSIGN_OR_RETURN(
+      const std::vector<std::string> files,
+      io::discover_files(params.input_paths, params.input_filetype, params.input_file_extensions));
   StageResult result;
   result.num_files = static_cast<int64_t>(files.size());
   SD_ASSIGN_OR_RETURN(std::optional<Matrix> reused, reusable_centroids(ctx, params));
@@ -320,7 +324,8 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     guard.arm();
     return save_centroids(ctx, params, centroids);
   };
-  auto fit_and_log = [&](MatrixView rows, Matrix& centroids, std::vector<int32_t>* labels) -> Status {
+  auto fit_and_log = [&](MatrixView rows, Matrix& centroids,
+                         std::vector<int32_t>* labels) -> Status {
     const auto fit_start = Clock::now();
     SD_ASSIGN_OR_RETURN(FitResult fitted, fit(ctx, rows, params.fit));
     result.fit_seconds = seconds_since(fit_start);
@@ -359,8 +364,8 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
         const int64_t first = loaded.first_row[b];
         const auto count = static_cast<int64_t>(batch.input_rows.size());
         SD_RETURN_IF_ERROR(split_batch(batch, loaded.embeddings.view().slice_rows(first, count),
-                                       labels.empty() ? nullptr : labels.data() + first,
-                                       nullptr, params.rows_per_part,
+                                       labels.empty() ? nullptr : labels.data() + first, nullptr,
+                                       params.rows_per_part,
                                        [&](Piece piece) { return writer.add(std::move(piece)); }));
       }
       SD_RETURN_IF_ERROR(writer.finish());

@@ -16,9 +16,9 @@
 namespace semdedup::kernels {
 
 /// Rows of x per GEMM tile.
-inline constexpr int64_t kTileRows = 256;
+inline constexpr int64_t kTileRows = 1024;
 /// Most centroids per GEMM column block.
-inline constexpr int64_t kCentroidBlock = 256;
+inline constexpr int64_t kCentroidBlock = 1024;
 /// Column blocks of fewer than kCentroidBlock centroids are padded to a multiple of this.
 inline constexpr int64_t kCentroidAlign = 16;
 
@@ -46,9 +46,8 @@ int64_t assign_workspace_floats(int64_t dim, int threads);
 /// \param sq_dist    [n] output, may be null when not wanted
 /// \param workspace  assign_workspace_floats(dim, threads) floats, 64-byte aligned
 /// \param threads    OpenMP threads, each running a single-threaded GEMM on its own tiles
-void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids,
-                    const float* c_norms, int32_t* labels, float* sq_dist, float* workspace,
-                    int threads);
+void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, const float* c_norms,
+                    int32_t* labels, float* sq_dist, float* workspace, int threads);
 
 /// Σ_j (a[j] - b[j])² accumulated in double in a fixed order.
 double squared_distance(const float* a, const float* b, int64_t dim);

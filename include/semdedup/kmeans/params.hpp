@@ -4,9 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <string_view>
+#include <vector>
 
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/status.hpp"

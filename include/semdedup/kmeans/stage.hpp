@@ -14,22 +14,22 @@ namespace semdedup::kmeans {
 
 /// What a run of the stage did (NeMo's metrics plus counts).
 struct StageResult {
-  int64_t num_files = 0;      ///< input files discovered
-  int64_t num_rows = 0;       ///< rows written (every valid input row)
-  int64_t num_rejected = 0;   ///< invalid rows written to <output>/rejected/ (--invalid-rows skip)
-  int64_t fit_files = 0;      ///< files the fit read (all, or the fit_data_fraction sample)
-  int64_t fit_rows = 0;       ///< rows the fit saw
-  int64_t dim = 0;            ///< embedding width
-  int64_t num_parts = 0;      ///< parts that held rows
+  int64_t num_files = 0;     ///< input files discovered
+  int64_t num_rows = 0;      ///< rows written (every valid input row)
+  int64_t num_rejected = 0;  ///< invalid rows written to <output>/rejected/ (--invalid-rows skip)
+  int64_t fit_files = 0;     ///< files the fit read (all, or the fit_data_fraction sample)
+  int64_t fit_rows = 0;      ///< rows the fit saw
+  int64_t dim = 0;           ///< embedding width
+  int64_t num_parts = 0;     ///< parts that held rows
   int64_t num_clusters_written = 0;  ///< centroid=K directories with at least one row
-  int64_t n_iter = 0;         ///< Lloyd iterations of the kept run (0 when centroids were reused)
-  double inertia = 0.0;       ///< of the fit rows to the final centroids
+  int64_t n_iter = 0;    ///< Lloyd iterations of the kept run (0 when centroids were reused)
+  double inertia = 0.0;  ///< of the fit rows to the final centroids
   bool reused_centroids = false;  ///< --resume found kmeans_centroids.npy and skipped the fit
-  double read_seconds = 0.0;  ///< kmeans_read_time: both passes
-  double fit_seconds = 0.0;   ///< kmeans_fit_time (fit only)
-  double write_seconds = 0.0; ///< predict, distances and writing
+  double read_seconds = 0.0;      ///< kmeans_read_time: both passes
+  double fit_seconds = 0.0;       ///< kmeans_fit_time (fit only)
+  double write_seconds = 0.0;     ///< predict, distances and writing
   double total_seconds = 0.0;
-  std::string centroids_path; ///< <output>/kmeans_centroids.npy
+  std::string centroids_path;  ///< <output>/kmeans_centroids.npy
 };
 
 /// Runs the stage: discovers the input files, validates every row, fits k-means on all rows

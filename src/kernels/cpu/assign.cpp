@@ -73,17 +73,15 @@ void squared_row_norms(MatrixView x, float* out, int threads) {
   }
 }
 
-int64_t centroid_block(int64_t k) {
-  return std::min(kCentroidBlock, align_up(k, kCentroidAlign));
-}
+int64_t centroid_block(int64_t k) { return std::min(kCentroidBlock, align_up(k, kCentroidAlign)); }
 
 int64_t assign_workspace_floats(int64_t dim, int threads) {
-  return shared_workspace_floats(dim) + static_cast<int64_t>(threads) * thread_workspace_floats(dim);
+  return shared_workspace_floats(dim) +
+         static_cast<int64_t>(threads) * thread_workspace_floats(dim);
 }
 
-void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids,
-                    const float* c_norms, int32_t* labels, float* sq_dist, float* workspace,
-                    int threads) {
+void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, const float* c_norms,
+                    int32_t* labels, float* sq_dist, float* workspace, int threads) {
   SD_DCHECK(x.cols == centroids.cols);
   SD_DCHECK(centroids.rows >= 1);
   const int64_t dim = x.cols;
@@ -150,8 +148,8 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids,
         const int64_t ldb = padded ? dim : centroids.stride;
         const float* block_norms = padded ? padded_c_norms : c_norms + first_centroid;
         const int64_t count = padded ? last_block_rows : block_width;
-        gemm_abt(static_cast<int>(kTileRows), static_cast<int>(block_width),
-                 static_cast<int>(dim), a, static_cast<int>(lda), b, static_cast<int>(ldb), dots,
+        gemm_abt(static_cast<int>(kTileRows), static_cast<int>(block_width), static_cast<int>(dim),
+                 a, static_cast<int>(lda), b, static_cast<int>(ldb), dots,
                  static_cast<int>(block_width));
         for (int64_t r = 0; r < rows; ++r) {
           fold_row(dots + r * block_width, block_norms, x_norms[first_row + r], count,

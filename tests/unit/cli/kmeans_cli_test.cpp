@@ -16,9 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-using ::testing::MatchesRegex;
 using testing::list_files;
 using testing::make_blobs;
+using ::testing::MatchesRegex;
 using testing::read_bytes;
 using testing::run_semdedup;
 using testing::TempDir;
@@ -33,8 +33,8 @@ class KMeansCli : public ::testing::Test {
   }
 
   std::vector<std::string> base_args(const std::string& out, const std::string& k = "8") {
-    return {"kmeans", "--input", tmp_ / "in", "--output", out, "--n-clusters", k,
-            "--metadata-fields", "random_col", "--rows-per-part", "250", "--quiet"};
+    return {"kmeans", "--input",           tmp_ / "in",  "--output",        out,   "--n-clusters",
+            k,        "--metadata-fields", "random_col", "--rows-per-part", "250", "--quiet"};
   }
 
   // Every file of `a` equals the same file of `b`, byte for byte.
@@ -74,7 +74,8 @@ TEST_F(KMeansCli, SameBytesForAnyThreadsAndBatchSize) {
 
 TEST_F(KMeansCli, PrintsASummaryAndWritesTheLayout) {
   auto args = base_args(tmp_ / "out");
-  args.insert(args.end(), {"--cache-path", tmp_ / "cache/a/b", "--init", "random", "--n-init", "auto"});
+  args.insert(args.end(),
+              {"--cache-path", tmp_ / "cache/a/b", "--init", "random", "--n-init", "auto"});
   const auto run = run_semdedup(args);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, MatchesRegex("kmeans: 600 rows, 8 clusters \\([0-9]+ non-empty\\), [0-9]+ "
@@ -116,7 +117,9 @@ TEST_F(KMeansCli, BadParametersAreUsageErrorsThatLeaveNothing) {
       {{"--fit-data-fraction", "1.0"}, "8", "fit_data_fraction must be in (0, 1), got 1"},
       {{"--fit-data-fraction", "0"}, "8", "fit_data_fraction must be in (0, 1), got 0"},
       {{"--n-init", "zero"}, "8", "n_init must be a positive integer or 'auto'"},
-      {{"--init", tmp_ / "wrong.npy"}, "8", "have shape (8, 15) but n_clusters is 8 and the rows have 16"},
+      {{"--init", tmp_ / "wrong.npy"},
+       "8",
+       "have shape (8, 15) but n_clusters is 8 and the rows have 16"},
       {{"--input-filetype", "csv"}, "8", "Unsupported filetype: csv"},
       {{"--invalid-rows", "maybe"}, "8", "--invalid-rows"},
   };

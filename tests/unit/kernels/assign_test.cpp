@@ -24,7 +24,8 @@ struct Assignment {
 };
 
 Assignment assign(MatrixView x, MatrixView centroids, int threads) {
-  std::vector<float> x_norms(static_cast<size_t>(x.rows)), c_norms(static_cast<size_t>(centroids.rows));
+  std::vector<float> x_norms(static_cast<size_t>(x.rows)),
+      c_norms(static_cast<size_t>(centroids.rows));
   squared_row_norms(x, x_norms.data(), threads);
   squared_row_norms(centroids, c_norms.data(), threads);
   AlignedVector<float> workspace(static_cast<size_t>(assign_workspace_floats(x.cols, threads)));
@@ -47,7 +48,8 @@ TEST(SquaredRowNorms, MatchDoublePrecision) {
   std::vector<float> norms(300);
   squared_row_norms(x.view(), norms.data(), 2);
   for (int64_t r = 0; r < 300; ++r) {
-    EXPECT_NEAR(norms[static_cast<size_t>(r)], dot(x.row(r), x.row(r), 33), 1e-5 * norms[static_cast<size_t>(r)]);
+    EXPECT_NEAR(norms[static_cast<size_t>(r)], dot(x.row(r), x.row(r), 33),
+                1e-5 * norms[static_cast<size_t>(r)]);
   }
 }
 
@@ -55,7 +57,8 @@ TEST(CentroidBlock, IsAFunctionOfKAlone) {
   EXPECT_EQ(centroid_block(1), kCentroidAlign);
   EXPECT_EQ(centroid_block(kCentroidAlign + 1), 2 * kCentroidAlign);
   EXPECT_EQ(centroid_block(kCentroidBlock), kCentroidBlock);
-  EXPECT_EQ(centroid_block(1000), kCentroidBlock);
+  EXPECT_EQ(centroid_block(1000), 1008);
+  EXPECT_EQ(centroid_block(5000), kCentroidBlock);
 }
 
 // Against a brute-force argmin in double precision: the chosen centroid is optimal up to float
@@ -70,7 +73,8 @@ TEST_P(AssignNearestVsBruteForce, PicksTheNearestCentroid) {
   const Assignment got = assign(x.view(), c.view(), 2);
   for (int64_t r = 0; r < n; ++r) {
     double best = std::numeric_limits<double>::infinity();
-    for (int64_t j = 0; j < k; ++j) best = std::min(best, squared_distance(x.row(r), c.row(j), dim));
+    for (int64_t j = 0; j < k; ++j)
+      best = std::min(best, squared_distance(x.row(r), c.row(j), dim));
     const int32_t label = got.labels[static_cast<size_t>(r)];
     ASSERT_GE(label, 0);
     ASSERT_LT(label, k);
@@ -86,7 +90,9 @@ INSTANTIATE_TEST_SUITE_P(Shapes, AssignNearestVsBruteForce,
                          ::testing::Values(std::make_tuple(int64_t{1}, int64_t{1}, int64_t{3}),
                                            std::make_tuple(int64_t{257}, int64_t{7}, int64_t{16}),
                                            std::make_tuple(int64_t{700}, int64_t{300}, int64_t{37}),
-                                           std::make_tuple(int64_t{513}, int64_t{513}, int64_t{64})));
+                                           std::make_tuple(int64_t{513}, int64_t{513}, int64_t{64}),
+                                           std::make_tuple(int64_t{1100}, int64_t{1100},
+                                                           int64_t{8})));
 
 TEST(AssignNearest, ExactLabelsOnSeparatedPoints) {
   // Centroids on the coordinate axes, rows small perturbations of them: the label is exact.
@@ -112,7 +118,8 @@ TEST(AssignNearest, TiesGoToTheLowestCentroidIndex) {
   std::memcpy(c.row(150), c.row(3), sizeof(float) * dim);
   std::memcpy(c.row(299), c.row(3), sizeof(float) * dim);
   Matrix x(10, dim);
-  for (int64_t r = 0; r < 10; ++r) std::memcpy(x.row(r), c.row(r % 2 ? 150 : 299), sizeof(float) * dim);
+  for (int64_t r = 0; r < 10; ++r)
+    std::memcpy(x.row(r), c.row(r % 2 ? 150 : 299), sizeof(float) * dim);
   for (const int32_t label : assign(x.view(), c.view(), 2).labels) EXPECT_EQ(label, 3);
 }
 
@@ -126,7 +133,7 @@ TEST(AssignNearest, DistancesAreClampedAtZero) {
 }
 
 TEST(AssignNearest, SameBitsForAnyThreadCountAndRowPosition) {
-  const int64_t n = 1500, k = 333, dim = 40;
+  const int64_t n = 2500, k = 1500, dim = 40;
   const Matrix x = random_matrix(n, dim, 21, 0.2f);
   const Matrix c = random_matrix(k, dim, 22, 0.2f);
   const Assignment one = assign(x.view(), c.view(), 1);
@@ -134,7 +141,8 @@ TEST(AssignNearest, SameBitsForAnyThreadCountAndRowPosition) {
   EXPECT_EQ(one.labels, two.labels);
   EXPECT_EQ(bits_of(one.sq_dist), bits_of(two.sq_dist));
   // The same rows starting at other offsets land at other positions inside their tiles.
-  for (const int64_t offset : {int64_t{1}, int64_t{7}, int64_t{100}, int64_t{255}, int64_t{700}}) {
+  for (const int64_t offset :
+       {int64_t{1}, int64_t{7}, int64_t{100}, int64_t{1023}, int64_t{1700}}) {
     const Assignment part = assign(x.view().slice_rows(offset, n - offset), c.view(), 2);
     for (int64_t r = 0; r < n - offset; ++r) {
       ASSERT_EQ(part.labels[static_cast<size_t>(r)], one.labels[static_cast<size_t>(r + offset)]);
@@ -164,8 +172,8 @@ TEST(PairDistances, MatchTheirDefinitions) {
   EXPECT_DOUBLE_EQ(squared_distance(a, b, 3), 5.0);
   EXPECT_DOUBLE_EQ(dot(a, b, 3), 12.0);
   const Matrix x = random_matrix(2, 100, 41);
-  EXPECT_NEAR(squared_distance_fast(x.row(0), x.row(1), 100), squared_distance(x.row(0), x.row(1), 100),
-              1e-4);
+  EXPECT_NEAR(squared_distance_fast(x.row(0), x.row(1), 100),
+              squared_distance(x.row(0), x.row(1), 100), 1e-4);
 }
 
 }  // namespace

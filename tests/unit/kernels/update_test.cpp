@@ -19,7 +19,8 @@ Matrix unit_rows(int64_t rows, int64_t cols, uint32_t seed) {
       m.row(r)[j] = normal(gen);
       norm += m.row(r)[j] * m.row(r)[j];
     }
-    for (int64_t j = 0; j < cols; ++j) m.row(r)[j] = static_cast<float>(m.row(r)[j] / std::sqrt(norm));
+    for (int64_t j = 0; j < cols; ++j)
+      m.row(r)[j] = static_cast<float>(m.row(r)[j] / std::sqrt(norm));
   }
   return m;
 }
@@ -35,7 +36,7 @@ Sums accumulate(MatrixView x, const std::vector<int32_t>& labels, int64_t k, int
     into.sums.assign(static_cast<size_t>(k * x.cols), 0);
     into.counts.assign(static_cast<size_t>(k), 0);
   }
-  std::vector<int64_t> workspace(static_cast<size_t>(accumulate_workspace_size(x.rows, k)));
+  std::vector<int64_t> workspace(static_cast<size_t>(accumulate_workspace_size(x.rows, k, x.cols, threads)));
   accumulate_centroid_sums(x, labels.data(), k, into.sums.data(), into.counts.data(),
                            workspace.data(), threads);
   return into;
@@ -45,14 +46,16 @@ TEST(AccumulateCentroidSums, AnySplitOfRowsGivesTheSameIntegers) {
   const int64_t n = 1000, dim = 19, k = 13;
   const Matrix x = unit_rows(n, dim, 1);
   std::vector<int32_t> labels(n);
-  for (int64_t r = 0; r < n; ++r) labels[static_cast<size_t>(r)] = static_cast<int32_t>((r * r) % 11);
+  for (int64_t r = 0; r < n; ++r)
+    labels[static_cast<size_t>(r)] = static_cast<int32_t>((r * r) % 11);
   const Sums whole = accumulate(x.view(), labels, k, 1);
   const Sums threaded = accumulate(x.view(), labels, k, 2);
   EXPECT_EQ(whole.sums, threaded.sums);
   EXPECT_EQ(whole.counts, threaded.counts);
   // Two batches added in turn (as two ranks would be summed).
   const int64_t cut = 377;
-  const std::vector<int32_t> head(labels.begin(), labels.begin() + cut), tail(labels.begin() + cut, labels.end());
+  const std::vector<int32_t> head(labels.begin(), labels.begin() + cut),
+      tail(labels.begin() + cut, labels.end());
   Sums split = accumulate(x.view().slice_rows(0, cut), head, k, 2);
   split = accumulate(x.view().slice_rows(cut, n - cut), tail, k, 1, std::move(split));
   EXPECT_EQ(whole.sums, split.sums);
@@ -76,7 +79,7 @@ TEST(UpdateCentroids, MeansEmptyCentroidsAndShift) {
       double mean = 0;
       for (int64_t r = c; r < n; r += 3) mean += x.row(r)[j];
       mean /= static_cast<double>(s.counts[static_cast<size_t>(c)]);
-      // Fixed-point terms round to 2^-31 each, far below float resolution of the mean.
+      // Fixed-point terms round to 2^-30 each, far below float resolution of the mean.
       EXPECT_NEAR(centroids.row(c)[j], mean, 1e-7);
       const double diff = static_cast<double>(centroids.row(c)[j]) - before.row(c)[j];
       expected_shift += diff * diff;
@@ -102,7 +105,8 @@ TEST(FixedPointSum, IsExactAndOrderFree) {
   EXPECT_EQ(one.value(), expected);
   // Split in two and recombined through the limbs, as an integer allreduce would.
   const FixedSum a = fixed_point_sum(values.data(), 12345, 2);
-  const FixedSum b = fixed_point_sum(values.data() + 12345, static_cast<int64_t>(values.size()) - 12345, 1);
+  const FixedSum b =
+      fixed_point_sum(values.data() + 12345, static_cast<int64_t>(values.size()) - 12345, 1);
   EXPECT_EQ((FixedSum{a.hi + b.hi, a.lo + b.lo}.value()), expected);
   EXPECT_EQ(fixed_point_sum(values.data(), 0, 2).value(), 0.0);
 }

@@ -25,7 +25,8 @@ FitParams params_for(int64_t k) {
 
 bool same_bits(const Matrix& a, const Matrix& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.rows() * a.cols())) == 0;
+         std::memcmp(a.data(), b.data(),
+                     sizeof(float) * static_cast<size_t>(a.rows() * a.cols())) == 0;
 }
 
 // Lloyd in double precision, the textbook way: assign by exact distance, move to the mean,
@@ -63,7 +64,8 @@ std::vector<int32_t> brute_force_lloyd(const Matrix& x, const Matrix& init, int 
     for (int64_t j = 0; j < k; ++j) {
       if (counts[static_cast<size_t>(j)] == 0) continue;
       for (int64_t t = 0; t < d; ++t) {
-        c[static_cast<size_t>(j * d + t)] = sums[static_cast<size_t>(j * d + t)] / static_cast<double>(counts[static_cast<size_t>(j)]);
+        c[static_cast<size_t>(j * d + t)] = sums[static_cast<size_t>(j * d + t)] /
+                                            static_cast<double>(counts[static_cast<size_t>(j)]);
       }
     }
   }
@@ -143,11 +145,13 @@ TEST(Fit, SameBitsForAnyThreadCountAndBatchSize) {
     p.init = init;
     p.n_init = 2;
     p.max_iter = 25;
-    ASSERT_OK_AND_ASSIGN(const FitResult reference, fit(Context::make_default(1), blobs.x.view(), p));
+    ASSERT_OK_AND_ASSIGN(const FitResult reference,
+                         fit(Context::make_default(1), blobs.x.view(), p));
     for (const int threads : {1, 2}) {
       for (const int64_t batch : {int64_t{1}, int64_t{7}, int64_t{100}, int64_t{32768}}) {
         p.max_samples_per_batch = batch;
-        ASSERT_OK_AND_ASSIGN(const FitResult other, fit(Context::make_default(threads), blobs.x.view(), p));
+        ASSERT_OK_AND_ASSIGN(const FitResult other,
+                             fit(Context::make_default(threads), blobs.x.view(), p));
         EXPECT_TRUE(same_bits(reference.centroids, other.centroids))
             << "threads " << threads << " batch " << batch;
         EXPECT_EQ(reference.labels, other.labels);
@@ -212,7 +216,8 @@ TEST(Fit, AsManyClustersAsRowsGivesZeroInertia) {
 TEST(Fit, IdenticalRowsAreFine) {
   Matrix x(50, 3);
   for (int64_t r = 0; r < 50; ++r) x.row(r)[1] = 1.0f;
-  ASSERT_OK_AND_ASSIGN(const FitResult result, fit(Context::make_default(2), x.view(), params_for(3)));
+  ASSERT_OK_AND_ASSIGN(const FitResult result,
+                       fit(Context::make_default(2), x.view(), params_for(3)));
   EXPECT_EQ(result.inertia, 0.0);
   for (const int32_t label : result.labels) EXPECT_EQ(label, 0);  // ties go to the lowest index
 }
@@ -238,7 +243,8 @@ TEST(Fit, InitFromAnNpyFile) {
   from_array.init = InitMethod::kArray;
   from_array.init_centroids = init;
   ASSERT_OK_AND_ASSIGN(const FitResult a, fit(Context::make_default(2), blobs.x.view(), from_file));
-  ASSERT_OK_AND_ASSIGN(const FitResult b, fit(Context::make_default(2), blobs.x.view(), from_array));
+  ASSERT_OK_AND_ASSIGN(const FitResult b,
+                       fit(Context::make_default(2), blobs.x.view(), from_array));
   EXPECT_TRUE(same_bits(a.centroids, b.centroids));
   EXPECT_EQ(a.labels, b.labels);
 }
@@ -273,7 +279,8 @@ TEST(Fit, BadParametersAreClearErrors) {
                 p.init = InitMethod::kArray;
                 p.init_centroids = Matrix(2, 3);
               }),
-              StatusIs(Code::kInvalidArgument, "have shape (2, 3) but n_clusters is 2 and the rows have 4"));
+              StatusIs(Code::kInvalidArgument,
+                       "have shape (2, 3) but n_clusters is 2 and the rows have 4"));
   EXPECT_THAT(fit_with([](FitParams& p) {
                 p.init = InitMethod::kArray;
                 p.init_centroids = Matrix(3, 4);
@@ -289,7 +296,8 @@ TEST(Fit, BadParametersAreClearErrors) {
   TempDir dir;
   ASSERT_OK(io::write_npy(dir / "wrong.npy", Matrix(2, 5).view()));
   EXPECT_THAT(fit_with([&](FitParams& p) { ASSERT_OK(parse_init(dir / "wrong.npy", p)); }),
-              StatusIs(Code::kInvalidArgument, "have shape (2, 5) but n_clusters is 2 and the rows have 4"));
+              StatusIs(Code::kInvalidArgument,
+                       "have shape (2, 5) but n_clusters is 2 and the rows have 4"));
   EXPECT_THAT(fit_with([&](FitParams& p) { ASSERT_OK(parse_init(dir / "missing.npy", p)); }),
               StatusIs(Code::kIOError, "missing.npy"));
 }
@@ -310,7 +318,8 @@ TEST(Fit, StopsWhenCancelled) {
   const auto blobs = make_blobs(100, 2, 4, 1.0f, 19);
   Context ctx = Context::make_default(1);
   ctx.cancel_flag->store(true);
-  EXPECT_THAT(fit(ctx, blobs.x.view(), params_for(2)).status(), StatusIs(StatusCode::kCancelled, ""));
+  EXPECT_THAT(fit(ctx, blobs.x.view(), params_for(2)).status(),
+              StatusIs(StatusCode::kCancelled, ""));
 }
 
 TEST(ParseInit, NeMoSpellings) {
@@ -346,8 +355,9 @@ TEST(Predict, MatchesTheFitLabels) {
   double total = 0;
   for (const float d : sq) total += d;
   EXPECT_NEAR(total, result.inertia, 1e-4 * result.inertia);
-  EXPECT_THAT(predict(ctx, blobs.x.view(), Matrix(3, 5).view(), labels.data(), nullptr),
-              StatusIs(StatusCode::kInvalidArgument, "centroids have 5 dimensions but the rows have 12"));
+  EXPECT_THAT(
+      predict(ctx, blobs.x.view(), Matrix(3, 5).view(), labels.data(), nullptr),
+      StatusIs(StatusCode::kInvalidArgument, "centroids have 5 dimensions but the rows have 12"));
   EXPECT_THAT(predict(ctx, blobs.x.view(), Matrix(0, 12).view(), labels.data(), nullptr),
               StatusIs(StatusCode::kInvalidArgument, "at least one centroid"));
 }

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <string>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 

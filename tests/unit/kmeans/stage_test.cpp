@@ -1,3 +1,5 @@
+#include "semdedup/kmeans/stage.hpp"
+
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <cstring>
@@ -10,7 +12,6 @@
 #include "kmeans_testing.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
 #include "semdedup/io/npy.hpp"
-#include "semdedup/kmeans/stage.hpp"
 #include "testing/testing.hpp"
 
 namespace semdedup::kmeans {
@@ -117,7 +118,8 @@ TEST_F(StageTest, NoCachePathWritesNoExtraCopy) {
   write_embedding_files(tmp_ / "in", blobs.x.view(), 2);
   ASSERT_OK(run_stage(Context::make_default(1), params_for(tmp_ / "in", tmp_ / "out", 2)));
   EXPECT_TRUE(fs::exists(tmp_ / "out/kmeans_centroids.npy"));
-  EXPECT_EQ(list_files(tmp_.path()).size(), list_files(tmp_ / "in").size() + list_files(tmp_ / "out").size());
+  EXPECT_EQ(list_files(tmp_.path()).size(),
+            list_files(tmp_ / "in").size() + list_files(tmp_ / "out").size());
 }
 
 TEST_F(StageTest, TwoPassFitsOnASampleAndLabelsEveryRow) {
@@ -200,8 +202,10 @@ TEST(FitFileCount, RoundsHalfToEvenWithAtLeastOneFile) {
 TEST(PythonSample, MatchesPythonsRandomSample) {
   // Both of sample's algorithms: the pool (n <= setsize) and the set (n > setsize).
   const std::vector<std::tuple<int64_t, int64_t, uint64_t>> cases = {
-      {20, 10, 42}, {20, 5, 0}, {10, 4, 7}, {1, 1, 42}, {100, 3, 42}, {1000, 50, 123456789},
-      {5, 5, 1}, {300, 100, (uint64_t{1} << 40) + 5}};
+      {20, 10, 42}, {20, 5, 0},
+      {10, 4, 7},   {1, 1, 42},
+      {100, 3, 42}, {1000, 50, 123456789},
+      {5, 5, 1},    {300, 100, (uint64_t{1} << 40) + 5}};
   std::string args;
   for (const auto& [n, k, seed] : cases) args += fmt::format("{},{},{} ", n, k, seed);
   const auto python = run_python(R"PY(
@@ -217,7 +221,8 @@ for case in sys.argv[1].split():
     std::string line;
     ASSERT_TRUE(std::getline(lines, line));
     std::string ours;
-    for (const int64_t i : python_sample(n, k, seed)) ours += (ours.empty() ? "" : " ") + std::to_string(i);
+    for (const int64_t i : python_sample(n, k, seed))
+      ours += (ours.empty() ? "" : " ") + std::to_string(i);
     EXPECT_EQ(ours, line) << "n=" << n << " k=" << k << " seed=" << seed;
   }
 }
@@ -232,7 +237,8 @@ TEST_F(StageTest, RowsPerPartNeverChangesTheResult) {
   b.rows_per_part = 7;
   ASSERT_OK_AND_ASSIGN(const StageResult result, run_stage(Context::make_default(2), b));
   EXPECT_EQ(result.num_parts, (450 + 6) / 7);
-  EXPECT_EQ(read_bytes(tmp_ / "a/kmeans_centroids.npy"), read_bytes(tmp_ / "b/kmeans_centroids.npy"));
+  EXPECT_EQ(read_bytes(tmp_ / "a/kmeans_centroids.npy"),
+            read_bytes(tmp_ / "b/kmeans_centroids.npy"));
   const auto same = run_python(R"PY(
 import glob, os, sys, pyarrow.dataset as ds
 def load(out):
@@ -369,8 +375,9 @@ TEST_F(StageTest, JsonlInputInTwoPasses) {
 TEST_F(StageTest, TooManyClustersForTheRows) {
   const auto blobs = make_blobs(5, 2, 4, 1.0f, 12);
   write_embedding_files(tmp_ / "in", blobs.x.view(), 2);
-  EXPECT_THAT(run_stage(Context::make_default(1), params_for(tmp_ / "in", tmp_ / "out", 11)).status(),
-              StatusIs(StatusCode::kInvalidArgument, "n_clusters (11) exceeds the number of rows (10)"));
+  EXPECT_THAT(
+      run_stage(Context::make_default(1), params_for(tmp_ / "in", tmp_ / "out", 11)).status(),
+      StatusIs(StatusCode::kInvalidArgument, "n_clusters (11) exceeds the number of rows (10)"));
   EXPECT_FALSE(fs::exists(tmp_ / "out"));
 }
 
