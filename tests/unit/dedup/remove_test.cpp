@@ -1,6 +1,9 @@
 // The remove step: exactly the non-duplicate rows survive, every column kept, per input file.
 #include "semdedup/dedup/remove.hpp"
 
+#include <fstream>
+#include <numeric>
+
 #include "dedup_fixtures.hpp"
 
 namespace semdedup::dedup {
@@ -86,6 +89,42 @@ TEST(Remove, EmptyDuplicateListKeepsEverything) {
   ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params_for(dir)));
   EXPECT_EQ(result.rows_removed, 0);
   EXPECT_EQ(result.rows_out, 100);
+}
+
+TEST(Remove, StringIdsWithACustomIdFieldFromJsonLines) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "data");
+  {
+    std::ofstream out(dir.path() / "data" / "docs.jsonl");
+    for (int i = 1; i <= 5; ++i) out << "{\"doc\": \"id_" << i << "\", \"text\": \"t" << i << "\"}\n";
+  }
+  ASSERT_OK_AND_ASSIGN(auto ids, io::make_table({{"id", std::vector<std::string>{"id_2", "id_4", "id_9"}}}));
+  fs::create_directories(dir.path() / "dups");
+  ASSERT_OK(io::write_parquet((dir.path() / "dups" / "part-00000.parquet").string(), ids));
+  auto params = params_for(dir);
+  params.input_filetype = io::FileType::kJsonl;
+  params.output_filetype = io::FileType::kJsonl;
+  params.id_field = "doc";
+  ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params));
+  EXPECT_EQ(result.rows_removed, 2);
+  EXPECT_EQ(testing::read_bytes(dir.path() / "out" / "docs.jsonl"),
+            "{\"doc\":\"id_1\",\"text\":\"t1\"}\n{\"doc\":\"id_3\",\"text\":\"t3\"}\n"
+            "{\"doc\":\"id_5\",\"text\":\"t5\"}\n");
+}
+
+TEST(Remove, RemovingEveryIdLeavesEmptyFiles) {
+  TempDir dir;
+  write_dataset(dir.path() / "data");
+  std::vector<int64_t> all(100);
+  std::iota(all.begin(), all.end(), 1);
+  write_duplicates(dir.path() / "dups", all);
+  ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params_for(dir)));
+  EXPECT_EQ(result.rows_out, 0);
+  EXPECT_EQ(result.files, 4);
+  EXPECT_EQ(python_out("import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); "
+                       "print(t.num_rows, t.schema.names)",
+                       {(dir.path() / "out" / "f2.parquet").string()}),
+            "0 ['id', 'text']");
 }
 
 TEST(Remove, MissingIdColumnNamesFileAndColumn) {
