@@ -329,6 +329,11 @@ class Fitter {
     std::vector<float> min_sq(static_cast<size_t>(n)), round_sq(static_cast<size_t>(n));
     std::vector<int32_t> labels(static_cast<size_t>(n));
     assign(candidates.view(), labels.data(), min_sq.data());
+    // nearest[row]: the candidate closest to the row so far. Candidates are compared in index
+    // order with a strict '<', and a (row, candidate) distance has the same bits in every GEMM
+    // tile, so this equals a full argmin over all candidates (ties to the lowest index) without
+    // a second pass over the rows.
+    std::vector<int32_t> nearest = labels;
     SD_ASSIGN_OR_RETURN(const double psi, total(min_sq.data()));
     const int rounds =
         psi > 1.0 ? std::min(kMaxParallelRounds, static_cast<int>(std::ceil(std::log(psi)))) : 0;
@@ -359,14 +364,20 @@ class Fitter {
       if (fresh.rows.rows() == 0) continue;
       mark(fresh.indices);
       assign(fresh.rows.view(), labels.data(), round_sq.data());
+      const auto base = static_cast<int32_t>(candidates.rows());
       for (int64_t row = 0; row < n; ++row) {
-        min_sq[static_cast<size_t>(row)] =
-            std::min(min_sq[static_cast<size_t>(row)], round_sq[static_cast<size_t>(row)]);
+        const auto r = static_cast<size_t>(row);
+        if (round_sq[r] < min_sq[r]) {
+          min_sq[r] = round_sq[r];
+          nearest[r] = base + labels[r];
+        }
       }
       candidates.append(fresh.rows.view());
     }
 
+    bool nearest_known = true;
     if (candidates.rows() < k) {
+      nearest_known = false;
       // Too few candidates (tiny or highly duplicated input): top up with random rows.
       const CounterRng rng(seed, kStreamTopUp);
       std::vector<int64_t> extra;
@@ -382,9 +393,9 @@ class Fitter {
 
     // Weight of a candidate = number of rows nearest to it, over all ranks.
     const int64_t m = candidates.rows();
-    assign(candidates.view(), labels.data(), nullptr);
+    if (!nearest_known) assign(candidates.view(), nearest.data(), nullptr);
     std::vector<int64_t> weights(static_cast<size_t>(m), 0);
-    for (const int32_t label : labels) ++weights[static_cast<size_t>(label)];
+    for (const int32_t label : nearest) ++weights[static_cast<size_t>(label)];
     SD_RETURN_IF_ERROR(ctx_.comm->allreduce_sum(weights.data(), m));
     ctx_.logger->debug("k-means||: reducing {} weighted candidates to {} centres", m, k);
     return reduce_candidates(ctx_, candidates, weights, k, seed);
