@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/common.hpp"
+#include "cli/world.hpp"
 #include "cli/yaml_config.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
 #include "semdedup/kernels/blas.hpp"
@@ -50,6 +51,12 @@ namespace {
 std::shared_ptr<std::atomic<bool>> g_cancel = std::make_shared<std::atomic<bool>>(false);
 extern "C" void on_signal(int) { g_cancel->store(true); }
 
+// Whether a subcommand shares its work over the ranks of an mpirun job.
+bool is_distributed(const CLI::App& app) {
+  const std::string& name = app.get_name();
+  return name != "report" && name != "generate" && name != "demo";
+}
+
 }  // namespace
 
 int run_app(int argc, char** argv) {
@@ -90,19 +97,26 @@ int run_app(int argc, char** argv) {
     return 1;
   }
 
+  WorldSession world;
   for (const Command& cmd : commands) {
     if (!cmd.app->parsed()) continue;
     Result<Context> ctx = make_context(*cmd.common);
     Status st = ctx.ok() ? Status::OK() : ctx.status();
+    if (st.ok()) st = join_world(*ctx, cmd.app->get_name(), is_distributed(*cmd.app), &world);
+    // Under mpirun every rank fails alike; rank 0 alone says why.
+    const bool reports = !ctx.ok() || ctx->comm->rank() == 0;
     if (st.ok()) {
       ctx->cancel_flag = g_cancel;
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);
       st = cmd.run(*ctx);
     }
+    if (ctx.ok()) st = ctx->comm->agree(st);
     if (st.ok()) return 0;
-    std::fprintf(stderr, "semdedup %s: error: %s\n", cmd.app->get_name().c_str(),
-                 st.message().c_str());
+    if (reports) {
+      std::fprintf(stderr, "semdedup %s: error: %s\n", cmd.app->get_name().c_str(),
+                   st.message().c_str());
+    }
     return exit_code_for(st.code());
   }
   return 2;

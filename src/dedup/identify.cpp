@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "semdedup/core/communicator.hpp"
 #include "semdedup/io/pairwise_results.hpp"
 
 namespace semdedup::dedup {
@@ -24,26 +25,38 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
     return result;
   }
   const std::string out_dir = duplicates_dir(params.output_path);
-  SD_RETURN_IF_ERROR(io::prepare_output_dir(out_dir, params.output_mode));
+  // Rank 0 prepares the directory before any rank writes into it.
+  const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
+  SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? io::prepare_output_dir(out_dir, params.output_mode)
+                                               : Status::OK()));
 
   const double threshold = 1.0 - params.eps;
   const int64_t batches =
       (result.clusters + params.clusters_per_file - 1) / params.clusters_per_file;
   ProgressTask progress(*ctx.progress, "identify", result.clusters, "clusters");
-  for (int64_t batch = 0; batch < batches; ++batch) {
-    SD_RETURN_IF_ERROR(ctx.check_cancelled());
-    const int64_t first = batch * params.clusters_per_file;
-    const int64_t last = std::min(result.clusters, first + params.clusters_per_file);
-    std::vector<std::string> paths;
-    for (int64_t i = first; i < last; ++i) paths.push_back(cluster_files[i].path);
-    SD_ASSIGN_OR_RETURN(auto ids, io::select_ids_at_or_above(paths, threshold));
-    const std::string path =
-        (std::filesystem::path(out_dir) / fmt::format("part-{:05d}.parquet", batch)).string();
-    SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
-    result.duplicates += ids->length();
-    ++result.files;
-    progress.advance(last - first);
-  }
+  // Under mpirun rank r writes the output files r, r + ranks, r + 2 ranks, ...
+  const Status written = [&]() -> Status {
+    for (int64_t batch = rank; batch < batches; batch += ranks) {
+      SD_RETURN_IF_ERROR(ctx.check_cancelled());
+      const int64_t first = batch * params.clusters_per_file;
+      const int64_t last = std::min(result.clusters, first + params.clusters_per_file);
+      std::vector<std::string> paths;
+      for (int64_t i = first; i < last; ++i) paths.push_back(cluster_files[i].path);
+      SD_ASSIGN_OR_RETURN(auto ids, io::select_ids_at_or_above(paths, threshold));
+      const std::string path =
+          (std::filesystem::path(out_dir) / fmt::format("part-{:05d}.parquet", batch)).string();
+      SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
+      result.duplicates += ids->length();
+      ++result.files;
+      progress.advance(last - first);
+    }
+    return Status::OK();
+  }();
+  SD_RETURN_IF_ERROR(ctx.comm->agree(written));
+  std::vector<int64_t> totals{result.duplicates, result.files};
+  SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(totals.data(), 2));
+  result.duplicates = totals[0];
+  result.files = totals[1];
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ctx.logger->info("identify: {} duplicates (score >= {:.6g}, eps={}) in {} clusters", result.duplicates,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "semdedup/core/communicator.hpp"
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/remove_ids.hpp"
 
@@ -49,29 +50,43 @@ Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& p
                                                      params.input_file_extensions));
   SD_ASSIGN_OR_RETURN(auto names, output_names(params.input_paths, files, params.output_filetype));
   SD_ASSIGN_OR_RETURN(auto ids, io::read_id_set(params.duplicates_path));
-  SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
+  // Rank 0 prepares the directory before any rank writes into it.
+  const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
+  SD_RETURN_IF_ERROR(ctx.comm->agree(
+      rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
 
   RemoveResult result;
   result.duplicate_ids = ids->length();
   ProgressTask progress(*ctx.progress, "remove", static_cast<int64_t>(files.size()), "files");
-  for (size_t i = 0; i < files.size(); ++i) {
-    SD_RETURN_IF_ERROR(ctx.check_cancelled());
-    const fs::path out = fs::path(params.output_path) / names[i];
-    if (params.output_mode == io::OutputMode::kResume && fs::exists(out)) {
+  // Under mpirun rank r filters the input files r, r + ranks, r + 2 ranks, ...
+  const Status filtered_all = [&]() -> Status {
+    for (size_t i = static_cast<size_t>(rank); i < files.size(); i += static_cast<size_t>(ranks)) {
+      SD_RETURN_IF_ERROR(ctx.check_cancelled());
+      const fs::path out = fs::path(params.output_path) / names[i];
+      if (params.output_mode == io::OutputMode::kResume && fs::exists(out)) {
+        progress.advance(1);
+        continue;
+      }
+      std::error_code ec;
+      fs::create_directories(out.parent_path(), ec);
+      if (ec)
+        return Status::io_error("cannot create {}: {}", out.parent_path().string(), ec.message());
+      SD_ASSIGN_OR_RETURN(auto filtered,
+                          io::remove_ids(files[i], params.input_filetype, out.string(),
+                                         params.output_filetype, params.id_field, ids));
+      result.rows_in += filtered.rows_in;
+      result.rows_out += filtered.rows_out;
+      ++result.files;
       progress.advance(1);
-      continue;
     }
-    std::error_code ec;
-    fs::create_directories(out.parent_path(), ec);
-    if (ec) return Status::io_error("cannot create {}: {}", out.parent_path().string(), ec.message());
-    SD_ASSIGN_OR_RETURN(auto filtered,
-                        io::remove_ids(files[i], params.input_filetype, out.string(),
-                                       params.output_filetype, params.id_field, ids));
-    result.rows_in += filtered.rows_in;
-    result.rows_out += filtered.rows_out;
-    ++result.files;
-    progress.advance(1);
-  }
+    return Status::OK();
+  }();
+  SD_RETURN_IF_ERROR(ctx.comm->agree(filtered_all));
+  std::vector<int64_t> totals{result.rows_in, result.rows_out, result.files};
+  SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(totals.data(), 3));
+  result.rows_in = totals[0];
+  result.rows_out = totals[1];
+  result.files = totals[2];
   result.rows_removed = result.rows_in - result.rows_out;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ctx.logger->info("remove: {} of {} rows removed over {} files", result.rows_removed,

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "semdedup/core/communicator.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::dedup {
@@ -247,6 +248,11 @@ Result<WorkflowResult> run_workflow(const Context& ctx, WorkflowParams params) {
   CreatedDirGuard output_guard(params.output_path);
   std::optional<CreatedDirGuard> cache_guard;
   if (!params.cache_path.empty()) cache_guard.emplace(params.cache_path);
+  // Under mpirun rank 0 alone cleans up, once every rank has stopped writing.
+  if (ctx.comm->rank() != 0) {
+    output_guard.release();
+    if (cache_guard) cache_guard->release();
+  }
   SD_ASSIGN_OR_RETURN(auto result, run_steps(ctx, std::move(params)));
   output_guard.release();
   if (cache_guard) cache_guard->release();
@@ -260,16 +266,30 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
 
   // The output directory as a whole follows the run's mode; the steps below then see either
   // empty directories (fresh, overwrite) or an earlier run's work (resume).
-  SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
-  if (!params.cache_path.empty() && params.output_mode == io::OutputMode::kOverwrite) {
-    for (const auto& dir : {params.kmeans.output_path, params.pairwise.output_path}) {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-      if (ec) return Status::io_error("cannot clear {}: {}", dir, ec.message());
-    }
-  }
+  // Under mpirun every rank sees which steps an earlier run finished, then rank 0 alone
+  // prepares the directories while the others wait.
   const bool resume = params.output_mode == io::OutputMode::kResume;
   const io::OutputMode step_mode = resume ? io::OutputMode::kResume : io::OutputMode::kFresh;
+  const bool kmeans_done = resume && step_done(params.kmeans.output_path);
+  const bool pairwise_done = kmeans_done && step_done(params.pairwise.output_path);
+  const bool leader = ctx.comm->rank() == 0;
+  SD_RETURN_IF_ERROR(ctx.comm->agree(Status::OK()));
+  SD_RETURN_IF_ERROR(ctx.comm->agree([&]() -> Status {
+    if (!leader) return Status::OK();
+    SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
+    if (!params.cache_path.empty() && params.output_mode == io::OutputMode::kOverwrite) {
+      for (const auto& dir : {params.kmeans.output_path, params.pairwise.output_path}) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        if (ec) return Status::io_error("cannot clear {}: {}", dir, ec.message());
+      }
+    }
+    if (resume && !kmeans_done) {
+      std::error_code ec;
+      fs::remove_all(params.pairwise.output_path, ec);
+    }
+    return Status::OK();
+  }()));
 
   WorkflowResult result;
   ctx.logger->info("semdedup run: {} -> {} (k={}, eps={})", fmt::join(params.kmeans.input_paths, " "),
@@ -279,30 +299,29 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
   // KMeans. A finished step is kept on resume; an unfinished one is redone: it is deterministic,
   // and everything after it is redone too.
   auto step_start = Clock::now();
-  if (resume && step_done(params.kmeans.output_path)) {
+  if (kmeans_done) {
     result.kmeans_resumed = true;
     result.kmeans = parse_kmeans_marker(params.kmeans.output_path);
     ctx.logger->info("Resuming: KMeans results in {} are complete", params.kmeans.output_path);
   } else {
-    if (resume) {
-      std::error_code ec;
-      fs::remove_all(params.pairwise.output_path, ec);
-    }
     params.kmeans.output_mode = step_mode;
     SD_ASSIGN_OR_RETURN(result.kmeans, kmeans::run_stage(ctx, params.kmeans));
-    SD_RETURN_IF_ERROR(mark_done(params.kmeans.output_path, kmeans_marker(result.kmeans)));
+    SD_RETURN_IF_ERROR(
+        ctx.comm->agree(leader ? mark_done(params.kmeans.output_path, kmeans_marker(result.kmeans))
+                               : Status::OK()));
   }
   result.kmeans_seconds = seconds_since(step_start);
   ctx.logger->info("K-means clustering completed in {:.2f} seconds", result.kmeans_seconds);
 
   step_start = Clock::now();
-  if (resume && step_done(params.pairwise.output_path)) {
+  if (pairwise_done) {
     result.pairwise_resumed = true;
     ctx.logger->info("Resuming: pairwise results in {} are complete", params.pairwise.output_path);
   } else {
     params.pairwise.output_mode = step_mode;
     SD_ASSIGN_OR_RETURN(result.pairwise, pairwise::run_stage(ctx, params.pairwise));
-    SD_RETURN_IF_ERROR(mark_done(params.pairwise.output_path));
+    SD_RETURN_IF_ERROR(
+        ctx.comm->agree(leader ? mark_done(params.pairwise.output_path) : Status::OK()));
   }
   result.pairwise_seconds = seconds_since(step_start);
   ctx.logger->info("Pairwise similarity stage completed in {:.2f} seconds", result.pairwise_seconds);
@@ -320,7 +339,9 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
   }
   result.total_seconds = seconds_since(start);
   result.summary_path = (fs::path(params.output_path) / "summary.json").string();
-  SD_RETURN_IF_ERROR(io::write_file_atomic(result.summary_path, summary_json(params, result)));
+  SD_RETURN_IF_ERROR(ctx.comm->agree(
+      leader ? io::write_file_atomic(result.summary_path, summary_json(params, result))
+             : Status::OK()));
 
   ctx.logger->info("SEMANTIC DEDUPLICATION COMPLETED in {:.2f} s (K-means {:.2f} s, pairwise {:.2f} s)",
                    result.total_seconds, result.kmeans_seconds, result.pairwise_seconds);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,6 +53,125 @@ std::vector<int64_t> rejected_rows(const io::Batch& batch) {
     }
   }
   return out;
+}
+
+// The input rows one rank reads: global rows [begin, end) of `files` (the whole list on one
+// process), of which only `files` from index first_file on can hold any; first_row is the
+// global row of the first row of files[first_file].
+struct RowRange {
+  int64_t begin = 0;
+  int64_t end = std::numeric_limits<int64_t>::max();
+  size_t first_file = 0;
+  size_t end_file = std::numeric_limits<size_t>::max();
+  int64_t first_row = 0;
+};
+
+// Rows per file, from Parquet footers or by counting JSONL lines: each rank counts its share of
+// the files and the counts are summed over ranks.
+Result<std::vector<int64_t>> count_file_rows(const Context& ctx,
+                                             const std::vector<std::string>& files,
+                                             io::FileType type) {
+  const int rank = ctx.comm->rank(), size = ctx.comm->size();
+  std::vector<int64_t> rows(files.size(), 0);
+  Status local;
+  for (size_t i = static_cast<size_t>(rank); i < files.size() && local.ok();
+       i += static_cast<size_t>(size)) {
+    Result<int64_t> count = io::count_rows(files[i], type);
+    if (count.ok()) {
+      rows[i] = *count;
+    } else {
+      local = count.status();
+    }
+  }
+  SD_RETURN_IF_ERROR(ctx.comm->agree(local));
+  SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(rows.data(), static_cast<int64_t>(rows.size())));
+  return rows;
+}
+
+// The files holding global rows [begin, end) of files with `rows` rows each.
+RowRange range_of(const std::vector<int64_t>& rows, int64_t begin, int64_t end) {
+  RowRange range;
+  range.begin = begin;
+  range.end = end;
+  range.first_file = rows.size();
+  range.end_file = 0;
+  int64_t first = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t last = first + rows[i];
+    if (last > begin && first < end && rows[i] > 0) {
+      if (range.first_file == rows.size()) {
+        range.first_file = i;
+        range.first_row = first;
+      }
+      range.end_file = i + 1;
+    }
+    first = last;
+  }
+  if (range.first_file == rows.size()) range.first_file = range.end_file = 0;
+  return range;
+}
+
+// Block r of `ranks` equal blocks of [0, n): [n r / ranks, n (r + 1) / ranks).
+std::pair<int64_t, int64_t> block_of(int64_t n, int rank, int ranks) {
+  return {n * rank / ranks, n * (rank + 1) / ranks};
+}
+
+// The files of `range` (all of them when it spans everything).
+std::vector<std::string> files_of(const std::vector<std::string>& files, const RowRange& range) {
+  const size_t end = std::min(range.end_file, files.size());
+  if (range.first_file >= end) return {};
+  return {files.begin() + static_cast<std::ptrdiff_t>(range.first_file),
+          files.begin() + static_cast<std::ptrdiff_t>(end)};
+}
+
+// Renumbers a batch read from the files of `range` to global rows and keeps only its rows in
+// [range.begin, range.end); false when none are left.
+bool clip_batch(io::Batch& batch, const RowRange& range) {
+  batch.global_row += range.first_row;
+  for (int64_t& row : batch.input_rows) row += range.first_row;
+  const int64_t begin = std::max(range.begin, batch.global_row);
+  const int64_t end = std::min(range.end, batch.global_row + batch.input_row_count);
+  if (begin >= end) return false;
+  if (begin == batch.global_row && end == batch.global_row + batch.input_row_count) return true;
+  const std::vector<int64_t> rejected =
+      batch.rejected ? rejected_rows(batch) : std::vector<int64_t>{};
+  const auto& valid = batch.input_rows;
+  const auto va = std::lower_bound(valid.begin(), valid.end(), begin) - valid.begin();
+  const auto vb = std::lower_bound(valid.begin(), valid.end(), end) - valid.begin();
+  const auto ra = std::lower_bound(rejected.begin(), rejected.end(), begin) - rejected.begin();
+  const auto rb = std::lower_bound(rejected.begin(), rejected.end(), end) - rejected.begin();
+  Matrix kept(0, batch.embeddings.cols());
+  kept.append(batch.embeddings.view().slice_rows(va, vb - va));
+  batch.embeddings = std::move(kept);
+  if (batch.columns) batch.columns = io::slice_batch(batch.columns, va, vb - va);
+  batch.rejected = rb > ra ? io::slice_batch(batch.rejected, ra, rb - ra) : nullptr;
+  batch.input_rows = std::vector<int64_t>(valid.begin() + va, valid.begin() + vb);
+  batch.file_row += begin - batch.global_row;
+  batch.global_row = begin;
+  batch.input_row_count = end - begin;
+  return true;
+}
+
+// The embedding width every rank agrees on: the first rank's that read a row. A rank whose
+// files are wider or narrower fails naming its first file.
+Result<int64_t> agree_dim(const Context& ctx, int64_t dim, const std::string& first_file,
+                          const std::string& field) {
+  if (ctx.comm->size() == 1) return dim;
+  std::vector<int64_t> dims(static_cast<size_t>(ctx.comm->size()), 0);
+  dims[static_cast<size_t>(ctx.comm->rank())] = dim;
+  SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(dims.data(), static_cast<int64_t>(dims.size())));
+  int64_t agreed = 0;
+  for (const int64_t d : dims) {
+    if (agreed == 0) agreed = d;
+  }
+  Status local;
+  if (dim != 0 && dim != agreed) {
+    local =
+        Status::data_error("{}: column '{}' has {} values per row, but the files before it have {}",
+                           first_file, field, dim, agreed);
+  }
+  SD_RETURN_IF_ERROR(ctx.comm->agree(local));
+  return agreed;
 }
 
 // Cuts a batch (whose valid rows are `embeddings`, labelled by `labels` if known) at part
@@ -117,9 +237,8 @@ class PartWriter {
   int64_t rows() const { return rows_; }
   int64_t rejected() const { return rejected_rows_; }
   int64_t parts() const { return parts_; }
-  int64_t clusters_written() const {
-    return std::count(written_.begin(), written_.end(), uint8_t{1});
-  }
+  /// One flag per centroid: whether this writer wrote rows of it.
+  const std::vector<uint8_t>& written() const { return written_; }
 
  private:
   // The part's rows as one view: the pieces themselves when they are adjacent in memory (the
@@ -201,14 +320,15 @@ struct Loaded {
 };
 
 Result<Loaded> load_all(const Context& ctx, const std::vector<std::string>& files,
-                        const io::ReadOptions& options) {
-  SD_ASSIGN_OR_RETURN(auto reader, io::DatasetReader::open(files, options));
+                        const io::ReadOptions& options, const RowRange& range = {}) {
+  SD_ASSIGN_OR_RETURN(auto reader, io::DatasetReader::open(files_of(files, range), options));
   Loaded loaded;
   ProgressTask progress(*ctx.progress, "reading", -1, "rows");
   while (true) {
     SD_RETURN_IF_ERROR(ctx.check_cancelled());
     SD_ASSIGN_OR_RETURN(std::optional<io::Batch> batch, reader->next());
     if (!batch) break;
+    if (!clip_batch(*batch, range)) continue;
     loaded.first_row.push_back(loaded.embeddings.rows());
     if (batch->embeddings.rows() > 0) loaded.embeddings.append(batch->embeddings.view());
     batch->embeddings = Matrix();
@@ -318,11 +438,50 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   SD_ASSIGN_OR_RETURN(std::optional<Matrix> reused, reusable_centroids(ctx, params));
   const io::ReadOptions options = read_options(params);
 
+  // Under mpirun each rank reads and writes a contiguous run of whole parts, balanced by rows;
+  // one process reads everything.
+  const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
+  RowRange mine;
+  std::vector<int64_t> file_rows;
+  if (ranks > 1) {
+    SD_ASSIGN_OR_RETURN(file_rows, count_file_rows(ctx, files, params.input_filetype));
+    int64_t total = 0;
+    for (const int64_t rows : file_rows) total += rows;
+    const int64_t parts = (total + params.rows_per_part - 1) / params.rows_per_part;
+    const auto [first_part, end_part] = block_of(parts, rank, ranks);
+    mine = range_of(file_rows, first_part * params.rows_per_part,
+                    std::min(total, end_part * params.rows_per_part));
+  }
+  const std::vector<std::string> my_files = files_of(files, mine);
+  const std::string my_first_file = my_files.empty() ? std::string() : my_files.front();
+
+  // Rank 0 makes the directory and writes the centroids; the others wait for it.
   OutputGuard guard(params, output_existed);
   auto begin_output = [&](MatrixView centroids) -> Status {
-    SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
-    guard.arm();
-    return save_centroids(ctx, params, centroids);
+    Status st;
+    if (rank == 0) {
+      st = io::prepare_output_dir(params.output_path, params.output_mode);
+      if (st.ok()) {
+        guard.arm();
+        st = save_centroids(ctx, params, centroids);
+      }
+    }
+    return ctx.comm->agree(st);
+  };
+  // Sums the counts of every rank into `result`.
+  auto total_counts = [&](const PartWriter& writer) -> Status {
+    std::vector<int64_t> counts{writer.rows(), writer.rejected(), writer.parts(), result.fit_rows};
+    std::vector<int64_t> clusters(writer.written().begin(), writer.written().end());
+    SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(counts.data(), 4));
+    SD_RETURN_IF_ERROR(
+        ctx.comm->allreduce_sum(clusters.data(), static_cast<int64_t>(clusters.size())));
+    result.num_rows = counts[0];
+    result.num_rejected = counts[1];
+    result.num_parts = counts[2];
+    result.fit_rows = counts[3];
+    result.num_clusters_written =
+        std::count_if(clusters.begin(), clusters.end(), [](int64_t n) { return n > 0; });
+    return Status::OK();
   };
   auto fit_and_log = [&](MatrixView rows, Matrix& centroids,
                          std::vector<int32_t>* labels) -> Status {
@@ -340,9 +499,13 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   if (!params.fit_data_fraction) {
     // Single pass: every row in memory, fit, then write part by part from memory.
     auto read_start = Clock::now();
-    SD_ASSIGN_OR_RETURN(Loaded loaded, load_all(ctx, files, options));
+    Result<Loaded> read = load_all(ctx, files, options, mine);
+    SD_RETURN_IF_ERROR(ctx.comm->agree(read.status()));
+    Loaded loaded = std::move(read).value();
     result.read_seconds = seconds_since(read_start);
-    result.dim = loaded.embeddings.cols();
+    SD_ASSIGN_OR_RETURN(result.dim, agree_dim(ctx, loaded.embeddings.cols(), my_first_file,
+                                              params.columns.embedding_field));
+    if (loaded.embeddings.rows() == 0) loaded.embeddings = Matrix(0, result.dim);
     result.fit_files = result.num_files;
     result.fit_rows = loaded.embeddings.rows();
     ctx.logger->info("Read {} rows of dimension {} from {} files in {:.2f} s", result.fit_rows,
@@ -357,7 +520,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     const auto write_start = Clock::now();
     SD_RETURN_IF_ERROR(begin_output(centroids.view()));
     PartWriter writer(ctx, params, centroids.view());
-    {
+    const Status written = [&]() -> Status {
       ProgressTask progress(*ctx.progress, "writing", result.fit_rows, "rows");
       for (size_t b = 0; b < loaded.batches.size(); ++b) {
         const io::Batch& batch = loaded.batches[b];
@@ -368,13 +531,11 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
                                        params.rows_per_part,
                                        [&](Piece piece) { return writer.add(std::move(piece)); }));
       }
-      SD_RETURN_IF_ERROR(writer.finish());
-    }
+      return writer.finish();
+    }();
+    SD_RETURN_IF_ERROR(ctx.comm->agree(written));
     result.write_seconds = seconds_since(write_start);
-    result.num_rows = writer.rows();
-    result.num_rejected = writer.rejected();
-    result.num_parts = writer.parts();
-    result.num_clusters_written = writer.clusters_written();
+    SD_RETURN_IF_ERROR(total_counts(writer));
   } else {
     // Two passes: fit on a seeded sample of the files read embedding-only, then stream every
     // file part by part to assign and write.
@@ -396,8 +557,29 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       }
       io::ReadOptions fit_options = options;
       fit_options.embeddings_only = true;
+      // The sampled files' rows, in sample order, split over the ranks in equal blocks.
+      RowRange fit_range;
+      if (ranks > 1) {
+        std::vector<int64_t> sampled_rows;
+        for (const int64_t index :
+             python_sample(result.num_files, count, params.fit.random_state)) {
+          sampled_rows.push_back(file_rows[static_cast<size_t>(index)]);
+        }
+        int64_t total = 0;
+        for (const int64_t rows : sampled_rows) total += rows;
+        const auto [begin, end] = block_of(total, rank, ranks);
+        fit_range = range_of(sampled_rows, begin, end);
+      }
       const auto read_start = Clock::now();
-      SD_ASSIGN_OR_RETURN(Loaded loaded, load_all(ctx, sampled, fit_options));
+      Result<Loaded> read = load_all(ctx, sampled, fit_options, fit_range);
+      SD_RETURN_IF_ERROR(ctx.comm->agree(read.status()));
+      Loaded loaded = std::move(read).value();
+      const std::vector<std::string> fit_files = files_of(sampled, fit_range);
+      SD_ASSIGN_OR_RETURN(const int64_t fit_dim,
+                          agree_dim(ctx, loaded.embeddings.cols(),
+                                    fit_files.empty() ? std::string() : fit_files.front(),
+                                    params.columns.embedding_field));
+      if (loaded.embeddings.rows() == 0) loaded.embeddings = Matrix(0, fit_dim);
       result.read_seconds += seconds_since(read_start);
       result.fit_files = count;
       result.fit_rows = loaded.embeddings.rows();
@@ -408,8 +590,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     const auto write_start = Clock::now();
     SD_RETURN_IF_ERROR(begin_output(centroids.view()));
     PartWriter writer(ctx, params, centroids.view());
-    SD_ASSIGN_OR_RETURN(auto reader, io::DatasetReader::open(files, options));
-    {
+    int64_t dim = 0;
+    const Status written = [&]() -> Status {
+      SD_ASSIGN_OR_RETURN(auto reader, io::DatasetReader::open(my_files, options));
       ProgressTask progress(*ctx.progress, "assigning", -1, "rows");
       double read_seconds = 0;
       while (true) {
@@ -417,19 +600,21 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
         SD_ASSIGN_OR_RETURN(std::optional<io::Batch> batch, reader->next());
         read_seconds += seconds_since(read_start);
         if (!batch) break;
+        if (!clip_batch(*batch, mine)) continue;
         auto rows = std::make_shared<const Matrix>(std::move(batch->embeddings));
         SD_RETURN_IF_ERROR(split_batch(*batch, rows->view(), nullptr, rows, params.rows_per_part,
                                        [&](Piece piece) { return writer.add(std::move(piece)); }));
       }
       SD_RETURN_IF_ERROR(writer.finish());
       result.read_seconds += read_seconds;
-      result.dim = reader->dim();
-    }
+      dim = reader->dim();
+      return Status::OK();
+    }();
+    SD_RETURN_IF_ERROR(ctx.comm->agree(written));
+    SD_ASSIGN_OR_RETURN(result.dim,
+                        agree_dim(ctx, dim, my_first_file, params.columns.embedding_field));
     result.write_seconds = seconds_since(write_start);
-    result.num_rows = writer.rows();
-    result.num_rejected = writer.rejected();
-    result.num_parts = writer.parts();
-    result.num_clusters_written = writer.clusters_written();
+    SD_RETURN_IF_ERROR(total_counts(writer));
   }
   guard.disarm();
   result.centroids_path = (fs::path(params.output_path) / kCentroidsFile).string();

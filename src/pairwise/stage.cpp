@@ -1,5 +1,7 @@
 #include "semdedup/pairwise/stage.hpp"
 
+#include <arrow/table.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -10,8 +12,7 @@
 #include <system_error>
 #include <vector>
 
-#include <arrow/table.h>
-
+#include "semdedup/core/communicator.hpp"
 #include "semdedup/io/cluster.hpp"
 #include "semdedup/kernels/pairwise.hpp"
 #include "semdedup/pairwise/ranking.hpp"
@@ -118,39 +119,80 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   StageResult result;
   result.clusters = static_cast<int64_t>(clusters.size());
   const bool resume = params.output_mode == io::OutputMode::kResume;
-  std::vector<Job> jobs;
-  for (const auto& cluster : clusters) {
-    Job job;
-    job.cluster = &cluster;
-    job.output = (fs::path(params.output_path) / fmt::format("cluster_{}.parquet", cluster.centroid))
-                     .string();
+  const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
+  // Rows per cluster from the Parquet footers (-1: kept from an earlier run); under mpirun each
+  // rank inspects every ranks-th cluster and the counts are summed.
+  std::vector<int64_t> cluster_rows(clusters.size(), 0);
+  Status inspected;
+  for (size_t i = 0; i < clusters.size(); ++i) {
+    const std::string output =
+        (fs::path(params.output_path) / fmt::format("cluster_{}.parquet", clusters[i].centroid))
+            .string();
     std::error_code ec;
-    if (resume && fs::exists(job.output, ec)) {
+    const bool owner = static_cast<int>(i % static_cast<size_t>(ranks)) == rank;
+    if (!owner || !inspected.ok()) continue;
+    if (resume && fs::exists(output, ec)) {
+      cluster_rows[i] = -1;
+      continue;
+    }
+    Result<int64_t> rows = io::inspect_cluster(clusters[i].files, columns, params.embedding_field);
+    if (rows.ok()) {
+      cluster_rows[i] = *rows;
+    } else {
+      inspected = rows.status();
+    }
+  }
+  SD_RETURN_IF_ERROR(ctx.comm->agree(inspected));
+  SD_RETURN_IF_ERROR(
+      ctx.comm->allreduce_sum(cluster_rows.data(), static_cast<int64_t>(cluster_rows.size())));
+
+  std::vector<Job> all_jobs;
+  for (size_t i = 0; i < clusters.size(); ++i) {
+    const io::ClusterFiles& cluster = clusters[i];
+    if (cluster_rows[i] < 0) {
       ++result.clusters_resumed;
       continue;
     }
-    SD_ASSIGN_OR_RETURN(job.rows,
-                        io::inspect_cluster(cluster.files, columns, params.embedding_field));
-    if (job.rows == 0) {
-      ctx.logger->warn("No data found for cluster {} ({})", cluster.centroid, cluster.dir);
+    if (cluster_rows[i] == 0) {
+      if (rank == 0)
+        ctx.logger->warn("No data found for cluster {} ({})", cluster.centroid, cluster.dir);
       ++result.clusters_empty;
       continue;
     }
-    jobs.push_back(std::move(job));
+    Job job;
+    job.cluster = &cluster;
+    job.rows = cluster_rows[i];
+    job.output =
+        (fs::path(params.output_path) / fmt::format("cluster_{}.parquet", cluster.centroid))
+            .string();
+    all_jobs.push_back(std::move(job));
   }
   // Largest first: the costs are quadratic, so the big ones set the wall time.
-  std::stable_sort(jobs.begin(), jobs.end(),
+  std::stable_sort(all_jobs.begin(), all_jobs.end(),
                    [](const Job& a, const Job& b) { return a.rows > b.rows; });
+  int64_t total_rows = 0;
+  for (const auto& job : all_jobs) total_rows += job.rows;
+  // Under mpirun each cluster, largest first, goes to the rank with the least estimated work
+  // (the sum of N_c^2 of its clusters; ties to the lowest rank).
+  std::vector<Job> jobs;
+  std::vector<double> load(static_cast<size_t>(ranks), 0.0);
+  for (Job& job : all_jobs) {
+    const auto least = std::min_element(load.begin(), load.end()) - load.begin();
+    load[static_cast<size_t>(least)] +=
+        static_cast<double>(job.rows) * static_cast<double>(job.rows);
+    if (least == rank) jobs.push_back(std::move(job));
+  }
 
   std::error_code ec;
   const bool created_dir = !fs::exists(params.output_path, ec);
-  SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
+  SD_RETURN_IF_ERROR(ctx.comm->agree(
+      rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
 
-  int64_t total_rows = 0;
-  for (const auto& job : jobs) total_rows += job.rows;
   ctx.logger->info("pairwise: {} clusters to compute ({} rows), {} resumed, {} empty",
-                   jobs.size(), total_rows, result.clusters_resumed, result.clusters_empty);
-  ProgressTask progress(*ctx.progress, "pairwise", total_rows, "rows");
+                   all_jobs.size(), total_rows, result.clusters_resumed, result.clusters_empty);
+  int64_t my_rows = 0;
+  for (const auto& job : jobs) my_rows += job.rows;
+  ProgressTask progress(*ctx.progress, "pairwise", my_rows, "rows");
 
   const int threads = std::max(1, ctx.threads);
   // A cluster with at least two column tiles per thread keeps every thread busy on its own;
@@ -200,18 +242,27 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     }
   }
 
+  Status local;
   for (const Status& st : statuses) {
-    if (st.ok()) continue;
-    // A cancelled run keeps its finished clusters for --resume; a failed one leaves nothing.
-    if (st.code() != StatusCode::kCancelled) {
-      remove_outputs(jobs, written, params.output_path, created_dir);
+    if (!st.ok()) {
+      local = st;
+      break;
     }
+  }
+  if (Status st = ctx.comm->agree(local); !st.ok()) {
+    // A cancelled run keeps its finished clusters for --resume; a failed one leaves nothing.
+    // Every rank removes its own files; once all have, rank 0 removes the directory it made.
+    const bool keep = st.code() == StatusCode::kCancelled;
+    if (!keep) remove_outputs(jobs, written, params.output_path, false);
+    SD_RETURN_IF_ERROR(ctx.comm->agree(Status::OK()));
+    if (!keep && rank == 0) remove_outputs({}, {}, params.output_path, created_dir);
     return st;
   }
-  for (size_t k = 0; k < jobs.size(); ++k) {
-    ++result.clusters_written;
-    result.rows += jobs[k].rows;
-  }
+  std::vector<int64_t> totals{static_cast<int64_t>(jobs.size()), 0};
+  for (const Job& job : jobs) totals[1] += job.rows;
+  SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(totals.data(), 2));
+  result.clusters_written = totals[0];
+  result.rows = totals[1];
   result.seconds = seconds_since(start);
   return result;
 }
