@@ -47,6 +47,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", default=None, help="kept when given; a temp dir otherwise")
     args = parser.parse_args()
+    args.binary = str(Path(args.binary).resolve())
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="semdedup-mpi-bench-"))
     work.mkdir(parents=True, exist_ok=True)
