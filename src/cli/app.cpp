@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/common.hpp"
 #include "cli/world.hpp"
 #include "cli/yaml_config.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
+#include "semdedup/io/output_lock.hpp"
 #include "semdedup/kernels/blas.hpp"
 
 #ifndef SEMDEDUP_VERSION
@@ -51,15 +53,61 @@ namespace {
 std::shared_ptr<std::atomic<bool>> g_cancel = std::make_shared<std::atomic<bool>>(false);
 extern "C" void on_signal(int) { g_cancel->store(true); }
 
+// Locks every directory the command writes (--output, and --cache-path where it has one) for
+// the whole command. A directory inside another one it writes is covered by the outer lock.
+Status lock_outputs(const CLI::App& app, std::vector<io::OutputLock>& locks) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<fs::path, std::string>> dirs;  // (resolved, as given)
+  for (const char* flag : {"--output", "--cache-path"}) {
+    const CLI::Option* option = app.get_option_no_throw(flag);
+    if (!option || option->count() == 0 || option->results().back().empty()) continue;
+    const std::string& dir = option->results().back();
+    std::error_code ec;
+    fs::path resolved = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+    if (!resolved.has_filename()) resolved = resolved.parent_path();
+    dirs.emplace_back(resolved, dir);
+  }
+  auto within = [](const fs::path& inner, const fs::path& outer) {
+    return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first ==
+           outer.end();
+  };
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    bool covered = false;
+    for (size_t j = 0; j < dirs.size(); ++j) {
+      const bool same = dirs[i].first == dirs[j].first;
+      if (j != i && within(dirs[i].first, dirs[j].first) && (!same || j < i)) covered = true;
+    }
+    if (covered) continue;
+    SD_ASSIGN_OR_RETURN(io::OutputLock lock, io::OutputLock::acquire(dirs[i].second));
+    locks.push_back(std::move(lock));
+  }
+  return Status::OK();
+}
+
 // Whether a subcommand shares its work over the ranks of an mpirun job.
 bool is_distributed(const CLI::App& app) {
   const std::string& name = app.get_name();
   return name != "report" && name != "generate" && name != "demo";
 }
 
+// Stages report failures as Status; an exception that still escapes one (an allocation that
+// cannot be met) becomes the same one-line error instead of an abort.
+Status run_guarded(const Command& cmd, const Context& ctx) {
+  try {
+    return cmd.run(ctx);
+  } catch (const std::bad_alloc&) {
+    return Status::io_error("out of memory");
+  } catch (const std::exception& e) {
+    return Status::internal("{}", e.what());
+  }
+}
+
 }  // namespace
 
 int run_app(int argc, char** argv) {
+  // Past RLIMIT_FSIZE a write fails with EFBIG and becomes an I/O error naming the file (whose
+  // temporary copy is then removed) instead of the process dying half-way.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"semdedup: semantic deduplication of large datasets by their embeddings"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version_text);
@@ -109,7 +157,11 @@ int run_app(int argc, char** argv) {
       ctx->cancel_flag = g_cancel;
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);
-      st = cmd.run(*ctx);
+      std::vector<io::OutputLock> locks;
+      // One job, one holder: rank 0 locks for every rank.
+      if (ctx->comm->rank() == 0) st = lock_outputs(*cmd.app, locks);
+      st = ctx->comm->agree(st);
+      if (st.ok()) st = run_guarded(cmd, *ctx);
     }
     if (ctx.ok()) st = ctx->comm->agree(st);
     if (st.ok()) return 0;

@@ -29,6 +29,7 @@
 #include <fmt/ranges.h>
 
 #include "io/arrow_status.hpp"
+#include "io/unique_ids.hpp"
 
 namespace semdedup::io {
 
@@ -733,6 +734,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> build_rejected(
 
 Status ReadOptions::validate() const {
   if (batch_rows < 1) return Status::invalid_argument("batch_rows must be >= 1, got {}", batch_rows);
+  if (max_dim < 1) return Status::invalid_argument("max_dim must be >= 1, got {}", max_dim);
   if (columns.embedding_field.empty()) {
     return Status::invalid_argument("the embedding field name is empty");
   }
@@ -763,6 +765,12 @@ struct DatasetReader::Impl {
   int64_t global_row = 0;
   int64_t rejected = 0;
   Status failure;  ///< sticky: once next() failed, it keeps failing
+  UniqueIds ids;
+  std::vector<int64_t> file_first_row;  ///< global row of each opened file's first row
+
+  /// "<file> row <r>" of global input row `row` (of a file already opened).
+  std::string locate(int64_t row) const;
+  Status check_unique_ids(const Batch& batch);
 
   const std::string& path() const { return files[file_index]; }
 
@@ -777,6 +785,7 @@ struct DatasetReader::Impl {
 Status DatasetReader::Impl::open_next_file() {
   file_index = next_file++;
   file_row = 0;
+  file_first_row.push_back(global_row);
   source_done = false;
   pending.reset();
   if (!prefetcher) {
@@ -854,6 +863,11 @@ Result<Batch> DatasetReader::Impl::build(
       if (dim > 0) break;
     }
   }
+  if (dim > options.max_dim) {
+    return Status::data_error("file {}: column '{}': embeddings have {} values; at most {} are "
+                              "supported",
+                              path(), options.columns.embedding_field, dim, options.max_dim);
+  }
 
   Batch batch;
   batch.file_index = file_index;
@@ -911,9 +925,27 @@ Result<Batch> DatasetReader::Impl::build(
     SD_ASSIGN_OR_RETURN(batch.rejected, build_rejected(rejects, passthrough, path(), file_row));
     rejected += static_cast<int64_t>(rejects.size());
   }
+  SD_RETURN_IF_ERROR(check_unique_ids(batch));
   file_row += rows;
   global_row += rows;
   return batch;
+}
+
+std::string DatasetReader::Impl::locate(int64_t row) const {
+  const auto after = std::upper_bound(file_first_row.begin(), file_first_row.end(), row);
+  const auto file = static_cast<std::size_t>(after - file_first_row.begin() - 1);
+  return fmt::format("{} row {}", files[file], row - file_first_row[file]);
+}
+
+Status DatasetReader::Impl::check_unique_ids(const Batch& batch) {
+  if (!options.unique_ids || options.embeddings_only || !batch.columns) return Status::OK();
+  const auto repeat = ids.add(*batch.columns->column(0), batch.input_rows);
+  if (!repeat) return Status::OK();
+  const int64_t row = batch.input_rows[static_cast<std::size_t>(repeat->index)];
+  return Status::data_error("file {}: column '{}' row {}: duplicate id {} (first at {}); ids must "
+                            "be unique",
+                            path(), options.columns.id_field, row - file_first_row.back(),
+                            repeat->id, locate(repeat->earlier_row));
 }
 
 Result<std::optional<Batch>> DatasetReader::Impl::next() {

@@ -36,6 +36,15 @@ struct ReadOptions {
   /// kError: the first bad row (null, empty or ragged list, null/NaN/inf value, zero norm)
   /// fails next(). kSkip: bad rows are dropped and listed in Batch::rejected.
   InvalidRows invalid_rows = InvalidRows::kError;
+  /// Ids must be unique over all files (a repeated id would make removal by id drop the row
+  /// that was kept): the second occurrence of an id fails next() with a data_error naming both
+  /// rows. Costs a hash map entry per row (about 40 bytes, plus the text of string ids). Only
+  /// the ids of valid rows count; ignored when embeddings_only.
+  bool unique_ids = true;
+  /// Widest embedding accepted: wider rows fail next() with a data_error naming the file and
+  /// column. The k-means kernels keep a 1024-row tile of this width per thread (256 MiB each
+  /// at the default), so far wider rows would exhaust memory rather than fail cleanly.
+  int64_t max_dim = int64_t{1} << 16;
 
   /// invalid_argument when batch_rows < 1, a column name is empty or a name is asked twice.
   Status validate() const;

@@ -1,7 +1,11 @@
 // Every bad-input class through the binary: exit 1, one line on stderr naming the file, column
-// and row where they apply, and no output directory left behind.
-#include <filesystem>
+// and row where they apply, and no output directory left behind. docs/bad-input.md tables them.
+#include <unistd.h>
 
+#include <filesystem>
+#include <optional>
+
+#include "semdedup/io/output_lock.hpp"
 #include "testing/testing.hpp"
 
 namespace semdedup {
@@ -46,13 +50,31 @@ case("bad_json", {"a.jsonl": '{"id": 1, "embeddings": [1, 2]}\n{"id": 2, "embedd
 case("empty", {"a.parquet": good(0)})
 case("id_types", {"a.parquet": good(5), "b.parquet": pa.table({"id": ["x"], "embeddings": emb([[1, 2, 3, 4]])})})
 case("wrong_ext", {"a.csv": "id,embeddings\n"})
+os.makedirs(os.path.join(root, "empty_dir"))
+case("good", {"a.parquet": good(6)})
+case("few_rows", {"a.parquet": good(3)})
+case("duplicate_ids", {"a.parquet": good(5), "b.parquet": table([10, 3, 11], emb([[1, 2, 3, 4]] * 3))})
+case("duplicate_string_ids", {"a.parquet": pa.table({"id": ["u", "v", "u"], "embeddings": emb([[1, 2], [3, 4], [5, 6]])})})
+case("list_of_strings", {"a.parquet": pa.table({"id": pa.array([1, 2], pa.int64()), "embeddings": pa.array([["a", "b"], ["c", "d"]])})})
+case("huge_dims", {"a.parquet": table([1, 2], pa.array(list(np.ones((2, 65537), np.float32)), pa.list_(pa.float32())))})
+open(os.path.join(root, "a_file"), "w").write("a regular file where a directory is expected")
 )";
+
+// Where a case's run writes.
+enum class Output {
+  kFresh,      // <tmp>/result, which does not exist
+  kUnderFile,  // <fixtures>/a_file/result: a parent is a regular file (unwritable for root too)
+  kLocked,     // <tmp>/result while this test process holds its lock (a concurrent run)
+};
 
 struct BadInput {
   std::string name;
-  std::vector<std::string> extra;  // flags beyond --input <case dir> --output <out>
+  std::vector<std::string> extra;  // flags beyond --input <case dir> --output <out>; they
+                                   // replace the defaults --n-clusters 2 --eps 0.01
   std::vector<std::string> message_parts;
   int exit_code = 1;  // 2 where the input makes a parameter impossible (n_clusters > rows)
+  std::string input = "";  // fixture directory; empty = `name`
+  Output output = Output::kFresh;
 };
 
 void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
@@ -76,16 +98,33 @@ TempDir* BadInputCli::fixtures_ = nullptr;
 TEST_P(BadInputCli, ExitsOneWithOneLineAndLeavesNothing) {
   const BadInput& c = GetParam();
   TempDir out;
-  const fs::path output = out.path() / "result";
-  std::vector<std::string> args = {"run", "--input", (fixtures_->path() / c.name).string(),
-                                   "--output", output.string(), "--n-clusters", "2", "--eps",
-                                   "0.01", "--quiet"};
+  const fs::path output = c.output == Output::kUnderFile ? fixtures_->path() / "a_file" / "result"
+                                                         : out.path() / "result";
+  std::optional<io::OutputLock> held;
+  if (c.output == Output::kLocked) {
+    auto lock = io::OutputLock::acquire(output.string());
+    ASSERT_TRUE(lock.ok()) << lock.status().to_string();
+    held.emplace(std::move(lock).value());
+  }
+  const std::string input = c.input.empty() ? c.name : c.input;
+  std::vector<std::string> args = {"run", "--input", (fixtures_->path() / input).string(),
+                                   "--output", output.string(), "--quiet"};
+  for (const char* flag : {"--n-clusters", "--eps"}) {
+    if (std::find(c.extra.begin(), c.extra.end(), flag) != c.extra.end()) continue;
+    args.insert(args.end(), {flag, flag == std::string("--eps") ? "0.01" : "2"});
+  }
   args.insert(args.end(), c.extra.begin(), c.extra.end());
   const auto r = run_semdedup(args);
   EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   for (const auto& part : c.message_parts) EXPECT_THAT(r.err, ::testing::HasSubstr(part));
   EXPECT_FALSE(fs::exists(output)) << "left behind: " << ::testing::PrintToString(testing::list_files(output));
+  // Nothing beside the output either: no lock file, no temporary file, no created parent.
+  const fs::path parent = output.parent_path();
+  std::vector<std::string> expected_beside;
+  if (held) expected_beside.push_back(fs::path(held->path()).filename().string());
+  EXPECT_EQ(testing::list_files(out.path()), expected_beside);
+  if (c.output == Output::kUnderFile) EXPECT_TRUE(fs::is_regular_file(parent));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -104,7 +143,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"bad_json", {"--input-filetype", "jsonl"}, {"a.jsonl"}},
         BadInput{"empty", {}, {"n_clusters (2) exceeds the number of rows (0)"}, 2},
         BadInput{"id_types", {}, {"b.parquet", "id"}},
-        BadInput{"wrong_ext", {}, {"wrong_ext"}}),
+        BadInput{"wrong_ext", {}, {"wrong_ext"}},
+        BadInput{"empty_dir", {}, {"no parquet files found under", "empty_dir"}},
+        BadInput{"few_rows", {"--n-clusters", "4"}, {"n_clusters (4) exceeds the number of rows (3)"}, 2},
+        BadInput{"duplicate_ids", {}, {"b.parquet", "column 'id' row 1", "duplicate id 3", "a.parquet row 3"}},
+        BadInput{"duplicate_string_ids", {}, {"a.parquet", "column 'id' row 2", "duplicate id 'u'", "a.parquet row 0"}},
+        BadInput{"list_of_strings", {}, {"a.parquet", "column 'embeddings'", "list<element: string>"}},
+        BadInput{"huge_dims", {}, {"a.parquet", "column 'embeddings'", "65537 values; at most 65536"}},
+        BadInput{"eps_too_big", {"--eps", "1.5"}, {"eps must be in [0, 1), got 1.5"}, 2, "good"},
+        BadInput{"eps_negative", {"--eps", "-0.5"}, {"eps must be in [0, 1), got -0.5"}, 2, "good"},
+        BadInput{"eps_nan", {"--eps", "nan"}, {"eps must be in [0, 1)"}, 2, "good"},
+        BadInput{"unwritable_output", {}, {"cannot create output directory", "a_file is not a directory"}, 1, "good", Output::kUnderFile},
+        BadInput{"concurrent_run", {}, {"is in use by another semdedup run (pid " + std::to_string(getpid()) + ")"}, 1, "good", Output::kLocked}),
     [](const ::testing::TestParamInfo<BadInput>& info) {
       std::string name = info.param.name;
       name.erase(std::remove(name.begin(), name.end(), '_'), name.end());

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "testing/testing.hpp"
@@ -224,6 +225,64 @@ TEST(RunCli, ResumeAfterSigkillGivesTheSameBytes) {
     const auto r = run_semdedup(args_for(out, {"--resume"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(result_files(out), expected) << "killed at " << fraction << " of the run";
+  }
+}
+
+// Starts `semdedup args`, lets it run for `ms` milliseconds and kills it with SIGKILL.
+void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
+// Kill moments drawn from seeded generators, and the resumed run killed again as well: the
+// resume that finishes still writes the bytes of an uninterrupted run, and neither a lock file
+// nor a temporary file survives it.
+TEST(RunCli, ResumeAfterSigkillsAtSeededMomentsGivesTheSameBytes) {
+  TempDir dir;
+  const fs::path data = dir.path() / "gen";
+  ASSERT_EQ(run_semdedup({"generate", "--output", data.string(), "--rows", "12000", "--dim", "48",
+                          "--files", "3", "--clusters", "12", "--quiet"})
+                .exit_code,
+            0);
+  auto args_for = [&](const fs::path& out, bool resume) {
+    std::vector<std::string> args = {"run", "--input", (data / "data").string(), "--output",
+                                     out.string(), "--n-clusters", "12", "--eps", "0.05",
+                                     "--rows-per-part", "2500", "--quiet", "--threads", "2"};
+    if (resume) args.push_back("--resume");
+    return args;
+  };
+  const fs::path reference = dir.path() / "reference";
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_semdedup(args_for(reference, false)).exit_code, 0);
+  const double full_ms = std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - start).count();
+  const auto expected = result_files(reference);
+
+  for (const uint32_t seed : {1u, 2u, 3u, 4u}) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> moment(0.02, 1.0);
+    const std::string name = fmt::format("killed_seed_{}", seed);
+    const fs::path out = dir.path() / name;
+    run_and_kill_after(args_for(out, false), static_cast<int64_t>(moment(rng) * full_ms));
+    run_and_kill_after(args_for(out, true), static_cast<int64_t>(moment(rng) * full_ms));
+    const auto r = run_semdedup(args_for(out, true));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(result_files(out), expected) << "seed " << seed;
+    EXPECT_FALSE(fs::exists(dir.path() / ("." + name + ".semdedup.lock"))) << "seed " << seed;
+    for (const auto& file : testing::list_files(out)) {
+      EXPECT_EQ(file.find(".tmp-"), std::string::npos) << file;
+    }
   }
 }
 

@@ -380,6 +380,7 @@ TEST_F(ReaderTest, ReaderReportsProgressAndWidth) {
                                                              "[[1,2,3],[1,2,3],[1,2,3],[1,2,3]]")}}));
   ReadOptions options;
   options.batch_rows = 3;
+  options.unique_ids = false;  // the same file twice
   ASSERT_OK_AND_ASSIGN(auto reader, DatasetReader::open({file, file}, options));
   EXPECT_EQ(reader->dim(), 0);
   EXPECT_EQ(reader->files().size(), 2u);
@@ -409,6 +410,7 @@ TEST_F(ReaderTest, JsonlBatchesAndEmptyFiles) {
   ReadOptions options;
   options.filetype = FileType::kJsonl;
   options.batch_rows = 4;
+  options.unique_ids = false;  // the same file twice
   ASSERT_OK_AND_ASSIGN(auto batches, read_all({empty, full, blank, full}, options));
   std::vector<std::vector<int64_t>> bookkeeping;
   for (const Batch& batch : batches) {

@@ -1,0 +1,147 @@
+#include "semdedup/io/output_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+
+namespace semdedup::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+fs::path resolved_dir(const std::string& dir, std::error_code& ec) {
+  fs::path path = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  if (!path.has_filename() && path.has_parent_path()) path = path.parent_path();  // "out/"
+  return path;
+}
+
+// The pid the holder wrote into the lock file, or "unknown" while it has not written it yet.
+std::string holder_pid(int fd) {
+  char text[32] = {};
+  const ssize_t n = ::pread(fd, text, sizeof(text) - 1, 0);
+  long long pid = 0;
+  if (n <= 0 || std::from_chars(text, text + n, pid).ec != std::errc() || pid <= 0) {
+    return "unknown";
+  }
+  return std::to_string(pid);
+}
+
+}  // namespace
+
+Result<std::string> output_lock_path(const std::string& dir) {
+  if (dir.empty()) return Status::invalid_argument("no output directory given");
+  std::error_code ec;
+  const fs::path path = resolved_dir(dir, ec);
+  if (ec) return Status::io_error("output directory {}: {}", dir, ec.message());
+  if (!path.has_parent_path() || path.parent_path() == path || path.filename() == "..") {
+    return Status::invalid_argument("output directory {} has no parent to hold its lock", dir);
+  }
+  return (path.parent_path() / ("." + path.filename().string() + ".semdedup.lock")).string();
+}
+
+OutputLock::OutputLock(std::string dir, std::string path, int fd,
+                       std::vector<std::string> created)
+    : dir_(std::move(dir)), path_(std::move(path)), fd_(fd), created_parents_(std::move(created)) {}
+
+OutputLock::OutputLock(OutputLock&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      path_(std::move(other.path_)),
+      fd_(other.fd_),
+      created_parents_(std::move(other.created_parents_)) {
+  other.fd_ = -1;
+  other.created_parents_.clear();
+}
+
+OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
+  if (this != &other) {
+    release();
+    dir_ = std::move(other.dir_);
+    path_ = std::move(other.path_);
+    fd_ = other.fd_;
+    created_parents_ = std::move(other.created_parents_);
+    other.fd_ = -1;
+    other.created_parents_.clear();
+  }
+  return *this;
+}
+
+OutputLock::~OutputLock() { release(); }
+
+Result<OutputLock> OutputLock::acquire(const std::string& dir) {
+  SD_ASSIGN_OR_RETURN(const std::string lock_path, output_lock_path(dir));
+  const fs::path parent = fs::path(lock_path).parent_path();
+
+  std::error_code ec;
+  std::vector<std::string> created;
+  for (fs::path p = parent; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created.insert(created.begin(), p.string());
+    if (p == p.parent_path()) break;
+  }
+  if (fs::exists(parent, ec) && !fs::is_directory(parent, ec)) {
+    return Status::io_error("cannot create output directory {}: {} is not a directory", dir,
+                            parent.string());
+  }
+  fs::create_directories(parent, ec);
+  if (ec) return Status::io_error("cannot create output directory {}: {}", dir, ec.message());
+
+  // The holder removes the file before it lets go, so a file we locked may already be gone from
+  // its name: the lock is ours only if the name still leads to the file we locked.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Status::io_error("cannot lock output directory {}: cannot create {}: {}", dir,
+                              lock_path, errno_text());
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      const std::string pid = holder_pid(fd);
+      ::close(fd);
+      if (error == EWOULDBLOCK) {
+        return Status::io_error("output directory {} is in use by another semdedup run (pid {})",
+                                dir, pid);
+      }
+      return Status::io_error("cannot lock output directory {}: {}", dir, std::strerror(error));
+    }
+    struct stat held = {}, named = {};
+    if (::fstat(fd, &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 ||
+        held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
+      ::close(fd);
+      continue;
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+      const std::string reason = errno_text();
+      ::unlink(lock_path.c_str());
+      ::close(fd);
+      return Status::io_error("cannot lock output directory {}: cannot write {}: {}", dir,
+                              lock_path, reason);
+    }
+    return OutputLock(dir, lock_path, fd, std::move(created));
+  }
+  return Status::io_error("cannot lock output directory {}: {} keeps being replaced", dir,
+                          lock_path);
+}
+
+void OutputLock::release() {
+  if (fd_ < 0) return;
+  // Unlinked before the lock is dropped: whoever opens the name afterwards gets a new file.
+  ::unlink(path_.c_str());
+  ::close(fd_);
+  fd_ = -1;
+  for (auto it = created_parents_.rbegin(); it != created_parents_.rend(); ++it) {
+    if (::rmdir(it->c_str()) != 0) break;
+  }
+  created_parents_.clear();
+}
+
+}  // namespace semdedup::io
