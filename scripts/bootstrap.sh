@@ -20,6 +20,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   python3-venv
+  clang libclang-rt-14-dev     # libFuzzer and the sanitizer runtimes for fuzz/ (scripts/test.sh)
 )
 missing=()
 for pkg in "${apt_packages[@]}"; do

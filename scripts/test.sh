@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Sets up (scripts/bootstrap.sh), builds and runs the whole test suite (every CTest label but
-# `cuda`). Usage: scripts/test.sh [extra ctest arguments]
+# `cuda`; `slow` holds the bounded libFuzzer runs, which build their own clang build), then
+# builds the suite again with AddressSanitizer + UndefinedBehaviorSanitizer and runs it there.
+# Usage: scripts/test.sh [extra ctest arguments]
+# Environment: SEMDEDUP_BUILD_DIR (default build), SEMDEDUP_ASAN_BUILD_DIR (default
+# build-asan), SEMDEDUP_SANITIZE=0 skips the sanitizer pass.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -8,5 +12,14 @@ bash scripts/bootstrap.sh
 build="${SEMDEDUP_BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build"
-cd "$build"
-ctest --output-on-failure -j "$(nproc)" --label-exclude cuda "$@"
+(cd "$build" && ctest --output-on-failure -j "$(nproc)" --label-exclude cuda "$@")
+
+if [ "${SEMDEDUP_SANITIZE:-1}" != 0 ]; then
+  # Every test again, on binaries built with -fsanitize=address,undefined (OpenBLAS and Arrow
+  # are not instrumented). The fuzz smoke runs are left out: their targets are sanitized anyway.
+  asan="${SEMDEDUP_ASAN_BUILD_DIR:-build-asan}"
+  cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMDEDUP_SANITIZE=ON \
+    -DSEMDEDUP_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$asan"
+  (cd "$asan" && ctest --output-on-failure -j "$(nproc)" --label-exclude 'cuda|slow' "$@")
+fi
