@@ -28,6 +28,10 @@ bool given(const std::vector<std::string>& args, const std::string& flag) {
   });
 }
 
+Result<std::vector<std::string>> add_config_flags(const CLI::App& sub, const YAML::Node& root,
+                                                  const std::string& path,
+                                                  std::vector<std::string> args);
+
 }  // namespace
 
 Result<std::vector<std::string>> expand_config_file(const CLI::App& app,
@@ -60,14 +64,30 @@ Result<std::vector<std::string>> expand_config_file(const CLI::App& app,
   if (!root.IsMap()) {
     return Status::invalid_argument("config file {}: must be a mapping of parameter: value", path);
   }
+  // yaml-cpp reports what it cannot convert by throwing; every such case is a bad file.
+  try {
+    return add_config_flags(*sub, root, path, std::move(args));
+  } catch (const YAML::Exception& e) {
+    return Status::invalid_argument("config file {}: {}", path, e.what());
+  }
+}
+
+namespace {
+
+Result<std::vector<std::string>> add_config_flags(const CLI::App& sub, const YAML::Node& root,
+                                                  const std::string& path,
+                                                  std::vector<std::string> args) {
   for (const auto& entry : root) {
+    if (!entry.first.IsScalar()) {
+      return Status::invalid_argument("config file {}: a key is not a parameter name", path);
+    }
     const std::string key = entry.first.as<std::string>();
     const YAML::Node& value = entry.second;
     const std::string flag = "--" + flag_for_parameter(key);
-    const CLI::Option* option = sub->get_option_no_throw(flag);
+    const CLI::Option* option = sub.get_option_no_throw(flag);
     if (!option || flag == "--config") {
       return Status::invalid_argument("config file {}: '{}' is not a parameter of '{}' (no flag {})",
-                                      path, key, sub->get_name(), flag);
+                                      path, key, sub.get_name(), flag);
     }
     if (value.IsNull() || given(args, flag)) continue;
     std::vector<std::string> values;
@@ -99,5 +119,7 @@ Result<std::vector<std::string>> expand_config_file(const CLI::App& app,
   }
   return args;
 }
+
+}  // namespace
 
 }  // namespace semdedup::cli

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "semdedup/io/output_lock.hpp"
@@ -125,6 +126,33 @@ TEST_P(BadInputCli, ExitsOneWithOneLineAndLeavesNothing) {
   if (held) expected_beside.push_back(fs::path(held->path()).filename().string());
   EXPECT_EQ(testing::list_files(out.path()), expected_beside);
   if (c.output == Output::kUnderFile) EXPECT_TRUE(fs::is_regular_file(parent));
+}
+
+// A --config file that is not a mapping of parameter names to scalars or lists of scalars is a
+// usage error naming the file, whatever yaml-cpp makes of it (a non-scalar key once aborted).
+TEST(BadConfigCli, IsAUsageErrorNamingTheFile) {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"? [a, b]\n: 1\n", "a key is not a parameter name"},
+      {"? {a: 1}\n: 2\n", "a key is not a parameter name"},
+      {"which_to_keep: [[1]]\n", "'which_to_keep': list elements must be scalars"},
+      {"which_to_keep: {a: 1}\n", "'which_to_keep': nested mappings are not supported"},
+      {"- n_clusters\n", "must be a mapping"},
+      {"n_clusters: [1\n", "not valid YAML"},
+      {"no_such_parameter: 1\n", "'no_such_parameter' is not a parameter of 'run'"},
+  };
+  for (const auto& [text, message] : cases) {
+    const fs::path config = dir.path() / "config.yaml";
+    std::ofstream(config) << text;
+    const fs::path output = dir.path() / "out";
+    const auto r = run_semdedup({"run", "--config", config.string(), "--input", "in", "--output",
+                                 output.string(), "--n-clusters", "2", "--quiet"});
+    EXPECT_EQ(r.exit_code, 2) << text << r.err;
+    EXPECT_THAT(r.err, ::testing::HasSubstr("config file " + config.string() + ": " + message))
+        << text;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(output));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
