@@ -195,6 +195,14 @@ Result<Matrix> read_npy(const std::string& path) {
   in.read(reinterpret_cast<char*>(prefix + 8), length_bytes);
   if (in.gcount() != length_bytes) return Status::data_error("{}: truncated .npy header", path);
   const uint32_t header_len = load_le(prefix + 8, length_bytes);
+  // The length comes from the file: held against the file's size before anything is allocated.
+  const std::streamoff header_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff file_size = in.tellg();
+  in.seekg(header_start);
+  if (!in || file_size - header_start < static_cast<std::streamoff>(header_len)) {
+    return Status::data_error("{}: truncated .npy header", path);
+  }
   std::string header(header_len, '\0');
   in.read(header.data(), header_len);
   if (static_cast<uint32_t>(in.gcount()) != header_len) {
