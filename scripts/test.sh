@@ -21,5 +21,10 @@ if [ "${SEMDEDUP_SANITIZE:-1}" != 0 ]; then
   cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMDEDUP_SANITIZE=ON \
     -DSEMDEDUP_BUILD_BENCH=OFF >/dev/null
   cmake --build "$asan"
-  (cd "$asan" && ctest --output-on-failure -j "$(nproc)" --label-exclude 'cuda|slow' "$@")
+  (cd "$asan" && ctest --output-on-failure -j "$(nproc)" --label-exclude 'cuda|slow|mpi' "$@")
+  # Under mpirun, Open MPI's plugins (and, at their teardown, Arrow's dataset registry) leave
+  # allocations LeakSanitizer reports from those uninstrumented libraries, none from ours: leak
+  # checking is off for the `mpi` tests only; every other sanitizer check stays on.
+  (cd "$asan" && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j "$(nproc)" \
+    --label-regex mpi "$@")
 fi

@@ -92,6 +92,7 @@ TEST(Remove, EmptyDuplicateListKeepsEverything) {
 }
 
 TEST(Remove, StringIdsWithACustomIdFieldFromJsonLines) {
+  ASSERT_OK(io::initialize_arrow());  // CTest runs each test in a process of its own
   TempDir dir;
   fs::create_directories(dir.path() / "data");
   {
