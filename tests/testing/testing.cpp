@@ -1,5 +1,8 @@
 #include "testing/testing.hpp"
 
+#include <arrow/io/file.h>
+#include <arrow/table.h>
+#include <parquet/arrow/reader.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +45,18 @@ std::string read_bytes(const fs::path& file) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::shared_ptr<arrow::Table> read_parquet_table(const std::filesystem::path& path) {
+  auto input = arrow::io::ReadableFile::Open(path.string());
+  EXPECT_TRUE(input.ok()) << path;
+  if (!input.ok()) return nullptr;
+  auto reader = parquet::arrow::OpenFile(*input, arrow::default_memory_pool());
+  EXPECT_TRUE(reader.ok()) << path;
+  if (!reader.ok()) return nullptr;
+  auto table = (*reader)->ReadTable();
+  EXPECT_TRUE(table.ok()) << path;
+  return table.ok() ? (*table)->CombineChunks().ValueOrDie() : nullptr;
 }
 
 namespace {

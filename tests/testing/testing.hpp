@@ -1,6 +1,7 @@
 #pragma once
 // Shared test helpers: status matchers, temporary directories, running the binary.
 
+#include <arrow/type_fwd.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -57,6 +58,9 @@ class TempDir {
 
 /// Every regular file under `dir`, relative paths, sorted.
 std::vector<std::string> list_files(const std::filesystem::path& dir);
+
+/// A whole Parquet file read back (null, with a test failure, when it cannot be read).
+std::shared_ptr<arrow::Table> read_parquet_table(const std::filesystem::path& path);
 
 /// Reads a whole file as bytes.
 std::string read_bytes(const std::filesystem::path& file);

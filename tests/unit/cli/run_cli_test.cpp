@@ -179,6 +179,23 @@ std::map<std::string, std::string> result_files(const fs::path& out) {
   return files;
 }
 
+// Starts `semdedup args`, lets it run for `ms` milliseconds and kills it with SIGKILL.
+void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
 TEST(RunCli, ResumeAfterSigkillGivesTheSameBytes) {
   TempDir dir;
   const fs::path data = dir.path() / "gen";
@@ -208,42 +225,13 @@ TEST(RunCli, ResumeAfterSigkillGivesTheSameBytes) {
   // Kill points spread over the run: early (reading/fitting), middle, late (writing).
   for (double fraction : {0.1, 0.35, 0.6, 0.85}) {
     const fs::path out = dir.path() / fmt::format("killed_{}", static_cast<int>(fraction * 100));
-    const auto args = args_for(out, {});
-    const pid_t pid = fork();
-    if (pid == 0) {
-      std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(fraction * full_ms)));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    run_and_kill_after(args_for(out, {}), static_cast<int64_t>(fraction * full_ms));
     const auto r = run_semdedup(args_for(out, {"--resume"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(result_files(out), expected) << "killed at " << fraction << " of the run";
   }
 }
 
-// Starts `semdedup args`, lets it run for `ms` milliseconds and kills it with SIGKILL.
-void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-}
 
 // Kill moments drawn from seeded generators, and the resumed run killed again as well: the
 // resume that finishes still writes the bytes of an uninterrupted run, and neither a lock file

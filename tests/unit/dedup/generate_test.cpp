@@ -25,12 +25,6 @@ using semdedup::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::shared_ptr<arrow::Table> read_parquet(const std::string& path) {
-  auto file = arrow::io::ReadableFile::Open(path).ValueOrDie();
-  auto reader = parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
-  return reader->ReadTable().ValueOrDie()->CombineChunks().ValueOrDie();
-}
-
 // All rows of a generated Parquet dataset, concatenated in file order.
 struct Data {
   std::vector<int64_t> ids;
@@ -42,7 +36,7 @@ struct Data {
 Data read_data(const GenerateResult& result) {
   Data data;
   for (const auto& path : result.data_files) {
-    auto table = read_parquet(path);
+    auto table = semdedup::testing::read_parquet_table(path);
     const auto& ids = static_cast<const arrow::Int64Array&>(*table->GetColumnByName("id")->chunk(0));
     const auto& emb =
         static_cast<const arrow::ListArray&>(*table->GetColumnByName("embeddings")->chunk(0));
@@ -67,7 +61,7 @@ struct Truth {
 };
 
 Truth read_truth(const std::string& path) {
-  auto table = read_parquet(path);
+  auto table = semdedup::testing::read_parquet_table(path);
   EXPECT_EQ(table->schema()->ToString(),
             "id: int64\nduplicate_of: int64\nkind: string\ncosine: float");
   Truth truth;

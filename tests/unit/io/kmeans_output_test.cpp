@@ -16,17 +16,12 @@ namespace {
 namespace fs = std::filesystem;
 using semdedup::testing::list_files;
 using semdedup::testing::read_bytes;
+using semdedup::testing::read_parquet_table;
 using semdedup::testing::run_python;
 using semdedup::testing::StatusIs;
 using semdedup::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-std::shared_ptr<arrow::Table> read_parquet_table(const std::string& path) {
-  auto file = arrow::io::ReadableFile::Open(path).ValueOrDie();
-  auto reader = parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
-  return reader->ReadTable().ValueOrDie();
-}
 
 // Ten rows: id 100 + r, quality r / 8, source "s<r>", an ignored column, embedding row r =
 // (r, r + 0.5, -r) / norm, labels with centroids 3 and 5 (of 6) empty.

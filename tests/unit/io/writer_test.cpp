@@ -16,18 +16,13 @@ namespace {
 namespace fs = std::filesystem;
 using semdedup::testing::list_files;
 using semdedup::testing::read_bytes;
+using semdedup::testing::read_parquet_table;
 using semdedup::testing::run_python;
 using semdedup::testing::StatusIs;
 using semdedup::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-std::shared_ptr<arrow::Table> read_parquet_table(const std::string& path) {
-  auto file = arrow::io::ReadableFile::Open(path).ValueOrDie();
-  auto reader = parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
-  return reader->ReadTable().ValueOrDie();
-}
 
 std::shared_ptr<arrow::Array> from_json(const std::shared_ptr<arrow::DataType>& type,
                                         const std::string& json) {

@@ -134,18 +134,6 @@ inline void write_fixture_file(const std::filesystem::path& path,
   ASSERT_TRUE((*sink)->Close().ok());
 }
 
-/// A whole Parquet file read back.
-inline std::shared_ptr<arrow::Table> read_parquet_table(const std::filesystem::path& path) {
-  auto input = arrow::io::ReadableFile::Open(path.string());
-  EXPECT_TRUE(input.ok()) << path;
-  if (!input.ok()) return nullptr;
-  auto reader = parquet::arrow::OpenFile(*input, arrow::default_memory_pool());
-  EXPECT_TRUE(reader.ok()) << path;
-  if (!reader.ok()) return nullptr;
-  auto table = (*reader)->ReadTable();
-  EXPECT_TRUE(table.ok()) << path;
-  return table.ok() ? (*table)->CombineChunks().ValueOrDie() : nullptr;
-}
 
 /// The int64 values of column `name`.
 inline std::vector<int64_t> int64_column(const arrow::Table& table, const std::string& name) {
