@@ -2,11 +2,11 @@
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
-#include <parquet/arrow/reader.h>
 
 #include <cmath>
 
 #include "io/arrow_status.hpp"
+#include "io/parquet_columns.hpp"
 
 namespace semdedup::io {
 
@@ -15,19 +15,8 @@ namespace {
 Result<std::shared_ptr<arrow::ChunkedArray>> read_cast(const std::string& path,
                                                        const std::string& column,
                                                        const std::shared_ptr<arrow::DataType>& type) {
-  parquet::arrow::FileReaderBuilder builder;
-  SD_RETURN_IF_ERROR(from_arrow(builder.OpenFile(path), StatusCode::kIOError, path));
-  std::unique_ptr<parquet::arrow::FileReader> reader;
-  SD_RETURN_IF_ERROR(from_arrow(builder.Build(&reader), StatusCode::kIOError, path));
-  std::shared_ptr<arrow::Schema> schema;
-  SD_RETURN_IF_ERROR(from_arrow(reader->GetSchema(&schema), StatusCode::kIOError, path));
-  const int index = schema->GetFieldIndex(column);
-  if (index < 0) {
-    return Status::data_error("file {}: column '{}' not found; available: {}", path, column,
-                              fmt::join(schema->field_names(), ", "));
-  }
-  std::shared_ptr<arrow::ChunkedArray> values;
-  SD_RETURN_IF_ERROR(from_arrow(reader->ReadColumn(index, &values), StatusCode::kIOError, path));
+  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {column}));
+  const std::shared_ptr<arrow::ChunkedArray> values = table->column(0);
   SD_ASSIGN_OR_RETURN(arrow::Datum cast,
                       from_arrow(arrow::compute::Cast(values, type), StatusCode::kDataError,
                                  fmt::format("file {}: column '{}'", path, column)));

@@ -3,7 +3,6 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <arrow/io/file.h>
-#include <parquet/arrow/reader.h>
 #include <parquet/arrow/writer.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <filesystem>
 
 #include "io/arrow_status.hpp"
+#include "io/parquet_columns.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -21,29 +21,6 @@ namespace cp = arrow::compute;
 namespace {
 
 constexpr const char* kScoreColumn = "cosine_sim_score";
-
-// Reads the named columns of a whole pairwise result file.
-Result<std::shared_ptr<arrow::Table>> read_columns(const std::string& path,
-                                                   const std::vector<std::string>& names) {
-  parquet::arrow::FileReaderBuilder builder;
-  SD_RETURN_IF_ERROR(from_arrow(builder.OpenFile(path), StatusCode::kIOError, path));
-  std::unique_ptr<parquet::arrow::FileReader> reader;
-  SD_RETURN_IF_ERROR(from_arrow(builder.Build(&reader), StatusCode::kIOError, path));
-  std::shared_ptr<arrow::Schema> schema;
-  SD_RETURN_IF_ERROR(from_arrow(reader->GetSchema(&schema), StatusCode::kIOError, path));
-  std::vector<int> indices;
-  for (const auto& name : names) {
-    const int index = schema->GetFieldIndex(name);
-    if (index < 0) {
-      return Status::data_error("file {}: column '{}' not found; available: {}", path, name,
-                                fmt::join(schema->field_names(), ", "));
-    }
-    indices.push_back(index);
-  }
-  std::shared_ptr<arrow::Table> table;
-  SD_RETURN_IF_ERROR(from_arrow(reader->ReadTable(indices, &table), StatusCode::kIOError, path));
-  return table;
-}
 
 Status check_score_type(const arrow::Table& table, const std::string& path) {
   const auto& type = table.GetColumnByName(kScoreColumn)->type();
@@ -85,7 +62,7 @@ Result<std::shared_ptr<arrow::Array>> select_ids_at_or_above(const std::vector<s
   arrow::ArrayVector selected;
   std::shared_ptr<arrow::DataType> id_type;
   for (const auto& path : files) {
-    SD_ASSIGN_OR_RETURN(auto table, read_columns(path, {"id", kScoreColumn}));
+    SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id", kScoreColumn}));
     SD_RETURN_IF_ERROR(check_score_type(*table, path));
     const auto& ids = table->GetColumnByName("id");
     if (id_type && !ids->type()->Equals(*id_type)) {
@@ -123,7 +100,7 @@ Status write_id_file(const std::string& path, const std::shared_ptr<arrow::Array
 
 Status for_each_score_chunk(const std::string& path,
                             const std::function<void(const float*, int64_t)>& consume) {
-  SD_ASSIGN_OR_RETURN(auto table, read_columns(path, {kScoreColumn}));
+  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {kScoreColumn}));
   SD_RETURN_IF_ERROR(check_score_type(*table, path));
   SD_ASSIGN_OR_RETURN(arrow::Datum narrow,
                       from_arrow(cp::Cast(table->column(0), arrow::float32()), StatusCode::kDataError, path));
@@ -136,7 +113,7 @@ Status for_each_score_chunk(const std::string& path,
 
 Result<std::vector<std::pair<std::string, std::string>>> read_pair_text(
     const std::string& path, const std::vector<int64_t>& rows) {
-  SD_ASSIGN_OR_RETURN(auto table, read_columns(path, {"id", "max_id"}));
+  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id", "max_id"}));
   SD_ASSIGN_OR_RETURN(auto combined, from_arrow(table->CombineChunks(), StatusCode::kDataError, path));
   const auto& ids = combined->column(0)->chunk(0);
   const auto& max_ids = combined->column(1)->chunk(0);

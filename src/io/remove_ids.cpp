@@ -4,12 +4,12 @@
 #include <arrow/compute/api.h>
 #include <arrow/io/file.h>
 #include <arrow/json/api.h>
-#include <parquet/arrow/reader.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "io/arrow_status.hpp"
+#include "io/parquet_columns.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
 #include "semdedup/io/writer.hpp"
 
@@ -19,32 +19,6 @@ namespace fs = std::filesystem;
 namespace cp = arrow::compute;
 
 namespace {
-
-Result<std::shared_ptr<arrow::Table>> read_parquet_table(const std::string& path,
-                                                         const std::vector<std::string>& only) {
-  parquet::arrow::FileReaderBuilder builder;
-  SD_RETURN_IF_ERROR(from_arrow(builder.OpenFile(path), StatusCode::kIOError, path));
-  std::unique_ptr<parquet::arrow::FileReader> reader;
-  SD_RETURN_IF_ERROR(from_arrow(builder.Build(&reader), StatusCode::kIOError, path));
-  std::shared_ptr<arrow::Table> table;
-  if (only.empty()) {
-    SD_RETURN_IF_ERROR(from_arrow(reader->ReadTable(&table), StatusCode::kIOError, path));
-    return table;
-  }
-  std::shared_ptr<arrow::Schema> schema;
-  SD_RETURN_IF_ERROR(from_arrow(reader->GetSchema(&schema), StatusCode::kIOError, path));
-  std::vector<int> indices;
-  for (const auto& name : only) {
-    const int index = schema->GetFieldIndex(name);
-    if (index < 0) {
-      return Status::data_error("file {}: column '{}' not found; available: {}", path, name,
-                                fmt::join(schema->field_names(), ", "));
-    }
-    indices.push_back(index);
-  }
-  SD_RETURN_IF_ERROR(from_arrow(reader->ReadTable(indices, &table), StatusCode::kIOError, path));
-  return table;
-}
 
 Result<std::shared_ptr<arrow::Table>> read_jsonl_table(const std::string& path) {
   SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path),
@@ -74,7 +48,7 @@ Result<std::shared_ptr<arrow::Array>> read_id_set(const std::string& dir) {
   arrow::ArrayVector chunks;
   std::shared_ptr<arrow::DataType> type;
   for (const auto& path : files) {
-    SD_ASSIGN_OR_RETURN(auto table, read_parquet_table(path, {"id"}));
+    SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id"}));
     const auto& column = table->column(0);
     if (type && !column->type()->Equals(*type)) {
       return Status::data_error("file {}: column 'id' is {}, other files have {}", path,
@@ -96,7 +70,7 @@ Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
                                 const std::shared_ptr<arrow::Array>& ids) {
   std::shared_ptr<arrow::Table> table;
   if (input_type == FileType::kParquet) {
-    SD_ASSIGN_OR_RETURN(table, read_parquet_table(input, {}));
+    SD_ASSIGN_OR_RETURN(table, read_parquet_columns(input, {}));
   } else {
     SD_ASSIGN_OR_RETURN(table, read_jsonl_table(input));
   }
