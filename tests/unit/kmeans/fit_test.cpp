@@ -182,7 +182,9 @@ TEST(Fit, MoreRunsNeverGiveAWorseInertia) {
   ASSERT_OK_AND_ASSIGN(const FitResult six, fit(Context::make_default(2), blobs.x.view(), p));
   EXPECT_EQ(six.n_runs, 6);
   EXPECT_LE(six.inertia, one.inertia);
-  if (six.best_run == 0) EXPECT_TRUE(same_bits(one.centroids, six.centroids));
+  if (six.best_run == 0) {
+    EXPECT_TRUE(same_bits(one.centroids, six.centroids));
+  }
 }
 
 TEST(Fit, ACentroidWithoutRowsKeepsItsValue) {
