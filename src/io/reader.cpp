@@ -29,6 +29,7 @@
 #include <fmt/ranges.h>
 
 #include "io/arrow_status.hpp"
+#include "io/jsonl_lines.hpp"
 #include "io/unique_ids.hpp"
 
 namespace semdedup::io {
@@ -290,6 +291,7 @@ class JsonlSource final : public Source {
     SD_ASSIGN_OR_RETURN(const int64_t size,
                         from_arrow(file->GetSize(), StatusCode::kIOError, context));
     if (size == 0) return std::unique_ptr<Source>(std::make_unique<EmptySource>());
+    SD_RETURN_IF_ERROR(check_lines_are_objects(path));
 
     auto read_options = arrow::json::ReadOptions::Defaults();
     read_options.use_threads = true;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "io/arrow_status.hpp"
+#include "io/jsonl_lines.hpp"
 #include "io/parquet_columns.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
 #include "semdedup/io/writer.hpp"
@@ -21,6 +22,7 @@ namespace cp = arrow::compute;
 namespace {
 
 Result<std::shared_ptr<arrow::Table>> read_jsonl_table(const std::string& path) {
+  SD_RETURN_IF_ERROR(check_lines_are_objects(path));
   SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path),
                                             StatusCode::kIOError, path));
   SD_ASSIGN_OR_RETURN(auto reader,

@@ -47,6 +47,7 @@ case("zero_norm", {"a.parquet": table([1, 2, 3], emb([[1, 2, 3, 4], [0, 0, 0, 0]
 case("corrupt", {"a.parquet": os.urandom(2000)})
 buf = pa.BufferOutputStream(); pq.write_table(good(50), buf); data = buf.getvalue().to_pybytes()
 case("truncated", {"a.parquet": data[: len(data) // 2]})
+case("json_not_object", {"a.jsonl": ' null}\n{"id": 1, "embeddings": [1, 2]}\n'})
 case("bad_json", {"a.jsonl": '{"id": 1, "embeddings": [1, 2]}\n{"id": 2, "embeddings": [3, 4]\n'})
 case("empty", {"a.parquet": good(0)})
 case("id_types", {"a.parquet": good(5), "b.parquet": pa.table({"id": ["x"], "embeddings": emb([[1, 2, 3, 4]])})})
@@ -169,6 +170,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"corrupt", {}, {"a.parquet"}},
         BadInput{"truncated", {}, {"a.parquet"}},
         BadInput{"bad_json", {"--input-filetype", "jsonl"}, {"a.jsonl"}},
+        BadInput{"json_not_object", {"--input-filetype", "jsonl"},
+                 {"a.jsonl", "line 1", "not a JSON object"}},
         BadInput{"empty", {}, {"n_clusters (2) exceeds the number of rows (0)"}, 2},
         BadInput{"id_types", {}, {"b.parquet", "id"}},
         BadInput{"wrong_ext", {}, {"wrong_ext"}},
