@@ -4,11 +4,14 @@
 ///
 /// For the row ranked j of a cluster, the kernel finds `max(0, max_{i<j} e_i . e_j)` and the
 /// lowest position i attaining it. Only tiles on or below the diagonal are computed: column
-/// tile [s, s + T) needs rows [0, s + T) only. Every GEMM has the same shape (T x T x dim, edge
-/// tiles padded with zero rows), so the dot product of a pair of vectors has the same bits
-/// wherever the pair sits, and exact duplicates tie exactly. Each column tile is owned by one
-/// thread and reduced over row tiles in ascending order with a strict '>', so results are
-/// identical for any thread count.
+/// tile [s, s + T) needs rows [0, s + T) only. Row tiles well above the diagonal are multiplied
+/// a band of kPairwiseBandTiles at a time (one [band x T] GEMM: BLAS packs the column tile once
+/// per band instead of once per tile); the rest as single [T x T] tiles, the last tile padded
+/// with zero rows. Every GEMM is one of those two shapes, each a multiple of T rows, and BLAS
+/// computes each dot product along dim in the same order whatever its place in a GEMM, so a
+/// pair of vectors has the same bits wherever it sits and exact duplicates tie exactly. Each
+/// column tile is owned by one thread and reduced over rows in ascending order with a strict
+/// '>', so results are identical for any thread count.
 
 #include <atomic>
 #include <cstdint>
@@ -21,13 +24,23 @@ namespace semdedup::kernels {
 inline constexpr int64_t kPairwiseMaxTile = 256;
 /// Tiles of small clusters are rounded up to a multiple of this many rows.
 inline constexpr int64_t kPairwiseTileAlign = 32;
+/// Full-size row tiles multiplied per GEMM above the diagonal (a band of 2,048 rows).
+inline constexpr int64_t kPairwiseBandTiles = 8;
+/// Narrowest embeddings multiplied in bands. A [T x T x dim] GEMM of under 2^20 multiply-adds
+/// may take a BLAS's small-matrix code path, whose rounding need not match the blocked path
+/// that a band takes; narrower embeddings use single tiles only.
+inline constexpr int64_t kPairwiseBandMinDim = 64;
 
 /// The tile edge used for a cluster of `rows` rows: kPairwiseMaxTile, or for a smaller cluster
 /// `rows` rounded up to kPairwiseTileAlign. A function of the row count only, never of threads
 /// or batch sizes.
 int64_t pairwise_tile(int64_t rows);
 
-/// Scratch memory of the kernel: per worker thread one [T x T] product tile, one [T x dim]
+/// Row tiles per band for a cluster of `rows` x `dim`: kPairwiseBandTiles for full-size tiles
+/// at least kPairwiseBandMinDim wide, else 1 (single tiles only). A function of the shape only.
+int64_t pairwise_band_tiles(int64_t rows, int64_t dim);
+
+/// Scratch memory of the kernel: per worker thread one [band x T] product block, one [T x dim]
 /// zero-padded edge tile and the running column maxima. Sized by the caller (this allocates);
 /// the kernel itself never allocates.
 class PairwiseWorkspace {
@@ -43,14 +56,16 @@ class PairwiseWorkspace {
   /// Bytes held.
   int64_t bytes() const;
 
-  /// Floats of scratch per thread for tile edge `tile` and width `dim`.
-  static int64_t floats_per_thread(int64_t tile, int64_t dim);
+  /// Floats of scratch per thread for tile edge `tile`, `band_tiles` tiles per band and width
+  /// `dim`.
+  static int64_t floats_per_thread(int64_t tile, int64_t band_tiles, int64_t dim);
 
   float* thread_floats(int thread) { return floats_.data() + thread * floats_per_thread_; }
   int32_t* thread_rows(int thread) { return rows_.data() + thread * tile_; }
 
  private:
   int64_t tile_ = 0;
+  int64_t band_tiles_ = 0;
   int64_t dim_ = 0;
   int threads_ = 0;
   int64_t floats_per_thread_ = 0;
@@ -69,7 +84,6 @@ class PairwiseWorkspace {
 /// parallel region it nests (pass 1). `workspace` must fit (N, dim, threads). If `cancel` is
 /// set and becomes true the kernel stops at the next tile and the outputs are unspecified.
 void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, int64_t* max_idx,
-                           PairwiseWorkspace& workspace,
-                           const std::atomic<bool>* cancel = nullptr);
+                           PairwiseWorkspace& workspace, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace semdedup::kernels

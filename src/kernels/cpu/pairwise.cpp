@@ -19,19 +19,24 @@ int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-// Folds one [tile x tile] product block into the running column maxima. Rows are visited in
-// ascending order and only a strictly larger value replaces the running one, so among equal
-// values the lowest row wins. `hit[j]` receives the local row of the last improvement.
-// On the diagonal block only rows above the column count (i < j).
-void fold_block(const float* product, int64_t tile, bool diagonal, float* col_max, int32_t* hit) {
-  for (int64_t row = 0; row < tile; ++row) {
+// Folds a [rows x tile] block of products into the running column maxima. Rows are visited
+// in ascending order and only a strictly larger value replaces the running one, so among equal
+// values the lowest row wins. `hit[j]` receives the block row of the last improvement. On a
+// diagonal block (rows == tile) only rows above the column count (i < j). Built for AVX-512,
+// AVX2 and the baseline, picked once at load time; comparisons only, so every build gives the
+// same result.
+[[gnu::target_clones("avx512f", "avx2", "default")]] void fold_block(const float* product,
+                                                                     int64_t rows, int64_t tile,
+                                                                     bool diagonal, float* col_max,
+                                                                     int32_t* hit) {
+  for (int64_t row = 0; row < rows; ++row) {
     const float* values = product + row * tile;
     const int64_t first = diagonal ? row + 1 : 0;
-    const auto local_row = static_cast<int32_t>(row);
+    const auto block_row = static_cast<int32_t>(row);
     for (int64_t col = first; col < tile; ++col) {
       const bool better = values[col] > col_max[col];
       col_max[col] = better ? values[col] : col_max[col];
-      hit[col] = better ? local_row : hit[col];
+      hit[col] = better ? block_row : hit[col];
     }
   }
 }
@@ -42,23 +47,30 @@ int64_t pairwise_tile(int64_t rows) {
   return std::min(kPairwiseMaxTile, round_up(std::max<int64_t>(rows, 1), kPairwiseTileAlign));
 }
 
-int64_t PairwiseWorkspace::floats_per_thread(int64_t tile, int64_t dim) {
-  return round_up(tile * tile, kFloatAlign) + round_up(tile * dim, kFloatAlign) +
+int64_t pairwise_band_tiles(int64_t rows, int64_t dim) {
+  const bool full_tiles = pairwise_tile(rows) == kPairwiseMaxTile;
+  return full_tiles && dim >= kPairwiseBandMinDim ? kPairwiseBandTiles : 1;
+}
+
+int64_t PairwiseWorkspace::floats_per_thread(int64_t tile, int64_t band_tiles, int64_t dim) {
+  return round_up(band_tiles * tile * tile, kFloatAlign) + round_up(tile * dim, kFloatAlign) +
          round_up(tile, kFloatAlign);
 }
 
 void PairwiseWorkspace::reserve(int64_t rows, int64_t dim, int threads) {
   if (fits(rows, dim, threads)) return;
   tile_ = std::max(tile_, pairwise_tile(rows));
+  band_tiles_ = std::max(band_tiles_, pairwise_band_tiles(rows, dim));
   dim_ = std::max(dim_, dim);
   threads_ = std::max(threads_, threads);
-  floats_per_thread_ = floats_per_thread(tile_, dim_);
+  floats_per_thread_ = floats_per_thread(tile_, band_tiles_, dim_);
   floats_.assign(static_cast<size_t>(floats_per_thread_ * threads_), 0.0f);
   rows_.assign(static_cast<size_t>(tile_ * threads_), 0);
 }
 
 bool PairwiseWorkspace::fits(int64_t rows, int64_t dim, int threads) const {
-  return pairwise_tile(rows) <= tile_ && dim <= dim_ && threads <= threads_;
+  return pairwise_tile(rows) <= tile_ && pairwise_band_tiles(rows, dim) <= band_tiles_ &&
+         dim <= dim_ && threads <= threads_;
 }
 
 int64_t PairwiseWorkspace::bytes() const {
@@ -73,9 +85,11 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
   SD_DCHECK(dim >= 1 && threads >= 1);
   SD_DCHECK(workspace.fits(n, dim, threads));
   const int64_t tile = pairwise_tile(n);
+  const int64_t band_tiles = pairwise_band_tiles(n, dim);
   const int64_t tiles = (n + tile - 1) / tile;
   const int64_t last_rows = n - (tiles - 1) * tile;
-  [[maybe_unused]] const int64_t per_thread_floats = PairwiseWorkspace::floats_per_thread(tile, dim);
+  [[maybe_unused]] const int64_t per_thread_floats =
+      PairwiseWorkspace::floats_per_thread(tile, band_tiles, dim);
   const auto stopped = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
 
 #pragma omp parallel num_threads(threads)
@@ -86,7 +100,7 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
     const int thread = omp_get_thread_num();
     float* scratch = workspace.thread_floats(thread);
     float* product = scratch;
-    float* padded = product + round_up(tile * tile, kFloatAlign);
+    float* padded = product + round_up(band_tiles * tile * tile, kFloatAlign);
     float* col_max = padded + round_up(tile * dim, kFloatAlign);
     int32_t* hit = workspace.thread_rows(thread);
     SD_DCHECK(col_max + tile <= scratch + per_thread_floats);
@@ -97,8 +111,8 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
     for (int64_t order = 0; order < tiles; ++order) {
       if (stopped()) continue;
       const int64_t col_tile = tiles - 1 - order;
-      // The last tile is copied with zero rows up to the full tile edge, so that every GEMM
-      // has the same shape. It is needed only by the last column tile.
+      // The last tile is copied with zero rows up to the full tile edge, so that its GEMMs have
+      // the tile shape too. It is needed only by the last column tile.
       const bool pad_last = col_tile == tiles - 1 && last_rows < tile;
       if (pad_last) {
         for (int64_t row = 0; row < last_rows; ++row) {
@@ -120,16 +134,29 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
       int64_t* best = max_idx + col_first;
       std::fill(best, best + col_count, int64_t{-1});
 
-      for (int64_t row_tile = 0; row_tile <= col_tile; ++row_tile) {
-        if (stopped()) break;
-        gemm_abt(static_cast<int>(tile), static_cast<int>(tile), static_cast<int>(dim),
-                 tile_data(row_tile), tile_ld(row_tile), tile_data(col_tile), tile_ld(col_tile),
-                 product, static_cast<int>(tile));
+      // Multiplies rows [first_row, first_row + rows) of `data` by the column tile and folds
+      // the block in; blocks arrive in ascending row order.
+      const auto multiply_and_fold = [&](const float* data, int ld, int64_t first_row, int64_t rows,
+                                         bool diagonal) {
+        gemm_abt(static_cast<int>(rows), static_cast<int>(tile), static_cast<int>(dim), data, ld,
+                 tile_data(col_tile), tile_ld(col_tile), product, static_cast<int>(tile));
         std::fill(hit, hit + tile, int32_t{-1});
-        fold_block(product, tile, row_tile == col_tile, col_max, hit);
+        fold_block(product, rows, tile, diagonal, col_max, hit);
         for (int64_t col = 0; col < col_count; ++col) {
-          if (hit[col] >= 0) best[col] = row_tile * tile + hit[col];
+          if (hit[col] >= 0) best[col] = first_row + hit[col];
         }
+      };
+      // Whole bands first (all above the diagonal, never the padded tile), then single tiles.
+      int64_t row_tile = 0;
+      for (; row_tile + band_tiles <= col_tile; row_tile += band_tiles) {
+        if (stopped()) break;
+        multiply_and_fold(embeddings.row(row_tile * tile), static_cast<int>(embeddings.stride),
+                          row_tile * tile, band_tiles * tile, false);
+      }
+      for (; row_tile <= col_tile; ++row_tile) {
+        if (stopped()) break;
+        multiply_and_fold(tile_data(row_tile), tile_ld(row_tile), row_tile * tile, tile,
+                          row_tile == col_tile);
       }
 
       // max(0, ...): when no earlier row reaches 0, NeMo's zero padding wins, and its first

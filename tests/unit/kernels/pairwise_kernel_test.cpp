@@ -242,6 +242,48 @@ TEST(PairwiseKernel, ExactDuplicatesTieExactlyAndTheLowestPositionWins) {
   }
 }
 
+// Column tiles 8 and 9 of a 2,400-row cluster take rows [0, 2048) as one band GEMM; tile 9
+// (partial, padded) also takes row tile 8 as a single tile.
+TEST(PairwiseKernel, BandsMatchBruteForceAndEveryThreadCount) {
+  const int64_t dim = kernels::kPairwiseBandMinDim;
+  const Matrix e = random_unit_rows(2400, dim, 19);
+  ASSERT_EQ(kernels::pairwise_band_tiles(e.rows(), dim), 8);
+  const KernelOutput one = run_kernel(e.view(), 1);
+  expect_matches_oracle(e, one.sim, one.idx);
+  for (int threads : {2, 3}) {
+    const KernelOutput many = run_kernel(e.view(), threads);
+    EXPECT_EQ(many.idx, one.idx);
+    for (size_t j = 0; j < one.sim.size(); ++j) ASSERT_EQ(bits_of(many.sim[j]), bits_of(one.sim[j]));
+  }
+}
+
+TEST(PairwiseKernel, ExactDuplicatesTieExactlyAcrossBandsAndSingleTiles) {
+  const int64_t dim = 96;
+  Matrix e = random_unit_rows(2400, dim, 23);
+  // Row 5 meets its copies in single tiles (columns 40 to 2047: column tiles below 8 have
+  // single tiles only) and in the band of rows [0, 2048) (columns 2100, 2310 and 2399, the
+  // last in the padded tile).
+  const std::vector<int64_t> copies{40, 1000, 1500, 2047, 2100, 2310, 2399};
+  for (int64_t p : copies) std::memcpy(e.row(p), e.row(5), dim * sizeof(float));
+  // Row 2050 (row tile 8: a single tile for column tile 9) meets its copies on a diagonal, in
+  // column tile 9 and in the padded last tile.
+  const std::vector<int64_t> group2{2060, 2304, 2398};
+  for (int64_t p : group2) std::memcpy(e.row(p), e.row(2050), dim * sizeof(float));
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    const KernelOutput out = run_kernel(e.view(), threads);
+    for (int64_t p : copies) {
+      EXPECT_EQ(out.idx[p], 5) << p;
+      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[copies[0]])) << p;
+    }
+    for (int64_t p : group2) {
+      EXPECT_EQ(out.idx[p], 2050) << p;
+      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[group2[0]])) << p;
+    }
+    EXPECT_NEAR(out.sim[copies[0]], 1.0, 1e-6);
+  }
+}
+
 TEST(PairwiseKernel, RandomBatchSizesGiveIdenticalResults) {
   // NeMo's test item 28: 1024 x 512, batch sizes 100/512/1024/2048 vs 1024, identical indices.
   const Matrix e = random_unit_rows(1024, 512, 17);
@@ -264,13 +306,20 @@ TEST(PairwiseKernel, TileIsAFunctionOfTheRowCountOnly) {
   EXPECT_EQ(kernels::pairwise_tile(33), 2 * kernels::kPairwiseTileAlign);
   EXPECT_EQ(kernels::pairwise_tile(kernels::kPairwiseMaxTile), kernels::kPairwiseMaxTile);
   EXPECT_EQ(kernels::pairwise_tile(100000), kernels::kPairwiseMaxTile);
+  EXPECT_EQ(kernels::pairwise_band_tiles(100000, 768), kernels::kPairwiseBandTiles);
+  EXPECT_EQ(kernels::pairwise_band_tiles(100000, kernels::kPairwiseBandMinDim - 1), 1);
+  EXPECT_EQ(kernels::pairwise_band_tiles(200, 768), 1);
   kernels::PairwiseWorkspace workspace;
   workspace.reserve(1000, 768, 2);
   EXPECT_TRUE(workspace.fits(50000, 768, 2));
   EXPECT_FALSE(workspace.fits(1000, 769, 2));
   EXPECT_FALSE(workspace.fits(1000, 768, 3));
-  // Two threads, each: a 256 x 256 product, a 256 x 768 padded tile, 256 maxima and rows.
-  EXPECT_EQ(workspace.bytes(), 2 * (256 * 256 + 256 * 768 + 256) * 4 + 2 * 256 * 4);
+  // Two threads, each: a 2048 x 256 product band, a 256 x 768 padded tile, 256 maxima and rows.
+  EXPECT_EQ(workspace.bytes(), 2 * (8 * 256 * 256 + 256 * 768 + 256) * 4 + 2 * 256 * 4);
+  kernels::PairwiseWorkspace narrow;
+  narrow.reserve(1000, 32, 1);
+  EXPECT_EQ(narrow.bytes(), (256 * 256 + 256 * 32 + 256) * 4 + 256 * 4);
+  EXPECT_FALSE(narrow.fits(1000, 64, 1));
 }
 
 TEST(PairwiseKernel, BatchedCallRejectsBadInput) {
