@@ -36,8 +36,9 @@ inline constexpr int64_t kPairwiseBandMinDim = 64;
 /// or batch sizes.
 int64_t pairwise_tile(int64_t rows);
 
-/// Row tiles per band for a cluster of `rows` x `dim`: kPairwiseBandTiles for full-size tiles
-/// at least kPairwiseBandMinDim wide, else 1 (single tiles only). A function of the shape only.
+/// Row tiles per band for a cluster of `rows` x `dim`: kPairwiseBandTiles for clusters of more
+/// than kPairwiseBandTiles full-size tiles, at least kPairwiseBandMinDim wide; else 1 (single
+/// tiles only). A function of the shape only.
 int64_t pairwise_band_tiles(int64_t rows, int64_t dim);
 
 /// Scratch memory of the kernel: per worker thread one [band x T] product block, one [T x dim]

@@ -48,8 +48,9 @@ int64_t pairwise_tile(int64_t rows) {
 }
 
 int64_t pairwise_band_tiles(int64_t rows, int64_t dim) {
-  const bool full_tiles = pairwise_tile(rows) == kPairwiseMaxTile;
-  return full_tiles && dim >= kPairwiseBandMinDim ? kPairwiseBandTiles : 1;
+  // A band is used only by column tiles past the first kPairwiseBandTiles.
+  const bool has_bands = rows > kPairwiseBandTiles * kPairwiseMaxTile;
+  return has_bands && dim >= kPairwiseBandMinDim ? kPairwiseBandTiles : 1;
 }
 
 int64_t PairwiseWorkspace::floats_per_thread(int64_t tile, int64_t band_tiles, int64_t dim) {

@@ -308,18 +308,19 @@ TEST(PairwiseKernel, TileIsAFunctionOfTheRowCountOnly) {
   EXPECT_EQ(kernels::pairwise_tile(100000), kernels::kPairwiseMaxTile);
   EXPECT_EQ(kernels::pairwise_band_tiles(100000, 768), kernels::kPairwiseBandTiles);
   EXPECT_EQ(kernels::pairwise_band_tiles(100000, kernels::kPairwiseBandMinDim - 1), 1);
-  EXPECT_EQ(kernels::pairwise_band_tiles(200, 768), 1);
+  EXPECT_EQ(kernels::pairwise_band_tiles(2048, 768), 1);  // no column tile past the 8th
+  EXPECT_EQ(kernels::pairwise_band_tiles(2049, 768), kernels::kPairwiseBandTiles);
   kernels::PairwiseWorkspace workspace;
-  workspace.reserve(1000, 768, 2);
+  workspace.reserve(3000, 768, 2);
   EXPECT_TRUE(workspace.fits(50000, 768, 2));
   EXPECT_FALSE(workspace.fits(1000, 769, 2));
   EXPECT_FALSE(workspace.fits(1000, 768, 3));
   // Two threads, each: a 2048 x 256 product band, a 256 x 768 padded tile, 256 maxima and rows.
   EXPECT_EQ(workspace.bytes(), 2 * (8 * 256 * 256 + 256 * 768 + 256) * 4 + 2 * 256 * 4);
-  kernels::PairwiseWorkspace narrow;
-  narrow.reserve(1000, 32, 1);
-  EXPECT_EQ(narrow.bytes(), (256 * 256 + 256 * 32 + 256) * 4 + 256 * 4);
-  EXPECT_FALSE(narrow.fits(1000, 64, 1));
+  kernels::PairwiseWorkspace single;
+  single.reserve(2000, 768, 1);
+  EXPECT_EQ(single.bytes(), (256 * 256 + 256 * 768 + 256) * 4 + 256 * 4);
+  EXPECT_FALSE(single.fits(3000, 768, 1));
 }
 
 TEST(PairwiseKernel, BatchedCallRejectsBadInput) {
