@@ -25,10 +25,8 @@ int64_t round_up(int64_t value, int64_t multiple) {
 // diagonal block (rows == tile) only rows above the column count (i < j). Built for AVX-512,
 // AVX2 and the baseline, picked once at load time; comparisons only, so every build gives the
 // same result.
-[[gnu::target_clones("avx512f", "avx2", "default")]] void fold_block(const float* product,
-                                                                     int64_t rows, int64_t tile,
-                                                                     bool diagonal, float* col_max,
-                                                                     int32_t* hit) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void fold_block(
+    const float* product, int64_t rows, int64_t tile, bool diagonal, float* col_max, int32_t* hit) {
   for (int64_t row = 0; row < rows; ++row) {
     const float* values = product + row * tile;
     const int64_t first = diagonal ? row + 1 : 0;
