@@ -4,6 +4,8 @@
 #include <arrow/compute/api_vector.h>
 #include <arrow/io/file.h>
 #include <arrow/json/api.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/exception.h>
@@ -13,20 +15,17 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <fstream>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <type_traits>
 #include <utility>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "io/arrow_status.hpp"
 #include "io/jsonl_lines.hpp"
@@ -38,8 +37,6 @@ namespace {
 
 /// Rows per Parquet record batch asked of Arrow; batches are then cut or joined to batch_rows.
 constexpr int64_t kParquetBatchRows = int64_t{1} << 13;
-/// Arrow's JSON block size: one JSONL line must fit in a block.
-constexpr int32_t kJsonBlockBytes = 16 << 20;
 /// Files decoded at the same time, each by its own thread, ahead of the caller.
 constexpr int64_t kPrefetchLanes = 2;
 
@@ -173,8 +170,7 @@ void collect_leaves(const parquet::arrow::SchemaField& field, std::vector<int>& 
 
 class ParquetSource final : public Source {
  public:
-  static Result<std::unique_ptr<Source>> open(const std::string& path,
-                                              const ReadOptions& options) {
+  static Result<std::unique_ptr<Source>> open(const std::string& path, const ReadOptions& options) {
     auto source = std::make_unique<ParquetSource>();
     source->path_ = path;
     try {
@@ -199,10 +195,9 @@ class ParquetSource final : public Source {
  private:
   Status open_impl(const ReadOptions& options) {
     const std::string context = fmt::format("file {}: cannot read Parquet", path_);
-    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
-                                                  path_, arrow::io::FileMode::READ),
-                                              StatusCode::kIOError,
-                                              fmt::format("file {}: cannot open", path_)));
+    SD_ASSIGN_OR_RETURN(
+        auto file, from_arrow(arrow::io::MemoryMappedFile::Open(path_, arrow::io::FileMode::READ),
+                              StatusCode::kIOError, fmt::format("file {}: cannot open", path_)));
     parquet::ArrowReaderProperties properties;
     properties.set_batch_size(std::min(options.batch_rows, kParquetBatchRows));
     properties.set_use_threads(true);
@@ -213,10 +208,8 @@ class ParquetSource final : public Source {
     SD_ASSIGN_OR_RETURN(reader_, from_arrow(builder.Build(), StatusCode::kIOError, context));
 
     std::shared_ptr<arrow::Schema> file_schema;
-    SD_RETURN_IF_ERROR(
-        from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
-    SD_ASSIGN_OR_RETURN(const ColumnIndices in_file,
-                        resolve_columns(*file_schema, path_, options));
+    SD_RETURN_IF_ERROR(from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(const ColumnIndices in_file, resolve_columns(*file_schema, path_, options));
 
     std::vector<int> fields = in_file.passthrough;
     fields.push_back(in_file.embedding);
@@ -234,7 +227,7 @@ class ParquetSource final : public Source {
   }
 
   std::string path_;
-  std::unique_ptr<parquet::arrow::FileReader> reader_;      // must outlive batches_
+  std::unique_ptr<parquet::arrow::FileReader> reader_;  // must outlive batches_
   std::unique_ptr<arrow::RecordBatchReader> batches_;
 };
 
@@ -254,26 +247,34 @@ std::string without_block_row(std::string message) {
 }
 
 /// After Arrow failed to read a JSONL file: the first line that is not a JSON object on its
-/// own, as an io_error naming its row, or a data_error when every line parses alone (the
-/// lines disagree on a column's type).
-Status explain_json_failure(const std::string& path, const arrow::Status& failure) {
+/// own (io_error) or, with `options` holding the file's column types, that does not fit them
+/// (data_error), naming its row; a data_error when every line passes alone (the lines disagree
+/// on a column's type).
+Status explain_json_failure(const std::string& path, const arrow::Status& failure,
+                            const arrow::json::ParseOptions& options) {
   std::ifstream in(path, std::ios::binary);
   std::string line;
   int64_t row = 0;
   int64_t line_number = 0;
-  arrow::json::ParseOptions parse_options = arrow::json::ParseOptions::Defaults();
   while (std::getline(in, line)) {
     ++line_number;
     if (!has_content(line)) continue;
-    auto parsed = arrow::json::ParseOne(parse_options, arrow::Buffer::FromString(line));
+    auto parsed = arrow::json::ParseOne(options, arrow::Buffer::FromString(line));
     if (!parsed.ok()) {
       const std::string message = without_block_row(arrow_message(parsed.status()));
-      if (message.find("changed from") != std::string::npos) {
+      const bool changed = message.find("changed from") != std::string::npos;
+      if (options.explicit_schema &&
+          (changed || message.find("JSON parse error") == std::string::npos)) {
+        return Status::data_error(
+            "file {}: row {} (line {}): types differ from the file's first rows: {}", path, row,
+            line_number, message);
+      }
+      if (changed) {
         return Status::data_error("file {}: row {} (line {}): inconsistent JSON types: {}", path,
                                   row, line_number, message);
       }
-      return Status::io_error("file {}: row {} (line {}): not a valid JSON object: {}", path,
-                              row, line_number, message);
+      return Status::io_error("file {}: row {} (line {}): not a valid JSON object: {}", path, row,
+                              line_number, message);
     }
     ++row;
   }
@@ -281,59 +282,135 @@ Status explain_json_failure(const std::string& path, const arrow::Status& failur
                             without_block_row(arrow_message(failure)));
 }
 
+/// A list of integers is read as a list of doubles: an embedding whose first rows hold only
+/// whole numbers must not fix an integer type that later rows contradict.
+std::shared_ptr<arrow::DataType> widened(const std::shared_ptr<arrow::DataType>& type) {
+  if (type->id() == arrow::Type::LIST && arrow::is_integer(type->field(0)->type()->id())) {
+    return arrow::list(arrow::float64());
+  }
+  return type;
+}
+
+/// A JSONL file, streamed block by block (ReadOptions::json_block_bytes). Column types come from
+/// the first block; only the needed columns are converted (others are skipped, present or not).
+/// When the first block leaves a needed column's type open (absent or all null there), the file is
+/// parsed whole so that Arrow infers the type over every row.
 class JsonlSource final : public Source {
  public:
-  static Result<std::unique_ptr<Source>> open(const std::string& path,
-                                              const ReadOptions& options) {
+  static Result<std::unique_ptr<Source>> open(const std::string& path, const ReadOptions& options) {
     const std::string context = fmt::format("file {}: cannot open", path);
-    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path),
-                                              StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(auto size_probe, from_arrow(arrow::io::ReadableFile::Open(path),
+                                                    StatusCode::kIOError, context));
     SD_ASSIGN_OR_RETURN(const int64_t size,
-                        from_arrow(file->GetSize(), StatusCode::kIOError, context));
-    if (size == 0) return std::unique_ptr<Source>(std::make_unique<EmptySource>());
+                        from_arrow(size_probe->GetSize(), StatusCode::kIOError, context));
+    if (size == 0) return empty();
     SD_RETURN_IF_ERROR(check_lines_are_objects(path));
 
-    auto read_options = arrow::json::ReadOptions::Defaults();
-    read_options.use_threads = true;
-    read_options.block_size = kJsonBlockBytes;
-    const auto parse_options = arrow::json::ParseOptions::Defaults();
-    auto reader = arrow::json::TableReader::Make(arrow::default_memory_pool(), std::move(file),
-                                                 read_options, parse_options);
-    arrow::Result<std::shared_ptr<arrow::Table>> table =
-        reader.ok() ? (*reader)->Read() : arrow::Result<std::shared_ptr<arrow::Table>>(
-                                              reader.status());
-    if (!table.ok()) {
-      if (table.status().message().find("Empty JSON") != std::string::npos) {
-        return std::unique_ptr<Source>(std::make_unique<EmptySource>());
-      }
-      if (table.status().IsIOError()) {
-        return from_arrow(table.status(), StatusCode::kIOError,
-                          fmt::format("file {}: cannot read", path));
-      }
-      return explain_json_failure(path, table.status());
-    }
-    if ((*table)->num_rows() == 0) return std::unique_ptr<Source>(std::make_unique<EmptySource>());
     auto source = std::make_unique<JsonlSource>();
-    source->table_ = std::move(table).ValueUnsafe();
-    source->schema_ = source->table_->schema();
-    SD_ASSIGN_OR_RETURN(source->columns_, resolve_columns(*source->schema_, path, options));
-    source->batches_ = std::make_unique<arrow::TableBatchReader>(source->table_);
-    source->batches_->set_chunksize(options.batch_rows);
     source->path_ = path;
+    source->block_bytes_ = options.json_block_bytes;
+    // The first block fixes the file's columns and types (parsed on this thread: nothing
+    // beyond it is wanted yet).
+    SD_ASSIGN_OR_RETURN(auto probe, source->stream(arrow::json::ParseOptions::Defaults(), false));
+    if (!probe) return empty();
+    const std::shared_ptr<arrow::Schema> inferred = probe->schema();
+    probe.reset();
+    // A needed column absent or null throughout the first block: its type is still open.
+    std::vector<std::string> needed = passthrough_names(options);
+    needed.push_back(options.columns.embedding_field);
+    arrow::FieldVector fields;
+    for (const std::string& name : needed) {
+      const auto field = inferred->GetFieldByName(name);
+      if (!field || field->type()->id() == arrow::Type::NA) {
+        return whole_file(std::move(source), options);
+      }
+      fields.push_back(field->WithType(widened(field->type())));
+    }
+
+    source->parse_options_.explicit_schema = arrow::schema(std::move(fields));
+    source->parse_options_.unexpected_field_behavior = arrow::json::UnexpectedFieldBehavior::Ignore;
+    SD_ASSIGN_OR_RETURN(source->batches_, source->stream(source->parse_options_, true));
+    if (!source->batches_) return empty();
+    source->schema_ = source->batches_->schema();
+    SD_ASSIGN_OR_RETURN(source->columns_, resolve_columns(*source->schema_, path, options));
     return std::unique_ptr<Source>(std::move(source));
   }
 
   Result<std::shared_ptr<arrow::RecordBatch>> next() override {
     std::shared_ptr<arrow::RecordBatch> batch;
-    SD_RETURN_IF_ERROR(from_arrow(batches_->ReadNext(&batch), StatusCode::kIOError,
-                                  fmt::format("file {}: cannot read", path_)));
-    return batch;
+    const arrow::Status status = batches_->ReadNext(&batch);
+    if (status.ok()) return batch;
+    if (status.IsIOError()) {
+      return from_arrow(status, StatusCode::kIOError, fmt::format("file {}: cannot read", path_));
+    }
+    return explain_json_failure(path_, status, parse_options_);
   }
 
  private:
+  static std::unique_ptr<Source> empty() { return std::make_unique<EmptySource>(); }
+
+  /// A streaming reader of the file under `parse_options`; null when the file holds no rows.
+  Result<std::shared_ptr<arrow::RecordBatchReader>> stream(
+      const arrow::json::ParseOptions& parse_options, bool threads) const {
+    SD_ASSIGN_OR_RETURN(auto file,
+                        from_arrow(arrow::io::ReadableFile::Open(path_), StatusCode::kIOError,
+                                   fmt::format("file {}: cannot open", path_)));
+    auto reader = arrow::json::StreamingReader::Make(std::move(file), source_read_options(threads),
+                                                     parse_options);
+    if (reader.ok()) return std::shared_ptr<arrow::RecordBatchReader>(*std::move(reader));
+    SD_RETURN_IF_ERROR(unless_empty(reader.status(), parse_options));
+    return std::shared_ptr<arrow::RecordBatchReader>();
+  }
+
+  /// The old way, for files whose first block cannot fix the types: one Arrow table.
+  static Result<std::unique_ptr<Source>> whole_file(std::unique_ptr<JsonlSource> source,
+                                                    const ReadOptions& options) {
+    const std::string& path = source->path_;
+    SD_ASSIGN_OR_RETURN(auto file,
+                        from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError,
+                                   fmt::format("file {}: cannot open", path)));
+    auto reader =
+        arrow::json::TableReader::Make(arrow::default_memory_pool(), std::move(file),
+                                       source->source_read_options(true), source->parse_options_);
+    auto table = reader.ok() ? (*reader)->Read()
+                             : arrow::Result<std::shared_ptr<arrow::Table>>(reader.status());
+    if (!table.ok()) {
+      SD_RETURN_IF_ERROR(source->unless_empty(table.status(), source->parse_options_));
+      return empty();
+    }
+    if ((*table)->num_rows() == 0) return empty();
+    source->table_ = std::move(table).ValueUnsafe();
+    source->schema_ = source->table_->schema();
+    SD_ASSIGN_OR_RETURN(source->columns_, resolve_columns(*source->schema_, path, options));
+    auto batches = std::make_shared<arrow::TableBatchReader>(source->table_);
+    batches->set_chunksize(options.batch_rows);
+    source->batches_ = std::move(batches);
+    return std::unique_ptr<Source>(std::move(source));
+  }
+
+  arrow::json::ReadOptions source_read_options(bool threads) const {
+    auto options = arrow::json::ReadOptions::Defaults();
+    options.use_threads = threads;
+    options.block_size = block_bytes_;
+    return options;
+  }
+
+  /// Arrow's failure to start reading: OK for a file with no rows, else an I/O error or the
+  /// line at fault.
+  Status unless_empty(const arrow::Status& status,
+                      const arrow::json::ParseOptions& parse_options) const {
+    if (status.message().find("Empty JSON") != std::string::npos) return Status::OK();
+    if (status.IsIOError()) {
+      return from_arrow(status, StatusCode::kIOError, fmt::format("file {}: cannot read", path_));
+    }
+    return explain_json_failure(path_, status, parse_options);
+  }
+
   std::string path_;
-  std::shared_ptr<arrow::Table> table_;
-  std::unique_ptr<arrow::TableBatchReader> batches_;
+  int32_t block_bytes_ = 0;
+  arrow::json::ParseOptions parse_options_ = arrow::json::ParseOptions::Defaults();
+  std::shared_ptr<arrow::Table> table_;  // whole_file() only; must outlive batches_
+  std::shared_ptr<arrow::RecordBatchReader> batches_;
 };
 
 Result<std::unique_ptr<Source>> open_source(const std::string& path, const ReadOptions& options) {
@@ -376,11 +453,11 @@ class Prefetcher {
  private:
   struct Item {
     int64_t file = 0;
-    Status status;                                ///< an open or read failure ends the lane
-    std::shared_ptr<arrow::RecordBatch> batch;    ///< null with an OK status: end of file
-    bool opened = false;                          ///< the first item of each file
-    ColumnIndices columns;                        ///< with `opened`: the file's columns
-    std::shared_ptr<arrow::Schema> schema;        ///< with `opened`: the file's schema
+    Status status;                              ///< an open or read failure ends the lane
+    std::shared_ptr<arrow::RecordBatch> batch;  ///< null with an OK status: end of file
+    bool opened = false;                        ///< the first item of each file
+    ColumnIndices columns;                      ///< with `opened`: the file's columns
+    std::shared_ptr<arrow::Schema> schema;      ///< with `opened`: the file's schema
   };
   struct Lane {
     std::mutex mutex;
@@ -395,9 +472,8 @@ class Prefetcher {
   /// Queues `item`; false when the prefetcher is stopping.
   bool push(Lane& lane, Item item) {
     std::unique_lock<std::mutex> lock(lane.mutex);
-    lane.cv.wait(lock, [&] {
-      return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_;
-    });
+    lane.cv.wait(lock,
+                 [&] { return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_; });
     if (lane.stop) return false;
     lane.items.push_back(std::move(item));
     lane.cv.notify_all();
@@ -422,8 +498,8 @@ class Prefetcher {
         push(lane, {file, source.status()});
         return;
       }
-      if (!push(lane, {file, Status::OK(), nullptr, true, (*source)->columns(),
-                       (*source)->schema()})) {
+      if (!push(lane,
+                {file, Status::OK(), nullptr, true, (*source)->columns(), (*source)->schema()})) {
         return;
       }
       while (true) {
@@ -470,8 +546,8 @@ Result<std::unique_ptr<Source>> Prefetcher::open(int64_t file) {
   Item item = pop(lane_of(file));
   if (!item.status.ok()) return item.status;
   SD_DCHECK(item.opened && item.file == file);
-  return std::unique_ptr<Source>(std::make_unique<LaneSource>(*this, file, std::move(item.columns),
-                                                              std::move(item.schema)));
+  return std::unique_ptr<Source>(
+      std::make_unique<LaneSource>(*this, file, std::move(item.columns), std::move(item.schema)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,7 +561,7 @@ struct Reject {
 
 /// Output of the extraction of one batch.
 struct Extracted {
-  Matrix* matrix = nullptr;          ///< [input rows x dim]
+  Matrix* matrix = nullptr;  ///< [input rows x dim]
   int64_t dim = 0;
   bool normalise = true;
   int64_t finished = 0;              ///< rows [0, finished) are checked, normalised and kept
@@ -556,20 +632,28 @@ void extract_rows(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extr
 template <typename ListArrayT>
 void extract_typed(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extracted& out) {
   switch (lists.values()->type_id()) {
-    case arrow::Type::FLOAT: return extract_rows<ListArrayT, float>(lists, batch_row0, dim, out);
-    case arrow::Type::DOUBLE: return extract_rows<ListArrayT, double>(lists, batch_row0, dim, out);
-    case arrow::Type::INT8: return extract_rows<ListArrayT, int8_t>(lists, batch_row0, dim, out);
-    case arrow::Type::INT16: return extract_rows<ListArrayT, int16_t>(lists, batch_row0, dim, out);
-    case arrow::Type::INT32: return extract_rows<ListArrayT, int32_t>(lists, batch_row0, dim, out);
-    case arrow::Type::INT64: return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
-    case arrow::Type::UINT8: return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
+    case arrow::Type::FLOAT:
+      return extract_rows<ListArrayT, float>(lists, batch_row0, dim, out);
+    case arrow::Type::DOUBLE:
+      return extract_rows<ListArrayT, double>(lists, batch_row0, dim, out);
+    case arrow::Type::INT8:
+      return extract_rows<ListArrayT, int8_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT16:
+      return extract_rows<ListArrayT, int16_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT32:
+      return extract_rows<ListArrayT, int32_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT64:
+      return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT8:
+      return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT16:
       return extract_rows<ListArrayT, uint16_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT32:
       return extract_rows<ListArrayT, uint32_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT64:
       return extract_rows<ListArrayT, uint64_t>(lists, batch_row0, dim, out);
-    default: return;  // excluded by resolve_columns
+    default:
+      return;  // excluded by resolve_columns
   }
 }
 
@@ -578,11 +662,10 @@ void extract(const arrow::Array& column, int64_t batch_row0, int64_t dim, Extrac
     case arrow::Type::LIST:
       return extract_typed(static_cast<const arrow::ListArray&>(column), batch_row0, dim, out);
     case arrow::Type::LARGE_LIST:
-      return extract_typed(static_cast<const arrow::LargeListArray&>(column), batch_row0, dim,
-                           out);
+      return extract_typed(static_cast<const arrow::LargeListArray&>(column), batch_row0, dim, out);
     case arrow::Type::FIXED_SIZE_LIST:
-      return extract_typed(static_cast<const arrow::FixedSizeListArray&>(column), batch_row0,
-                           dim, out);
+      return extract_typed(static_cast<const arrow::FixedSizeListArray&>(column), batch_row0, dim,
+                           out);
     default:  // null type: every row is null
       for (int64_t i = 0; i < column.length(); ++i) {
         out.rejects.push_back({batch_row0 + i, "null embedding"});
@@ -599,11 +682,14 @@ int64_t first_width(const arrow::Array& column) {
     return 0;
   };
   switch (column.type_id()) {
-    case arrow::Type::LIST: return scan(static_cast<const arrow::ListArray&>(column));
-    case arrow::Type::LARGE_LIST: return scan(static_cast<const arrow::LargeListArray&>(column));
+    case arrow::Type::LIST:
+      return scan(static_cast<const arrow::ListArray&>(column));
+    case arrow::Type::LARGE_LIST:
+      return scan(static_cast<const arrow::LargeListArray&>(column));
     case arrow::Type::FIXED_SIZE_LIST:
       return scan(static_cast<const arrow::FixedSizeListArray&>(column));
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -735,8 +821,12 @@ Result<std::shared_ptr<arrow::RecordBatch>> build_rejected(
 // ---------------------------------------------------------------------------------------------
 
 Status ReadOptions::validate() const {
-  if (batch_rows < 1) return Status::invalid_argument("batch_rows must be >= 1, got {}", batch_rows);
+  if (batch_rows < 1)
+    return Status::invalid_argument("batch_rows must be >= 1, got {}", batch_rows);
   if (max_dim < 1) return Status::invalid_argument("max_dim must be >= 1, got {}", max_dim);
+  if (json_block_bytes < 1) {
+    return Status::invalid_argument("json_block_bytes must be >= 1, got {}", json_block_bytes);
+  }
   if (columns.embedding_field.empty()) {
     return Status::invalid_argument("the embedding field name is empty");
   }
@@ -779,8 +869,7 @@ struct DatasetReader::Impl {
   Status open_next_file();
   Status check_passthrough_schema();
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> gather(int64_t& rows);
-  Result<Batch> build(const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts,
-                      int64_t rows);
+  Result<Batch> build(const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts, int64_t rows);
   Result<std::optional<Batch>> next();
 };
 
@@ -866,9 +955,10 @@ Result<Batch> DatasetReader::Impl::build(
     }
   }
   if (dim > options.max_dim) {
-    return Status::data_error("file {}: column '{}': embeddings have {} values; at most {} are "
-                              "supported",
-                              path(), options.columns.embedding_field, dim, options.max_dim);
+    return Status::data_error(
+        "file {}: column '{}': embeddings have {} values; at most {} are "
+        "supported",
+        path(), options.columns.embedding_field, dim, options.max_dim);
   }
 
   Batch batch;
@@ -908,10 +998,10 @@ Result<Batch> DatasetReader::Impl::build(
     std::vector<std::shared_ptr<arrow::RecordBatch>> selected;
     selected.reserve(parts.size());
     for (const auto& part : parts) {
-      SD_ASSIGN_OR_RETURN(auto projected,
-                          from_arrow(part->SelectColumns(columns.passthrough),
-                                     StatusCode::kInternal,
-                                     fmt::format("file {}: selecting columns", path())));
+      SD_ASSIGN_OR_RETURN(
+          auto projected,
+          from_arrow(part->SelectColumns(columns.passthrough), StatusCode::kInternal,
+                     fmt::format("file {}: selecting columns", path())));
       selected.push_back(std::move(projected));
     }
     SD_ASSIGN_OR_RETURN(passthrough, concatenate(selected, path()));
@@ -944,10 +1034,11 @@ Status DatasetReader::Impl::check_unique_ids(const Batch& batch) {
   const auto repeat = ids.add(*batch.columns->column(0), batch.input_rows);
   if (!repeat) return Status::OK();
   const int64_t row = batch.input_rows[static_cast<std::size_t>(repeat->index)];
-  return Status::data_error("file {}: column '{}' row {}: duplicate id {} (first at {}); ids must "
-                            "be unique",
-                            path(), options.columns.id_field, row - file_first_row.back(),
-                            repeat->id, locate(repeat->earlier_row));
+  return Status::data_error(
+      "file {}: column '{}' row {}: duplicate id {} (first at {}); ids must "
+      "be unique",
+      path(), options.columns.id_field, row - file_first_row.back(), repeat->id,
+      locate(repeat->earlier_row));
 }
 
 Result<std::optional<Batch>> DatasetReader::Impl::next() {

@@ -45,6 +45,9 @@ struct ReadOptions {
   /// column. The k-means kernels keep a 1024-row tile of this width per thread (256 MiB each
   /// at the default), so far wider rows would exhaust memory rather than fail cleanly.
   int64_t max_dim = int64_t{1} << 16;
+  /// Bytes of a JSONL file parsed at a time (one Arrow JSON block); every line must fit in one.
+  /// Column types come from the first block (see DatasetReader).
+  int32_t json_block_bytes = 16 << 20;
 
   /// invalid_argument when batch_rows < 1, a column name is empty or a name is asked twice.
   Status validate() const;
@@ -75,8 +78,12 @@ struct Batch {
 ///
 /// Only the needed columns are read. Parquet is memory-mapped and read by record batch; two
 /// background threads decode the next files ahead, each at most about batch_rows rows ahead,
-/// so memory stays near 3 x batch_rows rows whatever the file sizes. A JSONL file is parsed
-/// whole by Arrow (column types inferred over the whole file) and then served in batches.
+/// so memory stays near 3 x batch_rows rows whatever the file sizes. A JSONL file is streamed
+/// in blocks of json_block_bytes, only the needed columns converted: their types are those
+/// Arrow infers from the first block (a list of integers read as a list of doubles), and a
+/// later row that contradicts them is a data_error naming it. Rows may carry fields the first
+/// block lacks. If a needed column is null throughout the first block, that file is parsed
+/// whole instead, so its type comes from every row.
 /// Output never depends on the threads. Id columns: any integer type, string or large_string.
 /// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
 /// converted to float32; every row of every file must have the width of the first row.

@@ -3,6 +3,7 @@
 #include <arrow/api.h>
 #include <arrow/io/file.h>
 #include <arrow/json/from_string.h>
+#include <fmt/format.h>
 #include <parquet/arrow/writer.h>
 
 #include <cmath>
@@ -682,6 +683,86 @@ TEST_F(ReaderTest, JsonlTypeConflictsAreDataErrors) {
   EXPECT_THAT(read_all({mixed}, options),
               StatusIs(StatusCode::kDataError, "file " + mixed + ": row 1 (line 2): "
                                                "inconsistent JSON types"));
+}
+
+/// JSONL rows {"id": i, "embeddings": [...], "n": i} (whole-number embeddings for the first
+/// `integer_rows`), with `extra` added from row `extra_from` on.
+std::string jsonl_rows(int64_t rows, int64_t integer_rows, int64_t extra_from,
+                       const std::string& extra) {
+  std::string text;
+  for (int64_t row = 0; row < rows; ++row) {
+    const std::string values = row < integer_rows
+                                   ? fmt::format("{}, 1, 0, 2", row % 7 + 1)
+                                   : fmt::format("{}.5, -0.25, 1.75, {}", row % 5, row);
+    text += fmt::format(R"({{"id": {}, "embeddings": [{}], "n": {}{}}})", row, values, row,
+                        row >= extra_from ? ", " + extra : "");
+    text += "\n";
+  }
+  return text;
+}
+
+TEST_F(ReaderTest, JsonlIsStreamedInBlocksWithTheSameRowsAsOneBlock) {
+  const std::string file = path("blocks.jsonl");
+  // Whole numbers only in the first block, a field the first block lacks later on.
+  write_text(file, jsonl_rows(400, 60, 250, R"("source": {"url": "x"})"));
+  ReadOptions options;
+  options.filetype = FileType::kJsonl;
+  options.columns.metadata_fields = {"n"};
+  ASSERT_OK_AND_ASSIGN(const auto whole, read_all({file}, options));
+  options.json_block_bytes = 1024;  // about 20 rows a block
+  options.batch_rows = 64;
+  ASSERT_OK_AND_ASSIGN(const auto blocks, read_all({file}, options));
+  ASSERT_EQ(stacked(blocks).size(), 400u);
+  EXPECT_EQ(stacked(blocks), stacked(whole));
+  EXPECT_GE(blocks.size(), 7u);
+  int64_t row = 0;
+  for (const Batch& batch : blocks) {
+    EXPECT_EQ(batch.file_row, row);
+    const auto& columns = *batch.columns;
+    ASSERT_EQ(columns.num_columns(), 2);
+    ASSERT_TRUE(columns.column(0)->type()->Equals(arrow::int64()));
+    ASSERT_TRUE(columns.column(1)->type()->Equals(arrow::int64()));
+    const auto& ids = static_cast<const arrow::Int64Array&>(*columns.column(0));
+    for (int64_t k = 0; k < ids.length(); ++k) ASSERT_EQ(ids.Value(k), row + k);
+    row += batch.input_row_count;
+  }
+}
+
+TEST_F(ReaderTest, JsonlRowContradictingTheFirstBlockNamesItsRow) {
+  const std::string file = path("later.jsonl");
+  std::string text = jsonl_rows(300, 0, 300, "");
+  text += R"({"id": 300, "embeddings": [1, 2, 3, 4], "n": "three hundred"})" "\n";
+  write_text(file, text);
+  ReadOptions options;
+  options.filetype = FileType::kJsonl;
+  options.columns.metadata_fields = {"n"};
+  options.json_block_bytes = 1024;
+  EXPECT_THAT(read_all({file}, options),
+              StatusIs(StatusCode::kDataError, "file " + file + ": row 300 (line 301): types "
+                                               "differ from the file's first rows"));
+  // A column that is not read may change type freely.
+  options.columns.metadata_fields = {};
+  ASSERT_OK_AND_ASSIGN(const auto batches, read_all({file}, options));
+  EXPECT_EQ(stacked(batches).size(), 301u);
+}
+
+TEST_F(ReaderTest, JsonlColumnNullThroughoutTheFirstBlockTakesItsTypeFromLaterRows) {
+  const std::string file = path("late_type.jsonl");
+  write_text(file, jsonl_rows(200, 0, 120, R"("lang": "en")"));
+  ReadOptions options;
+  options.filetype = FileType::kJsonl;
+  options.columns.metadata_fields = {"lang"};
+  options.json_block_bytes = 1024;
+  ASSERT_OK_AND_ASSIGN(const auto batches, read_all({file}, options));
+  int64_t rows = 0, english = 0;
+  for (const Batch& batch : batches) {
+    const auto& lang = *batch.columns->column(1);
+    ASSERT_TRUE(lang.type()->Equals(arrow::utf8()));
+    rows += lang.length();
+    english += lang.length() - lang.null_count();
+  }
+  EXPECT_EQ(rows, 200);
+  EXPECT_EQ(english, 80);
 }
 
 TEST_F(ReaderTest, JsonlNullAndRaggedRows) {
