@@ -4,8 +4,6 @@
 #include <arrow/compute/api_vector.h>
 #include <arrow/io/file.h>
 #include <arrow/json/api.h>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/exception.h>
@@ -15,17 +13,20 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <fstream>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <type_traits>
 #include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "io/arrow_status.hpp"
 #include "io/jsonl_lines.hpp"
@@ -170,7 +171,8 @@ void collect_leaves(const parquet::arrow::SchemaField& field, std::vector<int>& 
 
 class ParquetSource final : public Source {
  public:
-  static Result<std::unique_ptr<Source>> open(const std::string& path, const ReadOptions& options) {
+  static Result<std::unique_ptr<Source>> open(const std::string& path,
+                                              const ReadOptions& options) {
     auto source = std::make_unique<ParquetSource>();
     source->path_ = path;
     try {
@@ -195,9 +197,10 @@ class ParquetSource final : public Source {
  private:
   Status open_impl(const ReadOptions& options) {
     const std::string context = fmt::format("file {}: cannot read Parquet", path_);
-    SD_ASSIGN_OR_RETURN(
-        auto file, from_arrow(arrow::io::MemoryMappedFile::Open(path_, arrow::io::FileMode::READ),
-                              StatusCode::kIOError, fmt::format("file {}: cannot open", path_)));
+    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
+                                                  path_, arrow::io::FileMode::READ),
+                                              StatusCode::kIOError,
+                                              fmt::format("file {}: cannot open", path_)));
     parquet::ArrowReaderProperties properties;
     properties.set_batch_size(std::min(options.batch_rows, kParquetBatchRows));
     properties.set_use_threads(true);
@@ -208,8 +211,10 @@ class ParquetSource final : public Source {
     SD_ASSIGN_OR_RETURN(reader_, from_arrow(builder.Build(), StatusCode::kIOError, context));
 
     std::shared_ptr<arrow::Schema> file_schema;
-    SD_RETURN_IF_ERROR(from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
-    SD_ASSIGN_OR_RETURN(const ColumnIndices in_file, resolve_columns(*file_schema, path_, options));
+    SD_RETURN_IF_ERROR(
+        from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(const ColumnIndices in_file,
+                        resolve_columns(*file_schema, path_, options));
 
     std::vector<int> fields = in_file.passthrough;
     fields.push_back(in_file.embedding);
@@ -227,7 +232,7 @@ class ParquetSource final : public Source {
   }
 
   std::string path_;
-  std::unique_ptr<parquet::arrow::FileReader> reader_;  // must outlive batches_
+  std::unique_ptr<parquet::arrow::FileReader> reader_;      // must outlive batches_
   std::unique_ptr<arrow::RecordBatchReader> batches_;
 };
 
@@ -453,11 +458,11 @@ class Prefetcher {
  private:
   struct Item {
     int64_t file = 0;
-    Status status;                              ///< an open or read failure ends the lane
-    std::shared_ptr<arrow::RecordBatch> batch;  ///< null with an OK status: end of file
-    bool opened = false;                        ///< the first item of each file
-    ColumnIndices columns;                      ///< with `opened`: the file's columns
-    std::shared_ptr<arrow::Schema> schema;      ///< with `opened`: the file's schema
+    Status status;                                ///< an open or read failure ends the lane
+    std::shared_ptr<arrow::RecordBatch> batch;    ///< null with an OK status: end of file
+    bool opened = false;                          ///< the first item of each file
+    ColumnIndices columns;                        ///< with `opened`: the file's columns
+    std::shared_ptr<arrow::Schema> schema;        ///< with `opened`: the file's schema
   };
   struct Lane {
     std::mutex mutex;
@@ -472,8 +477,9 @@ class Prefetcher {
   /// Queues `item`; false when the prefetcher is stopping.
   bool push(Lane& lane, Item item) {
     std::unique_lock<std::mutex> lock(lane.mutex);
-    lane.cv.wait(lock,
-                 [&] { return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_; });
+    lane.cv.wait(lock, [&] {
+      return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_;
+    });
     if (lane.stop) return false;
     lane.items.push_back(std::move(item));
     lane.cv.notify_all();
@@ -498,8 +504,8 @@ class Prefetcher {
         push(lane, {file, source.status()});
         return;
       }
-      if (!push(lane,
-                {file, Status::OK(), nullptr, true, (*source)->columns(), (*source)->schema()})) {
+      if (!push(lane, {file, Status::OK(), nullptr, true, (*source)->columns(),
+                       (*source)->schema()})) {
         return;
       }
       while (true) {
@@ -546,8 +552,8 @@ Result<std::unique_ptr<Source>> Prefetcher::open(int64_t file) {
   Item item = pop(lane_of(file));
   if (!item.status.ok()) return item.status;
   SD_DCHECK(item.opened && item.file == file);
-  return std::unique_ptr<Source>(
-      std::make_unique<LaneSource>(*this, file, std::move(item.columns), std::move(item.schema)));
+  return std::unique_ptr<Source>(std::make_unique<LaneSource>(*this, file, std::move(item.columns),
+                                                              std::move(item.schema)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,7 +567,7 @@ struct Reject {
 
 /// Output of the extraction of one batch.
 struct Extracted {
-  Matrix* matrix = nullptr;  ///< [input rows x dim]
+  Matrix* matrix = nullptr;          ///< [input rows x dim]
   int64_t dim = 0;
   bool normalise = true;
   int64_t finished = 0;              ///< rows [0, finished) are checked, normalised and kept
@@ -632,28 +638,20 @@ void extract_rows(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extr
 template <typename ListArrayT>
 void extract_typed(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extracted& out) {
   switch (lists.values()->type_id()) {
-    case arrow::Type::FLOAT:
-      return extract_rows<ListArrayT, float>(lists, batch_row0, dim, out);
-    case arrow::Type::DOUBLE:
-      return extract_rows<ListArrayT, double>(lists, batch_row0, dim, out);
-    case arrow::Type::INT8:
-      return extract_rows<ListArrayT, int8_t>(lists, batch_row0, dim, out);
-    case arrow::Type::INT16:
-      return extract_rows<ListArrayT, int16_t>(lists, batch_row0, dim, out);
-    case arrow::Type::INT32:
-      return extract_rows<ListArrayT, int32_t>(lists, batch_row0, dim, out);
-    case arrow::Type::INT64:
-      return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
-    case arrow::Type::UINT8:
-      return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
+    case arrow::Type::FLOAT: return extract_rows<ListArrayT, float>(lists, batch_row0, dim, out);
+    case arrow::Type::DOUBLE: return extract_rows<ListArrayT, double>(lists, batch_row0, dim, out);
+    case arrow::Type::INT8: return extract_rows<ListArrayT, int8_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT16: return extract_rows<ListArrayT, int16_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT32: return extract_rows<ListArrayT, int32_t>(lists, batch_row0, dim, out);
+    case arrow::Type::INT64: return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT8: return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT16:
       return extract_rows<ListArrayT, uint16_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT32:
       return extract_rows<ListArrayT, uint32_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT64:
       return extract_rows<ListArrayT, uint64_t>(lists, batch_row0, dim, out);
-    default:
-      return;  // excluded by resolve_columns
+    default: return;  // excluded by resolve_columns
   }
 }
 
@@ -662,10 +660,11 @@ void extract(const arrow::Array& column, int64_t batch_row0, int64_t dim, Extrac
     case arrow::Type::LIST:
       return extract_typed(static_cast<const arrow::ListArray&>(column), batch_row0, dim, out);
     case arrow::Type::LARGE_LIST:
-      return extract_typed(static_cast<const arrow::LargeListArray&>(column), batch_row0, dim, out);
-    case arrow::Type::FIXED_SIZE_LIST:
-      return extract_typed(static_cast<const arrow::FixedSizeListArray&>(column), batch_row0, dim,
+      return extract_typed(static_cast<const arrow::LargeListArray&>(column), batch_row0, dim,
                            out);
+    case arrow::Type::FIXED_SIZE_LIST:
+      return extract_typed(static_cast<const arrow::FixedSizeListArray&>(column), batch_row0,
+                           dim, out);
     default:  // null type: every row is null
       for (int64_t i = 0; i < column.length(); ++i) {
         out.rejects.push_back({batch_row0 + i, "null embedding"});
@@ -682,14 +681,11 @@ int64_t first_width(const arrow::Array& column) {
     return 0;
   };
   switch (column.type_id()) {
-    case arrow::Type::LIST:
-      return scan(static_cast<const arrow::ListArray&>(column));
-    case arrow::Type::LARGE_LIST:
-      return scan(static_cast<const arrow::LargeListArray&>(column));
+    case arrow::Type::LIST: return scan(static_cast<const arrow::ListArray&>(column));
+    case arrow::Type::LARGE_LIST: return scan(static_cast<const arrow::LargeListArray&>(column));
     case arrow::Type::FIXED_SIZE_LIST:
       return scan(static_cast<const arrow::FixedSizeListArray&>(column));
-    default:
-      return 0;
+    default: return 0;
   }
 }
 
@@ -821,8 +817,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> build_rejected(
 // ---------------------------------------------------------------------------------------------
 
 Status ReadOptions::validate() const {
-  if (batch_rows < 1)
-    return Status::invalid_argument("batch_rows must be >= 1, got {}", batch_rows);
+  if (batch_rows < 1) return Status::invalid_argument("batch_rows must be >= 1, got {}", batch_rows);
   if (max_dim < 1) return Status::invalid_argument("max_dim must be >= 1, got {}", max_dim);
   if (json_block_bytes < 1) {
     return Status::invalid_argument("json_block_bytes must be >= 1, got {}", json_block_bytes);
@@ -869,7 +864,8 @@ struct DatasetReader::Impl {
   Status open_next_file();
   Status check_passthrough_schema();
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> gather(int64_t& rows);
-  Result<Batch> build(const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts, int64_t rows);
+  Result<Batch> build(const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts,
+                      int64_t rows);
   Result<std::optional<Batch>> next();
 };
 
@@ -955,10 +951,9 @@ Result<Batch> DatasetReader::Impl::build(
     }
   }
   if (dim > options.max_dim) {
-    return Status::data_error(
-        "file {}: column '{}': embeddings have {} values; at most {} are "
-        "supported",
-        path(), options.columns.embedding_field, dim, options.max_dim);
+    return Status::data_error("file {}: column '{}': embeddings have {} values; at most {} are "
+                              "supported",
+                              path(), options.columns.embedding_field, dim, options.max_dim);
   }
 
   Batch batch;
@@ -998,10 +993,10 @@ Result<Batch> DatasetReader::Impl::build(
     std::vector<std::shared_ptr<arrow::RecordBatch>> selected;
     selected.reserve(parts.size());
     for (const auto& part : parts) {
-      SD_ASSIGN_OR_RETURN(
-          auto projected,
-          from_arrow(part->SelectColumns(columns.passthrough), StatusCode::kInternal,
-                     fmt::format("file {}: selecting columns", path())));
+      SD_ASSIGN_OR_RETURN(auto projected,
+                          from_arrow(part->SelectColumns(columns.passthrough),
+                                     StatusCode::kInternal,
+                                     fmt::format("file {}: selecting columns", path())));
       selected.push_back(std::move(projected));
     }
     SD_ASSIGN_OR_RETURN(passthrough, concatenate(selected, path()));
@@ -1034,11 +1029,10 @@ Status DatasetReader::Impl::check_unique_ids(const Batch& batch) {
   const auto repeat = ids.add(*batch.columns->column(0), batch.input_rows);
   if (!repeat) return Status::OK();
   const int64_t row = batch.input_rows[static_cast<std::size_t>(repeat->index)];
-  return Status::data_error(
-      "file {}: column '{}' row {}: duplicate id {} (first at {}); ids must "
-      "be unique",
-      path(), options.columns.id_field, row - file_first_row.back(), repeat->id,
-      locate(repeat->earlier_row));
+  return Status::data_error("file {}: column '{}' row {}: duplicate id {} (first at {}); ids must "
+                            "be unique",
+                            path(), options.columns.id_field, row - file_first_row.back(),
+                            repeat->id, locate(repeat->earlier_row));
 }
 
 Result<std::optional<Batch>> DatasetReader::Impl::next() {

@@ -82,8 +82,8 @@ struct Batch {
 /// in blocks of json_block_bytes, only the needed columns converted: their types are those
 /// Arrow infers from the first block (a list of integers read as a list of doubles), and a
 /// later row that contradicts them is a data_error naming it. Rows may carry fields the first
-/// block lacks. If a needed column is null throughout the first block, that file is parsed
-/// whole instead, so its type comes from every row.
+/// block lacks. If a needed column is absent or null throughout the first block, that file is
+/// parsed whole instead, so its type comes from every row.
 /// Output never depends on the threads. Id columns: any integer type, string or large_string.
 /// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
 /// converted to float32; every row of every file must have the width of the first row.

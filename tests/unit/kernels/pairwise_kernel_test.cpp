@@ -219,27 +219,40 @@ TEST(PairwiseKernel, StridedViewGivesTheSameBitsAsAContiguousCopy) {
   for (size_t j = 0; j < a.sim.size(); ++j) ASSERT_EQ(bits_of(a.sim[j]), bits_of(b.sim[j]));
 }
 
-TEST(PairwiseKernel, ExactDuplicatesTieExactlyAndTheLowestPositionWins) {
-  // Copies of row 5 at positions in the same tile and in later tiles (tiles of 256 rows).
-  Matrix e = random_unit_rows(700, 32, 13);
-  const std::vector<int64_t> copies{40, 255, 256, 300, 511, 520, 699};
-  for (int64_t p : copies) std::memcpy(e.row(p), e.row(5), 32 * sizeof(float));
-  // A second group whose first member sits in the second tile.
-  const std::vector<int64_t> group2{270, 400, 640};
-  for (int64_t p : group2) std::memcpy(e.row(p), e.row(260), 32 * sizeof(float));
-  for (int threads : {1, 2, 4}) {
+// Rows copied from `source` to each of `copies` (all after it).
+struct CopyGroup {
+  int64_t source = 0;
+  std::vector<int64_t> copies;
+};
+
+// Every copy's best earlier match is its group's source (the lowest position among equal
+// vectors), with the same bits for every copy of the group, at each thread count.
+void expect_copies_tie_to_their_source(Matrix& e, const std::vector<CopyGroup>& groups,
+                                       std::initializer_list<int> thread_counts) {
+  const auto row_bytes = static_cast<size_t>(e.cols()) * sizeof(float);
+  for (const CopyGroup& group : groups) {
+    for (int64_t p : group.copies) std::memcpy(e.row(p), e.row(group.source), row_bytes);
+  }
+  for (int threads : thread_counts) {
     SCOPED_TRACE(threads);
     const KernelOutput out = run_kernel(e.view(), threads);
-    for (int64_t p : copies) {
-      EXPECT_EQ(out.idx[p], 5) << p;
-      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[copies[0]])) << p;
+    for (const CopyGroup& group : groups) {
+      const int64_t first = group.copies.front();
+      for (int64_t p : group.copies) {
+        EXPECT_EQ(out.idx[p], group.source) << p;
+        EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[first])) << p;
+      }
+      EXPECT_NEAR(out.sim[first], 1.0, 1e-6);
     }
-    for (int64_t p : group2) {
-      EXPECT_EQ(out.idx[p], 260) << p;
-      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[group2[0]])) << p;
-    }
-    EXPECT_NEAR(out.sim[copies[0]], 1.0, 1e-6);
   }
+}
+
+TEST(PairwiseKernel, ExactDuplicatesTieExactlyAndTheLowestPositionWins) {
+  // Copies of row 5 at positions in the same tile and in later tiles (tiles of 256 rows), and
+  // a second group whose first member sits in the second tile.
+  Matrix e = random_unit_rows(700, 32, 13);
+  expect_copies_tie_to_their_source(
+      e, {{5, {40, 255, 256, 300, 511, 520, 699}}, {260, {270, 400, 640}}}, {1, 2, 4});
 }
 
 // Column tiles 8 and 9 of a 2,400-row cluster take rows [0, 2048) as one band GEMM; tile 9
@@ -258,30 +271,13 @@ TEST(PairwiseKernel, BandsMatchBruteForceAndEveryThreadCount) {
 }
 
 TEST(PairwiseKernel, ExactDuplicatesTieExactlyAcrossBandsAndSingleTiles) {
-  const int64_t dim = 96;
-  Matrix e = random_unit_rows(2400, dim, 23);
+  Matrix e = random_unit_rows(2400, 96, 23);
   // Row 5 meets its copies in single tiles (columns 40 to 2047: column tiles below 8 have
   // single tiles only) and in the band of rows [0, 2048) (columns 2100, 2310 and 2399, the
-  // last in the padded tile).
-  const std::vector<int64_t> copies{40, 1000, 1500, 2047, 2100, 2310, 2399};
-  for (int64_t p : copies) std::memcpy(e.row(p), e.row(5), dim * sizeof(float));
-  // Row 2050 (row tile 8: a single tile for column tile 9) meets its copies on a diagonal, in
-  // column tile 9 and in the padded last tile.
-  const std::vector<int64_t> group2{2060, 2304, 2398};
-  for (int64_t p : group2) std::memcpy(e.row(p), e.row(2050), dim * sizeof(float));
-  for (int threads : {1, 2}) {
-    SCOPED_TRACE(threads);
-    const KernelOutput out = run_kernel(e.view(), threads);
-    for (int64_t p : copies) {
-      EXPECT_EQ(out.idx[p], 5) << p;
-      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[copies[0]])) << p;
-    }
-    for (int64_t p : group2) {
-      EXPECT_EQ(out.idx[p], 2050) << p;
-      EXPECT_EQ(bits_of(out.sim[p]), bits_of(out.sim[group2[0]])) << p;
-    }
-    EXPECT_NEAR(out.sim[copies[0]], 1.0, 1e-6);
-  }
+  // last in the padded tile). Row 2050 (row tile 8: a single tile for column tile 9) meets its
+  // copies on a diagonal, in column tile 9 and in the padded last tile.
+  expect_copies_tie_to_their_source(
+      e, {{5, {40, 1000, 1500, 2047, 2100, 2310, 2399}}, {2050, {2060, 2304, 2398}}}, {1, 2});
 }
 
 TEST(PairwiseKernel, RandomBatchSizesGiveIdenticalResults) {
