@@ -74,6 +74,48 @@ class MpiCommunicator final : public Communicator {
     return Status::OK();
   }
 
+  Status alltoall(const std::vector<std::vector<uint8_t>>& send,
+                  std::vector<std::vector<uint8_t>>* received) override {
+    const auto ranks = static_cast<size_t>(size_);
+    std::vector<int64_t> send_sizes(ranks), recv_sizes(ranks);
+    for (size_t r = 0; r < ranks; ++r) send_sizes[r] = static_cast<int64_t>(send[r].size());
+    SD_MPI_CALL(MPI_Alltoall, send_sizes.data(), 1, MPI_INT64_T, recv_sizes.data(), 1,
+                MPI_INT64_T, comm_);
+    const auto offsets = [&](const std::vector<int64_t>& sizes, std::vector<int>& counts,
+                             std::vector<int>& displs) -> Result<int64_t> {
+      int64_t total = 0;
+      for (size_t r = 0; r < ranks; ++r) {
+        displs[r] = static_cast<int>(total);
+        counts[r] = static_cast<int>(sizes[r]);
+        total += sizes[r];
+        if (total > INT_MAX) {
+          return Status::invalid_argument(
+              "alltoall of {} bytes or more exceeds MPI's 2 GiB limit for one exchange", total);
+        }
+      }
+      return total;
+    };
+    std::vector<int> send_counts(ranks), send_displs(ranks), recv_counts(ranks),
+        recv_displs(ranks);
+    // Both sides are checked before either side exchanges, and every rank learns the result:
+    // a rank that gave up alone would leave the others waiting in MPI_Alltoallv.
+    const Result<int64_t> send_total = offsets(send_sizes, send_counts, send_displs);
+    const Result<int64_t> recv_total = offsets(recv_sizes, recv_counts, recv_displs);
+    SD_RETURN_IF_ERROR(agree(send_total.ok() ? recv_total.status() : send_total.status()));
+    std::vector<uint8_t> packed;
+    packed.reserve(static_cast<size_t>(*send_total));
+    for (const auto& bytes : send) packed.insert(packed.end(), bytes.begin(), bytes.end());
+    std::vector<uint8_t> unpacked(static_cast<size_t>(*recv_total));
+    SD_MPI_CALL(MPI_Alltoallv, packed.data(), send_counts.data(), send_displs.data(), MPI_BYTE,
+                unpacked.data(), recv_counts.data(), recv_displs.data(), MPI_BYTE, comm_);
+    received->assign(ranks, {});
+    for (size_t r = 0; r < ranks; ++r) {
+      const auto begin = unpacked.begin() + recv_displs[r];
+      (*received)[r].assign(begin, begin + recv_counts[r]);
+    }
+    return Status::OK();
+  }
+
   Status broadcast(std::vector<uint8_t>* data, int root) override {
     auto size = static_cast<int64_t>(data->size());
     SD_MPI_CALL(MPI_Bcast, &size, 1, MPI_INT64_T, root, comm_);

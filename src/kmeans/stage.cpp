@@ -15,6 +15,7 @@
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/kmeans_output.hpp"
 #include "semdedup/io/npy.hpp"
+#include "semdedup/io/rank_ids.hpp"
 #include "semdedup/io/reader.hpp"
 #include "semdedup/kmeans/kmeans.hpp"
 
@@ -505,6 +506,11 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     result.read_seconds = seconds_since(read_start);
     SD_ASSIGN_OR_RETURN(result.dim, agree_dim(ctx, loaded.embeddings.cols(), my_first_file,
                                               params.columns.embedding_field));
+    if (ranks > 1) {
+      io::RankIds ids(ranks);
+      for (const io::Batch& batch : loaded.batches) ids.add(batch);
+      SD_RETURN_IF_ERROR(ids.check(*ctx.comm, files, file_rows, params.columns.id_field));
+    }
     if (loaded.embeddings.rows() == 0) loaded.embeddings = Matrix(0, result.dim);
     result.fit_files = result.num_files;
     result.fit_rows = loaded.embeddings.rows();
@@ -591,6 +597,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     SD_RETURN_IF_ERROR(begin_output(centroids.view()));
     PartWriter writer(ctx, params, centroids.view());
     int64_t dim = 0;
+    io::RankIds ids(ranks);
     const Status written = [&]() -> Status {
       SD_ASSIGN_OR_RETURN(auto reader, io::DatasetReader::open(my_files, options));
       ProgressTask progress(*ctx.progress, "assigning", -1, "rows");
@@ -601,6 +608,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
         read_seconds += seconds_since(read_start);
         if (!batch) break;
         if (!clip_batch(*batch, mine)) continue;
+        if (ranks > 1) ids.add(*batch);
         auto rows = std::make_shared<const Matrix>(std::move(batch->embeddings));
         SD_RETURN_IF_ERROR(split_batch(*batch, rows->view(), nullptr, rows, params.rows_per_part,
                                        [&](Piece piece) { return writer.add(std::move(piece)); }));
@@ -611,6 +619,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       return Status::OK();
     }();
     SD_RETURN_IF_ERROR(ctx.comm->agree(written));
+    if (ranks > 1) {
+      SD_RETURN_IF_ERROR(ids.check(*ctx.comm, files, file_rows, params.columns.id_field));
+    }
     SD_ASSIGN_OR_RETURN(result.dim,
                         agree_dim(ctx, dim, my_first_file, params.columns.embedding_field));
     result.write_seconds = seconds_since(write_start);

@@ -1,6 +1,6 @@
 #pragma once
 /// \file How ranks talk. Only sums of integers (exact, so any split sums to the same bits),
-/// byte gathers and broadcasts cross ranks; one process is the 1-rank case.
+/// byte gathers, exchanges and broadcasts cross ranks; one process is the 1-rank case.
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +20,10 @@ class Communicator {
   /// Every rank receives every rank's bytes, in rank order.
   virtual Status allgather(const std::vector<uint8_t>& mine,
                            std::vector<std::vector<uint8_t>>* all) = 0;
+  /// Every rank sends `send[r]` to rank r (send.size() == size()) and receives in
+  /// `(*received)[r]` what rank r sent it.
+  virtual Status alltoall(const std::vector<std::vector<uint8_t>>& send,
+                          std::vector<std::vector<uint8_t>>* received) = 0;
   /// `data` of rank `root` replaces `data` on every rank.
   virtual Status broadcast(std::vector<uint8_t>* data, int root) = 0;
   /// Every rank learns whether any rank failed: returns `local` if it failed, else the first

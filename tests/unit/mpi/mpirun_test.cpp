@@ -216,6 +216,39 @@ TEST_F(Mpirun, ABadFileOnOneRankFailsEveryRankAndLeavesNothing) {
   }
 }
 
+TEST_F(Mpirun, AnIdRepeatedAcrossRanksFailsAsOnOneProcess) {
+  // Two files of 100 rows, one part each: under mpirun each rank reads one file (or none), so
+  // only the exchange of ids can see that b's last row repeats a's id 5.
+  const fs::path dir = dir_->path() / "repeated-id";
+  fs::create_directories(dir / "in");
+  const CommandResult written = run_python(R"PY(
+import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+rng = np.random.default_rng(3)
+for name, ids in (("a", list(range(100))), ("b", list(range(100, 199)) + [5])):
+    e = rng.normal(size=(len(ids), 8)).astype("float32")
+    pq.write_table(pa.table({"id": pa.array(ids, pa.int64()),
+                             "embeddings": pa.array(list(e), pa.list_(pa.float32()))}),
+                   f"{sys.argv[1]}/{name}.parquet")
+)PY",
+                                           {(dir / "in").string()});
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  const std::string expected =
+      "error: file in/b.parquet: column 'id' row 99: duplicate id 5 (first at in/a.parquet row "
+      "5); ids must be unique";
+  for (const std::string extra : {"", " --fit-data-fraction 0.5"}) {
+    const std::string args =
+        "kmeans --input in --output out --n-clusters 3 --rows-per-part 100 --threads 1 --quiet" +
+        extra;
+    for (int np : {0, 2, 3}) {
+      const CommandResult result = run_in(dir, np, args);
+      EXPECT_EQ(result.exit_code, 1) << "np " << np << extra;
+      EXPECT_NE(result.err.find(expected), std::string::npos)
+          << "np " << np << extra << ": " << result.err;
+      EXPECT_FALSE(fs::exists(dir / "out")) << "np " << np << extra;
+    }
+  }
+}
+
 TEST_F(Mpirun, AKilledRankFailsTheJobAndResumeCompletesIt) {
   const fs::path reference = workdir("killed-ref");
   const std::string args =
