@@ -251,64 +251,75 @@ Result<std::unique_ptr<ValueWriter>> make_writer(const arrow::Array& array,
 
 }  // namespace
 
-Status write_jsonl(const std::string& path, const std::shared_ptr<arrow::Table>& table,
-                   const JsonlWriteOptions& options) {
-  if (!table) return Status::internal("write_jsonl {}: no table", path);
-  const int threads = std::max(1, options.threads);
-  const auto& schema = table->schema();
+Result<JsonlFileWriter> JsonlFileWriter::open(const std::string& path,
+                                              const std::shared_ptr<arrow::Schema>& schema,
+                                              const JsonlWriteOptions& options) {
+  if (!schema) return Status::internal("write_jsonl {}: no schema", path);
   std::vector<std::string> names;
   for (const auto& field : schema->fields()) names.push_back(field->name());
-  const std::vector<std::string> keys = object_keys(names);
-
-  // Type check before any file exists: an empty slice of each column builds its writers.
-  for (int c = 0; c < table->num_columns(); ++c) {
+  // Type check before any file exists: an empty array of each column builds its writers.
+  for (int c = 0; c < schema->num_fields(); ++c) {
     auto empty = arrow::MakeEmptyArray(schema->field(c)->type());
     if (!empty.ok()) return from_arrow(empty.status(), StatusCode::kIOError, path);
     auto checked = make_writer(**empty, names[static_cast<size_t>(c)]);
     if (!checked.ok()) return checked.status().with_context(path);
   }
-
   SD_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
-  arrow::TableBatchReader reader(*table);
+  JsonlFileWriter writer(std::move(file));
+  writer.names_ = std::move(names);
+  writer.keys_ = object_keys(writer.names_);
+  writer.threads_ = std::max(1, options.threads);
+  return writer;
+}
+
+Status JsonlFileWriter::write(const arrow::RecordBatch& batch) {
+  std::vector<std::unique_ptr<ValueWriter>> writers;
+  for (int c = 0; c < batch.num_columns(); ++c) {
+    SD_ASSIGN_OR_RETURN(auto writer, make_writer(*batch.column(c), names_[static_cast<size_t>(c)]));
+    writers.push_back(std::move(writer));
+  }
+  const int64_t rows = batch.num_rows();
+  const int64_t n_blocks = (rows + kBlockRows - 1) / kBlockRows;
+  // A group of blocks is formatted in parallel, then written in order: memory stays bounded by
+  // the group, not the batch.
+  const int64_t group = static_cast<int64_t>(threads_) * 4;
   std::vector<std::string> blocks;
+  for (int64_t first_block = 0; first_block < n_blocks; first_block += group) {
+    const int64_t count = std::min(group, n_blocks - first_block);
+    blocks.resize(static_cast<size_t>(count));
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+    for (int64_t b = 0; b < count; ++b) {
+      std::string& out = blocks[static_cast<size_t>(b)];
+      out.clear();
+      const int64_t begin = (first_block + b) * kBlockRows;
+      const int64_t end = std::min(rows, begin + kBlockRows);
+      for (int64_t row = begin; row < end; ++row) {
+        out.push_back('{');
+        for (size_t c = 0; c < writers.size(); ++c) {
+          out.append(keys_[c]);
+          writers[c]->write(row, out);
+        }
+        out.append("}\n");
+      }
+    }
+    for (const std::string& block : blocks) SD_RETURN_IF_ERROR(file_.write(block));
+  }
+  return Status::OK();
+}
+
+Status write_jsonl(const std::string& path, const std::shared_ptr<arrow::Table>& table,
+                   const JsonlWriteOptions& options) {
+  if (!table) return Status::internal("write_jsonl {}: no table", path);
+  SD_ASSIGN_OR_RETURN(JsonlFileWriter writer, JsonlFileWriter::open(path, table->schema(), options));
+  arrow::TableBatchReader reader(*table);
   while (true) {
     std::shared_ptr<arrow::RecordBatch> batch;
     const arrow::Status st = reader.ReadNext(&batch);
     if (!st.ok()) return from_arrow(st, StatusCode::kIOError, path);
     if (!batch) break;
-    std::vector<std::unique_ptr<ValueWriter>> writers;
-    for (int c = 0; c < batch->num_columns(); ++c) {
-      SD_ASSIGN_OR_RETURN(auto writer,
-                          make_writer(*batch->column(c), names[static_cast<size_t>(c)]));
-      writers.push_back(std::move(writer));
-    }
-    const int64_t rows = batch->num_rows();
-    const int64_t n_blocks = (rows + kBlockRows - 1) / kBlockRows;
-    // A group of blocks is formatted in parallel, then written in order: memory stays
-    // bounded by the group, not the table.
-    const int64_t group = static_cast<int64_t>(threads) * 4;
-    for (int64_t first_block = 0; first_block < n_blocks; first_block += group) {
-      const int64_t count = std::min(group, n_blocks - first_block);
-      blocks.resize(static_cast<size_t>(count));
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-      for (int64_t b = 0; b < count; ++b) {
-        std::string& out = blocks[static_cast<size_t>(b)];
-        out.clear();
-        const int64_t begin = (first_block + b) * kBlockRows;
-        const int64_t end = std::min(rows, begin + kBlockRows);
-        for (int64_t row = begin; row < end; ++row) {
-          out.push_back('{');
-          for (size_t c = 0; c < writers.size(); ++c) {
-            out.append(keys[c]);
-            writers[c]->write(row, out);
-          }
-          out.append("}\n");
-        }
-      }
-      for (const std::string& block : blocks) SD_RETURN_IF_ERROR(file.write(block));
-    }
+    SD_RETURN_IF_ERROR(writer.write(*batch));
   }
-  return file.commit();
+  return writer.commit();
 }
 
 }  // namespace semdedup::io

@@ -4,9 +4,11 @@
 #include <arrow/compute/api.h>
 #include <arrow/io/file.h>
 #include <arrow/json/api.h>
+#include <parquet/arrow/reader.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "io/arrow_status.hpp"
 #include "io/jsonl_lines.hpp"
@@ -21,17 +23,142 @@ namespace cp = arrow::compute;
 
 namespace {
 
-Result<std::shared_ptr<arrow::Table>> read_jsonl_table(const std::string& path) {
+/// Rows per record batch read from a Parquet input, and per output row group.
+constexpr int64_t kRemoveBatchRows = 65536;
+
+/// Every column of one input file, a record batch at a time.
+struct InputBatches {
+  std::unique_ptr<parquet::arrow::FileReader> parquet;  // must outlive batches
+  std::shared_ptr<arrow::Table> table;                  // a whole JSONL file; outlives batches
+  std::shared_ptr<arrow::RecordBatchReader> batches;
+};
+
+Result<InputBatches> open_parquet(const std::string& path) {
+  const std::string context = fmt::format("file {}: cannot read Parquet", path);
+  SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
+                                                path, arrow::io::FileMode::READ),
+                                            StatusCode::kIOError,
+                                            fmt::format("file {}: cannot open", path)));
+  parquet::ArrowReaderProperties properties;
+  properties.set_batch_size(kRemoveBatchRows);
+  parquet::arrow::FileReaderBuilder builder;
+  try {
+    SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, context));
+  } catch (const std::exception& e) {
+    return Status::io_error("{}: {}", context, e.what());
+  }
+  builder.properties(properties);
+  InputBatches input;
+  SD_ASSIGN_OR_RETURN(input.parquet, from_arrow(builder.Build(), StatusCode::kIOError, context));
+  SD_ASSIGN_OR_RETURN(input.batches,
+                      from_arrow(input.parquet->GetRecordBatchReader(), StatusCode::kIOError,
+                                 context));
+  return input;
+}
+
+/// A JSONL file streamed in blocks (types from the first block: a later row that adds a field
+/// or changes a type fails the read), or parsed whole (types from every row).
+Result<InputBatches> open_jsonl(const std::string& path, bool whole) {
   SD_RETURN_IF_ERROR(check_lines_are_objects(path));
-  SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path),
-                                            StatusCode::kIOError, path));
-  SD_ASSIGN_OR_RETURN(auto reader,
-                      from_arrow(arrow::json::TableReader::Make(
-                                     arrow::default_memory_pool(), file,
-                                     arrow::json::ReadOptions::Defaults(),
-                                     arrow::json::ParseOptions::Defaults()),
-                                 StatusCode::kIOError, path));
-  return from_arrow(reader->Read(), StatusCode::kDataError, path);
+  SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
+                                                path, arrow::io::FileMode::READ),
+                                            StatusCode::kIOError,
+                                            fmt::format("file {}: cannot open", path)));
+  const auto read_options = arrow::json::ReadOptions::Defaults();
+  const auto parse_options = arrow::json::ParseOptions::Defaults();
+  InputBatches input;
+  if (whole) {
+    SD_ASSIGN_OR_RETURN(auto reader,
+                        from_arrow(arrow::json::TableReader::Make(arrow::default_memory_pool(),
+                                                                  file, read_options,
+                                                                  parse_options),
+                                   StatusCode::kIOError, path));
+    SD_ASSIGN_OR_RETURN(input.table, from_arrow(reader->Read(), StatusCode::kDataError, path));
+    input.batches = std::make_shared<arrow::TableBatchReader>(input.table);
+    return input;
+  }
+  SD_ASSIGN_OR_RETURN(input.batches,
+                      from_arrow(arrow::json::StreamingReader::Make(file, read_options,
+                                                                    parse_options),
+                                 StatusCode::kDataError, path));
+  return input;
+}
+
+/// Writes the kept rows as Parquet or JSON lines; the file appears only on commit().
+class Output {
+ public:
+  static Result<Output> open(const std::string& path, FileType type,
+                             const std::shared_ptr<arrow::Schema>& schema) {
+    Output output;
+    if (type == FileType::kParquet) {
+      // Row groups of one read batch: the writer buffers a whole row group.
+      SD_ASSIGN_OR_RETURN(auto writer, ParquetFileWriter::open(
+                                           path, schema, {.row_group_rows = kRemoveBatchRows}));
+      output.parquet_.emplace(std::move(writer));
+    } else {
+      SD_ASSIGN_OR_RETURN(auto writer, JsonlFileWriter::open(path, schema));
+      output.jsonl_.emplace(std::move(writer));
+    }
+    return output;
+  }
+  Status write(const arrow::RecordBatch& batch) {
+    return parquet_ ? parquet_->write(batch) : jsonl_->write(batch);
+  }
+  Status commit() { return parquet_ ? parquet_->commit() : jsonl_->commit(); }
+
+ private:
+  std::optional<ParquetFileWriter> parquet_;
+  std::optional<JsonlFileWriter> jsonl_;
+};
+
+/// remove_ids over `input`'s batches; `whole_jsonl` parses a JSONL input whole.
+Result<FilteredFile> filter_file(const std::string& input, FileType input_type,
+                                 const std::string& output, FileType output_type,
+                                 const std::string& id_field,
+                                 const std::shared_ptr<arrow::Array>& ids, bool whole_jsonl) {
+  InputBatches source;
+  if (input_type == FileType::kParquet) {
+    SD_ASSIGN_OR_RETURN(source, open_parquet(input));
+  } else {
+    SD_ASSIGN_OR_RETURN(source, open_jsonl(input, whole_jsonl));
+  }
+  const std::shared_ptr<arrow::Schema> schema = source.batches->schema();
+  const int id_column = schema->GetFieldIndex(id_field);
+  if (id_column < 0) {
+    return Status::data_error("file {}: column '{}' not found; available: {}", input, id_field,
+                              fmt::join(schema->field_names(), ", "));
+  }
+  std::shared_ptr<arrow::Array> value_set = ids;
+  const auto& id_type = schema->field(id_column)->type();
+  if (!ids->type()->Equals(*id_type)) {
+    // e.g. int32 ids in the input against int64 duplicate ids: compare in the input's type.
+    SD_ASSIGN_OR_RETURN(arrow::Datum cast,
+                        from_arrow(cp::Cast(ids, id_type), StatusCode::kDataError,
+                                   fmt::format("file {}: column '{}'", input, id_field)));
+    value_set = cast.make_array();
+  }
+  const cp::SetLookupOptions lookup(value_set);
+  SD_ASSIGN_OR_RETURN(Output out, Output::open(output, output_type, schema));
+  FilteredFile counts;
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    SD_RETURN_IF_ERROR(
+        from_arrow(source.batches->ReadNext(&batch), StatusCode::kDataError, input));
+    if (!batch) break;
+    SD_ASSIGN_OR_RETURN(arrow::Datum is_dup,
+                        from_arrow(cp::IsIn(batch->column(id_column), lookup),
+                                   StatusCode::kDataError, input));
+    SD_ASSIGN_OR_RETURN(arrow::Datum keep,
+                        from_arrow(cp::Invert(is_dup), StatusCode::kInternal, input));
+    SD_ASSIGN_OR_RETURN(arrow::Datum kept,
+                        from_arrow(cp::Filter(batch, keep), StatusCode::kInternal, input));
+    const auto& rows = *kept.record_batch();
+    counts.rows_in += batch->num_rows();
+    counts.rows_out += rows.num_rows();
+    SD_RETURN_IF_ERROR(out.write(rows));
+  }
+  SD_RETURN_IF_ERROR(out.commit());
+  return counts;
 }
 
 }  // namespace
@@ -70,38 +197,15 @@ Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
                                 const std::string& output, FileType output_type,
                                 const std::string& id_field,
                                 const std::shared_ptr<arrow::Array>& ids) {
-  std::shared_ptr<arrow::Table> table;
-  if (input_type == FileType::kParquet) {
-    SD_ASSIGN_OR_RETURN(table, read_parquet_columns(input, {}));
-  } else {
-    SD_ASSIGN_OR_RETURN(table, read_jsonl_table(input));
+  Result<FilteredFile> filtered =
+      filter_file(input, input_type, output, output_type, id_field, ids, false);
+  // A JSONL file whose later rows add fields or change types cannot be streamed with the
+  // first block's schema; it is read again, whole (the unfinished output was dropped).
+  if (!filtered.ok() && input_type == FileType::kJsonl &&
+      filtered.status().code() == StatusCode::kDataError) {
+    filtered = filter_file(input, input_type, output, output_type, id_field, ids, true);
   }
-  const auto column = table->GetColumnByName(id_field);
-  if (!column) {
-    return Status::data_error("file {}: column '{}' not found; available: {}", input, id_field,
-                              fmt::join(table->schema()->field_names(), ", "));
-  }
-  std::shared_ptr<arrow::Array> value_set = ids;
-  if (!ids->type()->Equals(*column->type())) {
-    // e.g. int32 ids in the input against int64 duplicate ids: compare in the input's type.
-    SD_ASSIGN_OR_RETURN(arrow::Datum cast, from_arrow(cp::Cast(ids, column->type()),
-                                                      StatusCode::kDataError,
-                                                      fmt::format("file {}: column '{}'", input,
-                                                                  id_field)));
-    value_set = cast.make_array();
-  }
-  SD_ASSIGN_OR_RETURN(arrow::Datum is_dup,
-                      from_arrow(cp::IsIn(column, cp::SetLookupOptions(value_set)),
-                                 StatusCode::kDataError, input));
-  SD_ASSIGN_OR_RETURN(arrow::Datum keep, from_arrow(cp::Invert(is_dup), StatusCode::kInternal, input));
-  SD_ASSIGN_OR_RETURN(arrow::Datum kept, from_arrow(cp::Filter(table, keep), StatusCode::kInternal, input));
-  const auto result_table = kept.table();
-  if (output_type == FileType::kParquet) {
-    SD_RETURN_IF_ERROR(write_parquet(output, result_table));
-  } else {
-    SD_RETURN_IF_ERROR(write_jsonl(output, result_table));
-  }
-  return FilteredFile{table->num_rows(), result_table->num_rows()};
+  return filtered;
 }
 
 }  // namespace semdedup::io

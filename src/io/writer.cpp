@@ -125,6 +125,48 @@ Status write_file_atomic(const std::string& path, std::string_view bytes) {
   return file.commit();
 }
 
+namespace {
+
+// Snappy, rows per row group, dictionary encoding for top-level strings only. Dictionary
+// encoding only pays for repeated values: top-level strings (sources, urls, string ids are
+// cheap to try). For embeddings it hashes every float of every small file before falling back
+// to plain, which made writing many centroid files several times slower.
+std::shared_ptr<parquet::WriterProperties> parquet_properties(const arrow::Schema& schema,
+                                                              int64_t row_group_rows) {
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(row_group_rows);
+  builder.disable_dictionary();
+  for (const auto& field : schema.fields()) {
+    const arrow::Type::type id = field->type()->id();
+    if (id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING ||
+        id == arrow::Type::DICTIONARY) {
+      builder.enable_dictionary(std::make_shared<parquet::schema::ColumnPath>(
+          std::vector<std::string>{field->name()}));
+    }
+  }
+  return builder.build();
+}
+
+int64_t row_group_rows(const ParquetWriteOptions& options) {
+  return options.row_group_rows > 0 ? options.row_group_rows
+                                    : parquet::DEFAULT_MAX_ROW_GROUP_LENGTH;
+}
+
+// Arrow's own output stream over a duplicate of `file`'s descriptor; ours stays open for the
+// fsync of commit().
+Result<std::shared_ptr<arrow::io::FileOutputStream>> sink_of(const AtomicFile& file) {
+  const int arrow_fd = ::dup(file.fd());
+  if (arrow_fd < 0) return Status::io_error("cannot write {}: {}", file.path(), errno_text());
+  auto sink = arrow::io::FileOutputStream::Open(arrow_fd);
+  if (!sink.ok()) {
+    ::close(arrow_fd);
+    return arrow_error(sink.status(), file.path());
+  }
+  return *std::move(sink);
+}
+
+}  // namespace
+
 Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table>& table,
                      const ParquetWriteOptions& options) {
   if (!table) return Status::internal("write_parquet {}: no table", path);
@@ -133,40 +175,63 @@ Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table
   }
   SD_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
   {
-    // Arrow gets its own descriptor for the same open file; ours stays open for the fsync.
-    const int arrow_fd = ::dup(file.fd());
-    if (arrow_fd < 0) return Status::io_error("cannot write {}: {}", path, errno_text());
-    auto sink = arrow::io::FileOutputStream::Open(arrow_fd);
-    if (!sink.ok()) {
-      ::close(arrow_fd);
-      return arrow_error(sink.status(), path);
-    }
-    const int64_t chunk = options.row_group_rows > 0 ? options.row_group_rows
-                                                     : parquet::DEFAULT_MAX_ROW_GROUP_LENGTH;
-    parquet::WriterProperties::Builder builder;
-    builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(chunk);
-    // Dictionary encoding only pays for repeated values: top-level strings (sources, urls,
-    // string ids are cheap to try). For embeddings it hashes every float of every small file
-    // before falling back to plain, which made writing many centroid files several times slower.
-    builder.disable_dictionary();
-    for (const auto& field : table->schema()->fields()) {
-      const arrow::Type::type id = field->type()->id();
-      if (id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING ||
-          id == arrow::Type::DICTIONARY) {
-        builder.enable_dictionary(std::make_shared<parquet::schema::ColumnPath>(
-            std::vector<std::string>{field->name()}));
-      }
-    }
-    auto properties = builder.build();
+    SD_ASSIGN_OR_RETURN(auto sink, sink_of(file));
+    const int64_t chunk = row_group_rows(options);
     auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
     const arrow::Status st =
-        parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *sink, chunk,
-                                   properties, arrow_properties);
-    const arrow::Status closed = (*sink)->Close();
+        parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), sink, chunk,
+                                   parquet_properties(*table->schema(), chunk), arrow_properties);
+    const arrow::Status closed = sink->Close();
     if (!st.ok()) return arrow_error(st, path);
     if (!closed.ok()) return arrow_error(closed, path);
   }
   return file.commit(options.durable);
+}
+
+struct ParquetFileWriter::Impl {
+  AtomicFile file;
+  std::shared_ptr<arrow::io::FileOutputStream> sink;
+  std::unique_ptr<parquet::arrow::FileWriter> writer;
+  bool durable = true;
+};
+
+ParquetFileWriter::ParquetFileWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ParquetFileWriter::ParquetFileWriter(ParquetFileWriter&&) noexcept = default;
+ParquetFileWriter& ParquetFileWriter::operator=(ParquetFileWriter&&) noexcept = default;
+ParquetFileWriter::~ParquetFileWriter() {
+  if (impl_ && impl_->sink && !impl_->sink->closed()) (void)impl_->sink->Close();
+}
+
+Result<ParquetFileWriter> ParquetFileWriter::open(const std::string& path,
+                                                  const std::shared_ptr<arrow::Schema>& schema,
+                                                  const ParquetWriteOptions& options) {
+  if (!schema) return Status::internal("write_parquet {}: no schema", path);
+  if (options.row_group_rows < 0) {
+    return Status::invalid_argument("write_parquet {}: row_group_rows must be >= 0", path);
+  }
+  SD_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
+  auto impl = std::make_unique<Impl>(Impl{std::move(file), nullptr, nullptr, options.durable});
+  SD_ASSIGN_OR_RETURN(impl->sink, sink_of(impl->file));
+  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  auto writer = parquet::arrow::FileWriter::Open(
+      *schema, arrow::default_memory_pool(), impl->sink,
+      parquet_properties(*schema, row_group_rows(options)), arrow_properties);
+  if (!writer.ok()) return arrow_error(writer.status(), path);
+  impl->writer = *std::move(writer);
+  return ParquetFileWriter(std::move(impl));
+}
+
+Status ParquetFileWriter::write(const arrow::RecordBatch& batch) {
+  const arrow::Status st = impl_->writer->WriteRecordBatch(batch);
+  return st.ok() ? Status::OK() : arrow_error(st, impl_->file.path());
+}
+
+Status ParquetFileWriter::commit() {
+  const arrow::Status st = impl_->writer->Close();
+  const arrow::Status closed = impl_->sink->Close();
+  if (!st.ok()) return arrow_error(st, impl_->file.path());
+  if (!closed.ok()) return arrow_error(closed, impl_->file.path());
+  return impl_->file.commit(impl_->durable);
 }
 
 namespace {

@@ -6,7 +6,13 @@
 
 #include "semdedup/core/status.hpp"
 
+#include <vector>
+
+#include "semdedup/io/writer.hpp"
+
 namespace arrow {
+class RecordBatch;
+class Schema;
 class Table;
 }  // namespace arrow
 
@@ -27,5 +33,26 @@ struct JsonlWriteOptions {
 /// Other types (binary, temporal, decimal, ...) are an invalid_argument naming the column.
 Status write_jsonl(const std::string& path, const std::shared_ptr<arrow::Table>& table,
                    const JsonlWriteOptions& options = {});
+
+/// write_jsonl one record batch at a time: the file appears at `path` only on commit().
+class JsonlFileWriter {
+ public:
+  /// Checks every column type of `schema` (invalid_argument naming a column write_jsonl cannot
+  /// write) before creating the temporary file.
+  static Result<JsonlFileWriter> open(const std::string& path,
+                                      const std::shared_ptr<arrow::Schema>& schema,
+                                      const JsonlWriteOptions& options = {});
+  /// Appends the rows of `batch` (the schema given to open()).
+  Status write(const arrow::RecordBatch& batch);
+  /// Renames the file into place.
+  Status commit() { return file_.commit(); }
+
+ private:
+  explicit JsonlFileWriter(AtomicFile file) : file_(std::move(file)) {}
+  AtomicFile file_;
+  std::vector<std::string> names_;
+  std::vector<std::string> keys_;
+  int threads_ = 1;
+};
 
 }  // namespace semdedup::io

@@ -22,8 +22,11 @@ struct FilteredFile {
   int64_t rows_out = 0;
 };
 
-/// Reads `input` (every column), drops the rows whose `id_field` value is in `ids`, and writes
-/// the rest to `output` (atomically) as `output_type`. Row order and columns are kept.
+/// Reads `input` (every column) a record batch at a time, drops the rows whose `id_field`
+/// value is in `ids`, and writes the rest to `output` (atomically; row groups of 65,536 rows for
+/// Parquet) as `output_type`. Row order and columns are kept. Memory: a few batches, not the
+/// file. A JSONL input is streamed with the types of its first block; when a later row adds a
+/// field or changes a type, the file is read again whole.
 Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
                                 const std::string& output, FileType output_type,
                                 const std::string& id_field, const std::shared_ptr<arrow::Array>& ids);

@@ -17,6 +17,8 @@
 namespace arrow {
 class Array;
 class ChunkedArray;
+class RecordBatch;
+class Schema;
 class Table;
 }  // namespace arrow
 
@@ -73,6 +75,29 @@ struct ParquetWriteOptions {
 /// The bytes depend only on the table's values and chunk layout.
 Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table>& table,
                      const ParquetWriteOptions& options = {});
+
+/// write_parquet one record batch at a time (row groups of options.row_group_rows rows are
+/// filled across batches): the file appears at `path` only on commit(); dropped uncommitted,
+/// nothing is left.
+class ParquetFileWriter {
+ public:
+  static Result<ParquetFileWriter> open(const std::string& path,
+                                        const std::shared_ptr<arrow::Schema>& schema,
+                                        const ParquetWriteOptions& options = {});
+  ParquetFileWriter(ParquetFileWriter&&) noexcept;
+  ParquetFileWriter& operator=(ParquetFileWriter&&) noexcept;
+  ~ParquetFileWriter();
+
+  /// Appends the rows of `batch` (the schema given to open()).
+  Status write(const arrow::RecordBatch& batch);
+  /// Writes the footer and renames the file into place.
+  Status commit();
+
+ private:
+  struct Impl;
+  explicit ParquetFileWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 /// One column of a table assembled from plain C++ data, for results computed outside Arrow.
 /// A MatrixView becomes list<float32> (row r = the list of row r); the vectors are moved in.

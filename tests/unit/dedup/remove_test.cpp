@@ -128,6 +128,85 @@ TEST(Remove, RemovingEveryIdLeavesEmptyFiles) {
             "0 ['id', 'text']");
 }
 
+TEST(Remove, LargeFilesAreFilteredBatchByBatchInOrder) {
+  ASSERT_OK(io::initialize_arrow());
+  TempDir dir;
+  fs::create_directories(dir.path() / "data");
+  // 200,000 rows in row groups of 30,000: several read batches and output row groups.
+  const int64_t rows = 200000;
+  std::vector<int64_t> ids(rows);
+  std::iota(ids.begin(), ids.end(), 0);
+  std::vector<std::string> text;
+  for (int64_t id : ids) text.push_back("t" + std::to_string(id));
+  ASSERT_OK_AND_ASSIGN(auto table, io::make_table({{"id", ids}, {"text", std::move(text)}}));
+  ASSERT_OK(io::write_parquet((dir.path() / "data" / "big.parquet").string(), table,
+                              {.row_group_rows = 30000}));
+  std::vector<int64_t> dups;
+  for (int64_t id = 0; id < rows; id += 3) dups.push_back(id);
+  write_duplicates(dir.path() / "dups", dups);
+  for (const auto type : {io::FileType::kParquet, io::FileType::kJsonl}) {
+    auto params = params_for(dir);
+    params.output_filetype = type;
+    params.output_mode = io::OutputMode::kOverwrite;
+    ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(2), params));
+    EXPECT_EQ(result.rows_in, rows);
+    EXPECT_EQ(result.rows_removed, 66667);
+    const std::string out = python_out(R"(
+import sys, pyarrow.parquet as pq, pyarrow.json as pj
+path = sys.argv[1]
+t = pq.read_table(path) if path.endswith(".parquet") else pj.read_json(path)
+ids = t.column("id").to_pylist()
+ok = ids == [i for i in range(200000) if i % 3] and t.column("text").to_pylist() == ["t%d" % i for i in ids]
+print(len(ids), ok)
+)",
+                                       {(dir.path() / "out" / (type == io::FileType::kParquet
+                                                                   ? "big.parquet"
+                                                                   : "big.jsonl"))
+                                            .string()});
+    EXPECT_EQ(out, "133333 True");
+  }
+}
+
+TEST(Remove, JsonLinesWhoseLaterRowsAddAFieldAreReadWhole) {
+  ASSERT_OK(io::initialize_arrow());
+  TempDir dir;
+  fs::create_directories(dir.path() / "data");
+  {
+    // Far more than Arrow's 1 MiB JSON block, with a field only the last row has.
+    std::ofstream out(dir.path() / "data" / "docs.jsonl");
+    for (int i = 0; i < 40000; ++i) out << "{\"id\": " << i << ", \"text\": \"some text\"}\n";
+    out << "{\"id\": 40000, \"text\": \"last\", \"lang\": \"en\"}\n";
+  }
+  write_duplicates(dir.path() / "dups", {0, 39999});
+  auto params = params_for(dir);
+  params.input_filetype = io::FileType::kJsonl;
+  params.output_filetype = io::FileType::kJsonl;
+  ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params));
+  EXPECT_EQ(result.rows_in, 40001);
+  EXPECT_EQ(result.rows_out, 39999);
+  const std::string text = testing::read_bytes(dir.path() / "out" / "docs.jsonl");
+  EXPECT_THAT(text, ::testing::StartsWith("{\"id\":1,\"text\":\"some text\",\"lang\":null}\n"));
+  EXPECT_THAT(text, ::testing::EndsWith("{\"id\":40000,\"text\":\"last\",\"lang\":\"en\"}\n"));
+}
+
+TEST(Remove, ABadLineLateInAJsonLinesFileLeavesNoOutputFile) {
+  ASSERT_OK(io::initialize_arrow());
+  TempDir dir;
+  fs::create_directories(dir.path() / "data");
+  {
+    std::ofstream out(dir.path() / "data" / "docs.jsonl");
+    for (int i = 0; i < 40000; ++i) out << "{\"id\": " << i << ", \"text\": \"some text\"}\n";
+    out << "{\"id\": 40000, \"text\": \n";
+  }
+  write_duplicates(dir.path() / "dups", {0});
+  auto params = params_for(dir);
+  params.input_filetype = io::FileType::kJsonl;
+  EXPECT_THAT(remove_duplicates(Context::make_default(1), params),
+              StatusIs(StatusCode::kDataError, "docs.jsonl"));
+  EXPECT_FALSE(fs::exists(dir.path() / "out" / "docs.parquet"));
+  if (fs::exists(dir.path() / "out")) EXPECT_THAT(testing::list_files(dir.path() / "out"), ::testing::IsEmpty());
+}
+
 TEST(Remove, MissingIdColumnNamesFileAndColumn) {
   TempDir dir;
   write_dataset(dir.path() / "data");
