@@ -30,6 +30,7 @@
 
 #include "io/arrow_status.hpp"
 #include "io/jsonl_lines.hpp"
+#include "io/parquet_columns.hpp"
 #include "io/unique_ids.hpp"
 
 namespace semdedup::io {
@@ -197,18 +198,11 @@ class ParquetSource final : public Source {
  private:
   Status open_impl(const ReadOptions& options) {
     const std::string context = fmt::format("file {}: cannot read Parquet", path_);
-    SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
-                                                  path_, arrow::io::FileMode::READ),
-                                              StatusCode::kIOError,
-                                              fmt::format("file {}: cannot open", path_)));
     parquet::ArrowReaderProperties properties;
     properties.set_batch_size(std::min(options.batch_rows, kParquetBatchRows));
     properties.set_use_threads(true);
     properties.set_pre_buffer(false);
-    parquet::arrow::FileReaderBuilder builder;
-    SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, context));
-    builder.properties(properties);
-    SD_ASSIGN_OR_RETURN(reader_, from_arrow(builder.Build(), StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(reader_, open_parquet_reader(path_, properties));
 
     std::shared_ptr<arrow::Schema> file_schema;
     SD_RETURN_IF_ERROR(

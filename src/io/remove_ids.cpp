@@ -34,25 +34,13 @@ struct InputBatches {
 };
 
 Result<InputBatches> open_parquet(const std::string& path) {
-  const std::string context = fmt::format("file {}: cannot read Parquet", path);
-  SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
-                                                path, arrow::io::FileMode::READ),
-                                            StatusCode::kIOError,
-                                            fmt::format("file {}: cannot open", path)));
   parquet::ArrowReaderProperties properties;
   properties.set_batch_size(kRemoveBatchRows);
-  parquet::arrow::FileReaderBuilder builder;
-  try {
-    SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, context));
-  } catch (const std::exception& e) {
-    return Status::io_error("{}: {}", context, e.what());
-  }
-  builder.properties(properties);
   InputBatches input;
-  SD_ASSIGN_OR_RETURN(input.parquet, from_arrow(builder.Build(), StatusCode::kIOError, context));
+  SD_ASSIGN_OR_RETURN(input.parquet, open_parquet_reader(path, properties));
   SD_ASSIGN_OR_RETURN(input.batches,
                       from_arrow(input.parquet->GetRecordBatchReader(), StatusCode::kIOError,
-                                 context));
+                                 fmt::format("file {}: cannot read Parquet", path)));
   return input;
 }
 

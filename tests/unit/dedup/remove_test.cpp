@@ -167,16 +167,19 @@ print(len(ids), ok)
   }
 }
 
-TEST(Remove, JsonLinesWhoseLaterRowsAddAFieldAreReadWhole) {
+// data/docs.jsonl: 40,000 rows {"id": i, "text": "some text"} (far more than Arrow's 1 MiB
+// JSON block), then `last_line`.
+void write_long_jsonl(const TempDir& dir, const std::string& last_line) {
   ASSERT_OK(io::initialize_arrow());
-  TempDir dir;
   fs::create_directories(dir.path() / "data");
-  {
-    // Far more than Arrow's 1 MiB JSON block, with a field only the last row has.
-    std::ofstream out(dir.path() / "data" / "docs.jsonl");
-    for (int i = 0; i < 40000; ++i) out << "{\"id\": " << i << ", \"text\": \"some text\"}\n";
-    out << "{\"id\": 40000, \"text\": \"last\", \"lang\": \"en\"}\n";
-  }
+  std::ofstream out(dir.path() / "data" / "docs.jsonl");
+  for (int i = 0; i < 40000; ++i) out << "{\"id\": " << i << ", \"text\": \"some text\"}\n";
+  out << last_line << "\n";
+}
+
+TEST(Remove, JsonLinesWhoseLaterRowsAddAFieldAreReadWhole) {
+  TempDir dir;
+  write_long_jsonl(dir, R"({"id": 40000, "text": "last", "lang": "en"})");
   write_duplicates(dir.path() / "dups", {0, 39999});
   auto params = params_for(dir);
   params.input_filetype = io::FileType::kJsonl;
@@ -190,14 +193,8 @@ TEST(Remove, JsonLinesWhoseLaterRowsAddAFieldAreReadWhole) {
 }
 
 TEST(Remove, ABadLineLateInAJsonLinesFileLeavesNoOutputFile) {
-  ASSERT_OK(io::initialize_arrow());
   TempDir dir;
-  fs::create_directories(dir.path() / "data");
-  {
-    std::ofstream out(dir.path() / "data" / "docs.jsonl");
-    for (int i = 0; i < 40000; ++i) out << "{\"id\": " << i << ", \"text\": \"some text\"}\n";
-    out << "{\"id\": 40000, \"text\": \n";
-  }
+  write_long_jsonl(dir, R"({"id": 40000, "text": )");
   write_duplicates(dir.path() / "dups", {0});
   auto params = params_for(dir);
   params.input_filetype = io::FileType::kJsonl;
