@@ -19,8 +19,9 @@ inline void read_all(const std::string& path, io::ReadOptions options) {
   }
 }
 
-/// Reads the input with ids and a metadata column (error mode), then embeddings only in skip
-/// mode with small batches, and counts its rows.
+/// Reads the input with ids and a metadata column (error mode), JSONL also in 256-byte blocks
+/// (types from the first block, later blocks checked against them), then embeddings only in
+/// skip mode with small batches, and counts its rows.
 inline int read_dataset(io::FileType type, const char* name, const uint8_t* data, size_t size) {
   const std::string& path = write_input(name, data, size);
   io::ReadOptions options;
@@ -28,6 +29,11 @@ inline int read_dataset(io::FileType type, const char* name, const uint8_t* data
   options.batch_rows = 7;
   options.columns.metadata_fields = {"text"};
   read_all(path, options);
+  if (type == io::FileType::kJsonl) {
+    io::ReadOptions blocks = options;
+    blocks.json_block_bytes = 256;
+    read_all(path, blocks);
+  }
   options.columns.metadata_fields.clear();
   options.invalid_rows = io::InvalidRows::kSkip;
   read_all(path, options);

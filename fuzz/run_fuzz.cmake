@@ -4,6 +4,8 @@
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}/corpus")
 set(ENV{TMPDIR} "${WORK_DIR}")
+get_filename_component(_here "${CMAKE_CURRENT_LIST_FILE}" DIRECTORY)
+set(ENV{LSAN_OPTIONS} "suppressions=${_here}/lsan.supp")
 execute_process(
   COMMAND "${FUZZER}" -max_total_time=${SECONDS} -seed=1 -timeout=60 -rss_limit_mb=4096
           -max_len=65536 -print_final_stats=1 -artifact_prefix=${WORK_DIR}/
