@@ -77,6 +77,7 @@ class MpiCommunicator final : public Communicator {
   Status alltoall(const std::vector<std::vector<uint8_t>>& send,
                   std::vector<std::vector<uint8_t>>* received) override {
     const auto ranks = static_cast<size_t>(size_);
+    SD_DCHECK(send.size() == ranks);
     std::vector<int64_t> send_sizes(ranks), recv_sizes(ranks);
     for (size_t r = 0; r < ranks; ++r) send_sizes[r] = static_cast<int64_t>(send[r].size());
     SD_MPI_CALL(MPI_Alltoall, send_sizes.data(), 1, MPI_INT64_T, recv_sizes.data(), 1,

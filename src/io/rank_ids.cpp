@@ -113,6 +113,10 @@ void RankIds::add(const Batch& batch) {
 
 Status RankIds::check(Communicator& comm, const std::vector<std::string>& files,
                       const std::vector<int64_t>& file_rows, const std::string& id_field) const {
+  if (static_cast<size_t>(comm.size()) != buckets_.size()) {
+    return Status::internal("id check: made for {} ranks, called on {}", buckets_.size(),
+                            comm.size());
+  }
   std::vector<std::vector<uint8_t>> received;
   SD_RETURN_IF_ERROR(comm.alltoall(buckets_, &received));
 
