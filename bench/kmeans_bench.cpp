@@ -20,6 +20,7 @@
 #include "semdedup/kernels/blas.hpp"
 #include "semdedup/kernels/distance.hpp"
 #include "semdedup/kmeans/kmeans.hpp"
+#include "testing/random_rows.hpp"
 
 namespace {
 
@@ -63,21 +64,6 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-Matrix unit_rows(int64_t rows, int64_t dim, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  Matrix m(rows, dim);
-  for (int64_t r = 0; r < rows; ++r) {
-    float norm = 0;
-    for (int64_t j = 0; j < dim; ++j) {
-      m.row(r)[j] = normal(gen);
-      norm += m.row(r)[j] * m.row(r)[j];
-    }
-    for (int64_t j = 0; j < dim; ++j) m.row(r)[j] /= std::sqrt(norm);
-  }
-  return m;
-}
-
 // The plain BLAS rate of C[n x k] = X C^T: OpenBLAS's own threading over `threads` threads,
 // in row chunks of 32768 (so C stays a few hundred MB); best of `repeats`.
 double sgemm_gflops(MatrixView x, MatrixView c, int threads, int repeats) {
@@ -100,28 +86,28 @@ double sgemm_gflops(MatrixView x, MatrixView c, int threads, int repeats) {
          static_cast<double>(x.cols) / best / 1e9;
 }
 
+// The matrix in `path`; a bad file ends the program with its message.
+Matrix load_npy(const std::string& path) {
+  auto loaded = io::read_npy(path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
+    std::exit(1);
+  }
+  return std::move(loaded).value();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Args args = parse(argc, argv);
   Matrix x, init;
   if (!args.data.empty()) {
-    auto loaded = io::read_npy(args.data);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
-      return 1;
-    }
-    x = std::move(loaded).value();
+    x = load_npy(args.data);
   } else {
-    x = unit_rows(args.rows, args.dim, 1);
+    x = testing::random_unit_rows(args.rows, args.dim, 1);
   }
   if (!args.init.empty()) {
-    auto loaded = io::read_npy(args.init);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
-      return 1;
-    }
-    init = std::move(loaded).value();
+    init = load_npy(args.init);
   } else {
     init = Matrix(args.k, x.cols());
     for (int64_t c = 0; c < args.k; ++c) {

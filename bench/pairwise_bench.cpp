@@ -23,6 +23,7 @@
 #include "kernels/cpu/blas_api.hpp"
 #include "semdedup/kernels/blas.hpp"
 #include "semdedup/kernels/pairwise.hpp"
+#include "testing/random_rows.hpp"
 
 namespace {
 
@@ -76,17 +77,7 @@ semdedup::Matrix load_or_generate(const Args& args) {
     }
     return e;
   }
-  std::mt19937_64 gen(42);
-  std::normal_distribution<float> normal;
-  for (int64_t r = 0; r < args.rows; ++r) {
-    double norm = 0;
-    for (int64_t c = 0; c < args.dim; ++c) {
-      e.row(r)[c] = normal(gen);
-      norm += double(e.row(r)[c]) * e.row(r)[c];
-    }
-    for (int64_t c = 0; c < args.dim; ++c) e.row(r)[c] = float(e.row(r)[c] / std::sqrt(norm));
-  }
-  return e;
+  return semdedup::testing::random_unit_rows(args.rows, args.dim, 42);
 }
 
 // NeMo's shape: C[N x B] = E . E[s:s+B]^T with BLAS's own `threads` threads, over the first

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "io/unique_ids.hpp"
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/io/reader.hpp"
 
@@ -36,35 +37,6 @@ T take(const std::vector<uint8_t>& in, size_t& at) {
   std::memcpy(&value, in.data() + at, sizeof(T));
   at += sizeof(T);
   return value;
-}
-
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  out.append(text);
-  out.push_back('\'');
-  return out;
-}
-
-// The id as the reader's messages print it: integers as numbers, strings quoted.
-std::string id_text(const arrow::Array& ids, int64_t i) {
-  switch (ids.type_id()) {
-    case arrow::Type::INT64:
-      return std::to_string(static_cast<const arrow::Int64Array&>(ids).Value(i));
-    case arrow::Type::INT32:
-      return std::to_string(static_cast<const arrow::Int32Array&>(ids).Value(i));
-    case arrow::Type::STRING:
-      return quoted(static_cast<const arrow::StringArray&>(ids).GetView(i));
-    case arrow::Type::LARGE_STRING:
-      return quoted(static_cast<const arrow::LargeStringArray&>(ids).GetView(i));
-    default: {
-      auto scalar = ids.GetScalar(i);
-      if (!scalar.ok()) return std::string();
-      const std::string text = (*scalar)->ToString();
-      return arrow::is_integer(ids.type_id()) ? text : quoted(text);
-    }
-  }
 }
 
 // The earliest repeat a rank found: the id's second row, its first row and its text.

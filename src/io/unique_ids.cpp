@@ -2,11 +2,21 @@
 
 #include <arrow/api.h>
 
+#include <string_view>
 #include <type_traits>
 
 namespace semdedup::io {
 
 namespace {
+
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('\'');
+  out.append(text);
+  out.push_back('\'');
+  return out;
+}
 
 template <typename ArrowType, typename Map>
 std::optional<UniqueIds::Repeat> add_integers(const arrow::Array& array,
@@ -19,7 +29,7 @@ std::optional<UniqueIds::Repeat> add_integers(const arrow::Array& array,
     const auto key = static_cast<int64_t>(
         static_cast<std::make_unsigned_t<std::remove_const_t<decltype(value)>>>(value));
     const auto [it, fresh] = seen.try_emplace(key, rows[i]);
-    if (!fresh) return UniqueIds::Repeat{std::to_string(value), i, it->second};
+    if (!fresh) return UniqueIds::Repeat{id_text(array, i), i, it->second};
   }
   return std::nullopt;
 }
@@ -31,12 +41,31 @@ std::optional<UniqueIds::Repeat> add_strings(const arrow::Array& array,
   for (int64_t i = 0; i < ids.length(); ++i) {
     if (ids.IsNull(i)) continue;
     const auto [it, fresh] = seen.try_emplace(std::string(ids.GetView(i)), rows[i]);
-    if (!fresh) return UniqueIds::Repeat{"'" + it->first + "'", i, it->second};
+    if (!fresh) return UniqueIds::Repeat{id_text(array, i), i, it->second};
   }
   return std::nullopt;
 }
 
 }  // namespace
+
+std::string id_text(const arrow::Array& ids, int64_t i) {
+  switch (ids.type_id()) {
+    case arrow::Type::INT64:
+      return std::to_string(static_cast<const arrow::Int64Array&>(ids).Value(i));
+    case arrow::Type::INT32:
+      return std::to_string(static_cast<const arrow::Int32Array&>(ids).Value(i));
+    case arrow::Type::STRING:
+      return quoted(static_cast<const arrow::StringArray&>(ids).GetView(i));
+    case arrow::Type::LARGE_STRING:
+      return quoted(static_cast<const arrow::LargeStringArray&>(ids).GetView(i));
+    default: {
+      auto scalar = ids.GetScalar(i);
+      if (!scalar.ok()) return std::string();
+      const std::string text = (*scalar)->ToString();
+      return arrow::is_integer(ids.type_id()) ? text : quoted(text);
+    }
+  }
+}
 
 std::optional<UniqueIds::Repeat> UniqueIds::add(const arrow::Array& ids,
                                                 std::span<const int64_t> rows) {
@@ -58,7 +87,7 @@ std::optional<UniqueIds::Repeat> UniqueIds::add(const arrow::Array& ids,
     auto scalar = ids.GetScalar(i);
     if (!scalar.ok()) continue;
     const auto [it, fresh] = texts_.try_emplace((*scalar)->ToString(), rows[i]);
-    if (!fresh) return Repeat{it->first, i, it->second};
+    if (!fresh) return Repeat{id_text(ids, i), i, it->second};
   }
   return std::nullopt;
 }

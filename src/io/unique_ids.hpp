@@ -13,6 +13,9 @@ class Array;
 
 namespace semdedup::io {
 
+/// Id `i` of `ids` as error messages print it: integers as numbers, anything else quoted.
+std::string id_text(const arrow::Array& ids, int64_t i);
+
 /// Ids seen so far, each with the global input row where it first appeared. Integer ids (any
 /// width or sign) are kept as int64 bit patterns, every other type as text: about 40 bytes per
 /// integer id plus the text of string ids. Nulls are not ids and are never reported.

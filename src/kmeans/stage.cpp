@@ -437,7 +437,10 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   StageResult result;
   result.num_files = static_cast<int64_t>(files.size());
   SD_ASSIGN_OR_RETURN(std::optional<Matrix> reused, reusable_centroids(ctx, params));
-  const io::ReadOptions options = read_options(params);
+  io::ReadOptions options = read_options(params);
+  // Under mpirun every rank's ids go through one exchange (io::RankIds), which finds repeats
+  // within a rank as well as across ranks: the reader's own check would hash every id twice.
+  options.unique_ids = ctx.comm->size() == 1;
 
   // Under mpirun each rank reads and writes a contiguous run of whole parts, balanced by rows;
   // one process reads everything.

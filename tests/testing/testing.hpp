@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "semdedup/core/status.hpp"
+#include "testing/random_rows.hpp"
 
 #define ASSERT_OK(expr)                                              \
   do {                                                               \

@@ -196,13 +196,18 @@ void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
   waitpid(pid, &status, 0);
 }
 
-TEST(RunCli, ResumeAfterSigkillGivesTheSameBytes) {
-  TempDir dir;
-  const fs::path data = dir.path() / "gen";
+// The data the kill-and-resume tests run on: 12,000 x 48 in 3 files, 12 clusters.
+void generate_resume_data(const fs::path& data) {
   ASSERT_EQ(run_semdedup({"generate", "--output", data.string(), "--rows", "12000", "--dim", "48",
                           "--files", "3", "--clusters", "12", "--quiet"})
                 .exit_code,
             0);
+}
+
+TEST(RunCli, ResumeAfterSigkillGivesTheSameBytes) {
+  TempDir dir;
+  const fs::path data = dir.path() / "gen";
+  ASSERT_NO_FATAL_FAILURE(generate_resume_data(data));
   const std::vector<std::string> common = {"run", "--input", (data / "data").string(),
                                            "--n-clusters", "12", "--eps", "0.05", "--rows-per-part",
                                            "2500", "--quiet", "--threads", "1"};
@@ -239,10 +244,7 @@ TEST(RunCli, ResumeAfterSigkillGivesTheSameBytes) {
 TEST(RunCli, ResumeAfterSigkillsAtSeededMomentsGivesTheSameBytes) {
   TempDir dir;
   const fs::path data = dir.path() / "gen";
-  ASSERT_EQ(run_semdedup({"generate", "--output", data.string(), "--rows", "12000", "--dim", "48",
-                          "--files", "3", "--clusters", "12", "--quiet"})
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(generate_resume_data(data));
   auto args_for = [&](const fs::path& out, bool resume) {
     std::vector<std::string> args = {"run", "--input", (data / "data").string(), "--output",
                                      out.string(), "--n-clusters", "12", "--eps", "0.05",

@@ -14,6 +14,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::random_unit_rows;
 using testing::StatusIs;
 
 struct KernelOutput {
@@ -37,22 +38,6 @@ Matrix normalised(const std::vector<std::vector<float>>& rows) {
     for (size_t c = 0; c < rows[r].size(); ++c) {
       m.row(static_cast<int64_t>(r))[c] = static_cast<float>(rows[r][c] / std::sqrt(norm));
     }
-  }
-  return m;
-}
-
-// Rows of unit length with independent Gaussian coordinates.
-Matrix random_unit_rows(int64_t rows, int64_t dim, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  Matrix m(rows, dim);
-  for (int64_t r = 0; r < rows; ++r) {
-    double norm = 0;
-    for (int64_t c = 0; c < dim; ++c) {
-      m.row(r)[c] = normal(gen);
-      norm += double(m.row(r)[c]) * m.row(r)[c];
-    }
-    for (int64_t c = 0; c < dim; ++c) m.row(r)[c] = static_cast<float>(m.row(r)[c] / std::sqrt(norm));
   }
   return m;
 }

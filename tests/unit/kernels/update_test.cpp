@@ -9,22 +9,6 @@
 namespace semdedup::kernels {
 namespace {
 
-Matrix unit_rows(int64_t rows, int64_t cols, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  Matrix m(rows, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    double norm = 0;
-    for (int64_t j = 0; j < cols; ++j) {
-      m.row(r)[j] = normal(gen);
-      norm += m.row(r)[j] * m.row(r)[j];
-    }
-    for (int64_t j = 0; j < cols; ++j)
-      m.row(r)[j] = static_cast<float>(m.row(r)[j] / std::sqrt(norm));
-  }
-  return m;
-}
-
 struct Sums {
   std::vector<int64_t> sums;
   std::vector<int64_t> counts;
@@ -44,7 +28,7 @@ Sums accumulate(MatrixView x, const std::vector<int32_t>& labels, int64_t k, int
 
 TEST(AccumulateCentroidSums, AnySplitOfRowsGivesTheSameIntegers) {
   const int64_t n = 1000, dim = 19, k = 13;
-  const Matrix x = unit_rows(n, dim, 1);
+  const Matrix x = testing::random_unit_rows(n, dim, 1);
   std::vector<int32_t> labels(n);
   for (int64_t r = 0; r < n; ++r)
     labels[static_cast<size_t>(r)] = static_cast<int32_t>((r * r) % 11);
@@ -66,11 +50,11 @@ TEST(AccumulateCentroidSums, AnySplitOfRowsGivesTheSameIntegers) {
 
 TEST(UpdateCentroids, MeansEmptyCentroidsAndShift) {
   const int64_t n = 500, dim = 16, k = 4;
-  const Matrix x = unit_rows(n, dim, 2);
+  const Matrix x = testing::random_unit_rows(n, dim, 2);
   std::vector<int32_t> labels(n);
   for (int64_t r = 0; r < n; ++r) labels[static_cast<size_t>(r)] = static_cast<int32_t>(r % 3);
   const Sums s = accumulate(x.view(), labels, k, 2);
-  Matrix centroids = unit_rows(k, dim, 3);
+  Matrix centroids = testing::random_unit_rows(k, dim, 3);
   const Matrix before = centroids;
   const double shift = update_centroids(s.sums.data(), s.counts.data(), centroids.mutable_view());
   double expected_shift = 0;
