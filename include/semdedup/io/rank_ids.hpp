@@ -1,7 +1,7 @@
 #pragma once
-/// \file Id uniqueness across mpirun ranks. Each rank's DatasetReader checks the ids of the
-/// files it reads; an id whose two rows fall to different ranks is caught here, by sending each
-/// id to the rank that owns its hash.
+/// \file Id uniqueness under mpirun, where no single reader sees every row: each id is sent to
+/// the rank that owns its hash, which finds repeats within a rank and across ranks alike (the
+/// KMeans stage then turns the readers' own check off).
 
 #include <cstdint>
 #include <string>
