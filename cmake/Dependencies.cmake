@@ -7,6 +7,9 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(yaml-cpp REQUIRED)
+# RapidJSON (header only): the JSON lines that Arrow's reader must not rewrite (remove) or see
+# whole (type probe) are parsed one line at a time.
+find_path(RAPIDJSON_INCLUDE_DIR NAMES rapidjson/document.h REQUIRED)
 find_package(GTest REQUIRED)
 find_package(benchmark QUIET)
 

@@ -16,7 +16,7 @@ done
 apt_packages=(
   build-essential cmake ninja-build pkg-config
   libopenblas-openmp-dev       # BLAS built for OpenMP callers (single-threaded inside our regions)
-  libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev rapidjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   python3-venv

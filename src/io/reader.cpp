@@ -30,6 +30,7 @@
 
 #include "io/arrow_status.hpp"
 #include "io/jsonl_lines.hpp"
+#include "io/jsonl_probe.hpp"
 #include "io/parquet_columns.hpp"
 #include "io/unique_ids.hpp"
 
@@ -230,10 +231,6 @@ class ParquetSource final : public Source {
   std::unique_ptr<arrow::RecordBatchReader> batches_;
 };
 
-bool has_content(std::string_view line) {
-  return line.find_first_not_of(" \t\r") != std::string_view::npos;
-}
-
 /// Arrow's JSON messages end with " in row N", N counted inside a parse block: misleading
 /// next to our file rows, so it is cut.
 std::string without_block_row(std::string message) {
@@ -251,12 +248,12 @@ std::string without_block_row(std::string message) {
 /// on a column's type).
 Status explain_json_failure(const std::string& path, const arrow::Status& failure,
                             const arrow::json::ParseOptions& options) {
-  std::ifstream in(path, std::ios::binary);
+  auto lines = JsonlLineReader::open(path);
+  if (!lines.ok()) return lines.status();
   std::string line;
   int64_t row = 0;
-  int64_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
+  while (lines->next(line)) {
+    const int64_t line_number = lines->line_number();
     if (!has_content(line)) continue;
     auto parsed = arrow::json::ParseOne(options, arrow::Buffer::FromString(line));
     if (!parsed.ok()) {
@@ -291,37 +288,29 @@ std::shared_ptr<arrow::DataType> widened(const std::shared_ptr<arrow::DataType>&
 }
 
 /// A JSONL file, streamed block by block (ReadOptions::json_block_bytes). Column types come from
-/// the first block; only the needed columns are converted (others are skipped, present or not).
-/// When the first block leaves a needed column's type open (absent or all null there), the file is
-/// parsed whole so that Arrow infers the type over every row.
+/// the needed fields of the first block's rows, read on until each needed field was seen with a
+/// value (probe_jsonl); only the needed columns are converted (others are skipped, present or
+/// not, whatever they hold).
 class JsonlSource final : public Source {
  public:
   static Result<std::unique_ptr<Source>> open(const std::string& path, const ReadOptions& options) {
-    const std::string context = fmt::format("file {}: cannot open", path);
-    SD_ASSIGN_OR_RETURN(auto size_probe, from_arrow(arrow::io::ReadableFile::Open(path),
-                                                    StatusCode::kIOError, context));
-    SD_ASSIGN_OR_RETURN(const int64_t size,
-                        from_arrow(size_probe->GetSize(), StatusCode::kIOError, context));
-    if (size == 0) return empty();
     SD_RETURN_IF_ERROR(check_lines_are_objects(path));
+    // The first rows fix the needed columns' types; fields not read play no part.
+    std::vector<std::string> needed = passthrough_names(options);
+    needed.push_back(options.columns.embedding_field);
+    SD_ASSIGN_OR_RETURN(const JsonlProbe probe,
+                        probe_jsonl(path, needed, options.json_block_bytes));
+    if (!probe.schema) return empty();
 
     auto source = std::make_unique<JsonlSource>();
     source->path_ = path;
     source->block_bytes_ = options.json_block_bytes;
-    // The first block fixes the file's columns and types (parsed on this thread: nothing
-    // beyond it is wanted yet).
-    SD_ASSIGN_OR_RETURN(auto probe, source->stream(arrow::json::ParseOptions::Defaults(), false));
-    if (!probe) return empty();
-    const std::shared_ptr<arrow::Schema> inferred = probe->schema();
-    probe.reset();
-    // A needed column absent or null throughout the first block: its type is still open.
-    std::vector<std::string> needed = passthrough_names(options);
-    needed.push_back(options.columns.embedding_field);
     arrow::FieldVector fields;
     for (const std::string& name : needed) {
-      const auto field = inferred->GetFieldByName(name);
-      if (!field || field->type()->id() == arrow::Type::NA) {
-        return whole_file(std::move(source), options);
+      const auto field = probe.schema->GetFieldByName(name);
+      if (!field) {
+        return Status::data_error("file {}: column '{}' not found; available: {}", path, name,
+                                  fmt::join(probe.available, ", "));
       }
       fields.push_back(field->WithType(widened(field->type())));
     }
@@ -351,40 +340,12 @@ class JsonlSource final : public Source {
   /// A streaming reader of the file under `parse_options`; null when the file holds no rows.
   Result<std::shared_ptr<arrow::RecordBatchReader>> stream(
       const arrow::json::ParseOptions& parse_options, bool threads) const {
-    SD_ASSIGN_OR_RETURN(auto file,
-                        from_arrow(arrow::io::ReadableFile::Open(path_), StatusCode::kIOError,
-                                   fmt::format("file {}: cannot open", path_)));
+    SD_ASSIGN_OR_RETURN(auto file, open_jsonl_stream(path_));
     auto reader = arrow::json::StreamingReader::Make(std::move(file), source_read_options(threads),
                                                      parse_options);
     if (reader.ok()) return std::shared_ptr<arrow::RecordBatchReader>(*std::move(reader));
     SD_RETURN_IF_ERROR(unless_empty(reader.status(), parse_options));
     return std::shared_ptr<arrow::RecordBatchReader>();
-  }
-
-  /// The old way, for files whose first block cannot fix the types: one Arrow table.
-  static Result<std::unique_ptr<Source>> whole_file(std::unique_ptr<JsonlSource> source,
-                                                    const ReadOptions& options) {
-    const std::string& path = source->path_;
-    SD_ASSIGN_OR_RETURN(auto file,
-                        from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError,
-                                   fmt::format("file {}: cannot open", path)));
-    auto reader =
-        arrow::json::TableReader::Make(arrow::default_memory_pool(), std::move(file),
-                                       source->source_read_options(true), source->parse_options_);
-    auto table = reader.ok() ? (*reader)->Read()
-                             : arrow::Result<std::shared_ptr<arrow::Table>>(reader.status());
-    if (!table.ok()) {
-      SD_RETURN_IF_ERROR(source->unless_empty(table.status(), source->parse_options_));
-      return empty();
-    }
-    if ((*table)->num_rows() == 0) return empty();
-    source->table_ = std::move(table).ValueUnsafe();
-    source->schema_ = source->table_->schema();
-    SD_ASSIGN_OR_RETURN(source->columns_, resolve_columns(*source->schema_, path, options));
-    auto batches = std::make_shared<arrow::TableBatchReader>(source->table_);
-    batches->set_chunksize(options.batch_rows);
-    source->batches_ = std::move(batches);
-    return std::unique_ptr<Source>(std::move(source));
   }
 
   arrow::json::ReadOptions source_read_options(bool threads) const {
@@ -408,7 +369,6 @@ class JsonlSource final : public Source {
   std::string path_;
   int32_t block_bytes_ = 0;
   arrow::json::ParseOptions parse_options_ = arrow::json::ParseOptions::Defaults();
-  std::shared_ptr<arrow::Table> table_;  // whole_file() only; must outlive batches_
   std::shared_ptr<arrow::RecordBatchReader> batches_;
 };
 

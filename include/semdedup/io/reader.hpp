@@ -80,10 +80,11 @@ struct Batch {
 /// background threads decode the next files ahead, each at most about batch_rows rows ahead,
 /// so memory stays near 3 x batch_rows rows whatever the file sizes. A JSONL file is streamed
 /// in blocks of json_block_bytes, only the needed columns converted: their types are those
-/// Arrow infers from the first block (a list of integers read as a list of doubles), and a
-/// later row that contradicts them is a data_error naming it. Rows may carry fields the first
-/// block lacks. If a needed column is absent or null throughout the first block, that file is
-/// parsed whole instead, so its type comes from every row.
+/// Arrow infers from the needed fields of the first block's rows (read on past the block until
+/// each needed field was seen with a value; a list of integers read as a list of doubles), and
+/// a later row that contradicts them is a data_error naming it. Fields not read are ignored
+/// whatever they hold. A leading UTF-8 byte order mark is skipped; a line nested deeper than
+/// 128 levels is an io_error naming it.
 /// Output never depends on the threads. Id columns: any integer type, string or large_string.
 /// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
 /// converted to float32; every row of every file must have the width of the first row.

@@ -674,8 +674,8 @@ TEST_F(ReaderTest, JsonlTypeConflictsAreDataErrors) {
   ReadOptions options;
   options.filetype = FileType::kJsonl;
   EXPECT_THAT(read_all({file}, options),
-              StatusIs(StatusCode::kDataError, "file " + file + ": the JSON lines do not agree "
-                                               "on column types: "));
+              StatusIs(StatusCode::kDataError, "file " + file + ": row 1 (line 2): column 'id' "
+                                               "holds a string but row 0 holds a number"));
   const std::string mixed = path("mixed.jsonl");
   write_text(mixed,
              "{\"id\": 1, \"embeddings\": [1, 2]}\n"

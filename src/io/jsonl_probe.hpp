@@ -1,0 +1,36 @@
+#pragma once
+// The column types of a JSON-lines file, inferred by Arrow from the fields semdedup reads
+// only: fields it does not read may hold anything (change type, nest, disagree) without
+// effect, whatever the file's size.
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "semdedup/core/status.hpp"
+
+namespace semdedup::io {
+
+/// What the first rows of a JSON-lines file say about the fields `names`.
+struct JsonlProbe {
+  /// The fields of `names` present in the probed rows, with the types Arrow infers from them
+  /// (a field null in every probed row has Arrow's null type); null when the file has no rows.
+  std::shared_ptr<arrow::Schema> schema;
+  /// Every field name of the probed rows, in order of first appearance (for messages).
+  std::vector<std::string> available;
+};
+
+/// Parses the lines of `path` (RapidJSON, one line at a time) from the first on, keeps only
+/// the fields `names` of each, and lets Arrow infer their types from those rows. Probes at
+/// least `block_bytes` bytes of the file, and on until every field of `names` was seen with a
+/// non-null value (or the file ends). Lines must already have passed check_lines_are_objects.
+/// io_error naming the row and line of a line that is not a valid JSON object; data_error
+/// naming the row, line and field where a field of `names` changes its kind of value (number,
+/// string, list, ...).
+Result<JsonlProbe> probe_jsonl(const std::string& path, const std::vector<std::string>& names,
+                               int64_t block_bytes);
+
+}  // namespace semdedup::io
