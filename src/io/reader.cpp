@@ -32,6 +32,7 @@
 #include "io/jsonl_lines.hpp"
 #include "io/jsonl_probe.hpp"
 #include "io/parquet_columns.hpp"
+#include "io/row_norm.hpp"
 #include "io/unique_ids.hpp"
 
 namespace semdedup::io {
@@ -527,6 +528,9 @@ struct Extracted {
   int64_t finished = 0;              ///< rows [0, finished) are checked, normalised and kept
   int64_t written = 0;               ///< rows [finished, written) are copied, not yet checked
   std::vector<int64_t> source_rows;  ///< batch row of each matrix row in [0, written)
+  /// Float64 input values of each matrix row in [0, written) (null for other types): a value
+  /// beyond float32's range is reported as such rather than as the infinity it became.
+  std::vector<const double*> double_sources;
   std::vector<Reject> rejects;
 
   /// Checks, normalises and packs the rows copied since the last call.
@@ -584,6 +588,11 @@ void extract_rows(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Extr
     }
     copy_values(raw + begin, out.matrix->row(out.written), width);
     out.source_rows.push_back(batch_row);
+    if constexpr (std::is_same_v<T, double>) {
+      out.double_sources.push_back(raw + begin);
+    } else {
+      out.double_sources.push_back(nullptr);
+    }
     // Finishing small blocks while they are still in cache makes one pass over memory.
     if (++out.written - out.finished == kFinishBlockRows) out.finish();
   }
@@ -681,14 +690,14 @@ void Extracted::finish() {
       const float squared = norms[i];
       std::string reason;
       if (!std::isfinite(squared)) {
-        for (int64_t k = 0; k < dim && reason.empty(); ++k) {
-          if (!std::isfinite(values[k])) {
-            reason = fmt::format("non-finite value {} at index {}", values[k], k);
-          }
-        }
-        if (reason.empty() && normalise) reason = "squared norm overflows float32";
-      } else if (normalise && squared == 0.0f) {
-        reason = "zero norm";
+        reason = non_finite_reason(values, double_sources[row], dim);
+      }
+      // A float32 sum of squares that under- or overflows (values near 1e-23 or 1e19 and
+      // beyond) is redone in double; only an all-zero row has no direction.
+      double wide_norm = 0.0;
+      if (reason.empty() && normalise && !std::isnormal(squared)) {
+        wide_norm = norm_in_double(values, dim);
+        if (wide_norm == 0.0) reason = "zero norm";
       }
       if (!reason.empty()) {
         rejects.push_back({source_rows[row], std::move(reason)});
@@ -698,17 +707,22 @@ void Extracted::finish() {
       if (target != values) {
         std::memmove(target, values, static_cast<std::size_t>(dim) * sizeof(float));
       }
-      if (normalise) {
-        // Division (not multiplication by 1/norm), as x / ||x|| is written in spec §4.
+      if (normalise && wide_norm > 0.0) {
+        divide_in_double(target, dim, wide_norm);
+      } else if (normalise) {
+        // Division (not multiplication by 1/norm), as x / ||x|| is written in spec §4: float32
+        // throughout, as NeMo does, whenever the float32 sum of squares is a normal number.
         const float norm = std::sqrt(squared);
         for (int64_t k = 0; k < dim; ++k) target[k] /= norm;
       }
       source_rows[kept] = source_rows[row];
+      double_sources[kept] = double_sources[row];
       ++kept;
     }
   }
   finished = written = kept;
   source_rows.resize(static_cast<std::size_t>(kept));
+  double_sources.resize(static_cast<std::size_t>(kept));
 }
 
 Result<std::shared_ptr<arrow::RecordBatch>> concatenate(
@@ -910,6 +924,22 @@ Result<Batch> DatasetReader::Impl::build(
                               path(), options.columns.embedding_field, dim, options.max_dim);
   }
 
+  if (!options.embeddings_only) {
+    // Removal and ranking work by id: a row without one could be neither removed nor kept
+    // reliably, whatever --invalid-rows says.
+    int64_t part_row0 = file_row;
+    for (const auto& part : parts) {
+      const arrow::Array& ids = *part->column(columns.passthrough.front());
+      for (int64_t i = 0; ids.null_count() > 0 && i < ids.length(); ++i) {
+        if (ids.IsNull(i)) {
+          return Status::data_error("file {}: column '{}' row {}: null id", path(),
+                                    options.columns.id_field, part_row0 + i);
+        }
+      }
+      part_row0 += part->num_rows();
+    }
+  }
+
   Batch batch;
   batch.file_index = file_index;
   batch.file_row = file_row;
@@ -921,6 +951,7 @@ Result<Batch> DatasetReader::Impl::build(
   extracted.dim = dim;
   extracted.normalise = options.normalise;
   extracted.source_rows.reserve(static_cast<std::size_t>(rows));
+  extracted.double_sources.reserve(static_cast<std::size_t>(rows));
   int64_t batch_row0 = 0;
   for (const auto& part : parts) {
     extract(*part->column(columns.embedding), batch_row0, dim, extracted);

@@ -1,0 +1,21 @@
+#pragma once
+// L2 norms of embedding rows whose float32 sum of squares under- or overflows.
+
+#include <cstdint>
+#include <string>
+
+namespace semdedup::io {
+
+/// L2 norm of `values[0, dim)` summed in double, where no square of a finite float32 can
+/// under- or overflow (float32 squares lie in [2e-90, 1.2e77]).
+double norm_in_double(const float* values, int64_t dim);
+
+/// values[k] = values[k] / norm, divided in double and rounded once to float32.
+void divide_in_double(float* values, int64_t dim, double norm);
+
+/// Why the first non-finite value of a row is bad: "non-finite value inf at index 3", or, when
+/// `source` (the row's float64 input, may be null) holds a finite value there,
+/// "value 1e+300 is out of float32 range at index 3". Empty when every value is finite.
+std::string non_finite_reason(const float* values, const double* source, int64_t dim);
+
+}  // namespace semdedup::io
