@@ -1,8 +1,7 @@
 #include "io/json_line.hpp"
 
-#include <rapidjson/error/en.h>
-
 #include <fmt/format.h>
+#include <rapidjson/error/en.h>
 
 namespace semdedup::io {
 

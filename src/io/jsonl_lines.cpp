@@ -82,14 +82,14 @@ Status check_lines_are_objects(const std::string& path) {
 
 Result<std::shared_ptr<arrow::io::InputStream>> open_jsonl_stream(const std::string& path) {
   const std::string context = fmt::format("file {}: cannot open", path);
-  SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path),
-                                            StatusCode::kIOError, context));
+  SD_ASSIGN_OR_RETURN(
+      auto file, from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError, context));
   SD_ASSIGN_OR_RETURN(const int64_t size,
                       from_arrow(file->GetSize(), StatusCode::kIOError, context));
   int64_t skip = 0;
   if (size >= static_cast<int64_t>(kUtf8Bom.size())) {
-    SD_ASSIGN_OR_RETURN(auto head, from_arrow(file->ReadAt(0, kUtf8Bom.size()),
-                                              StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(
+        auto head, from_arrow(file->ReadAt(0, kUtf8Bom.size()), StatusCode::kIOError, context));
     if (head->ToString() == kUtf8Bom) skip = static_cast<int64_t>(kUtf8Bom.size());
   }
   return from_arrow(arrow::io::RandomAccessFile::GetStream(file, skip, size - skip),

@@ -102,18 +102,17 @@ Result<JsonlProbe> probe_jsonl(const std::string& path, const std::vector<std::s
   if (lines.failed()) return Status::io_error("file {}: read error", path);
   if (row == 0) return probe;
 
-  auto buffer = std::make_shared<arrow::Buffer>(
-      reinterpret_cast<const uint8_t*>(projected.GetString()),
-      static_cast<int64_t>(projected.GetSize()));
+  auto buffer =
+      std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(projected.GetString()),
+                                      static_cast<int64_t>(projected.GetSize()));
   auto read_options = arrow::json::ReadOptions::Defaults();
   read_options.use_threads = false;
   // One block: the types come from every probed row.
-  read_options.block_size = static_cast<int32_t>(std::min<int64_t>(
-      buffer->size() + 1, std::numeric_limits<int32_t>::max()));
-  auto reader =
-      arrow::json::TableReader::Make(arrow::default_memory_pool(),
-                                     std::make_shared<arrow::io::BufferReader>(buffer),
-                                     read_options, arrow::json::ParseOptions::Defaults());
+  read_options.block_size = static_cast<int32_t>(
+      std::min<int64_t>(buffer->size() + 1, std::numeric_limits<int32_t>::max()));
+  auto reader = arrow::json::TableReader::Make(arrow::default_memory_pool(),
+                                               std::make_shared<arrow::io::BufferReader>(buffer),
+                                               read_options, arrow::json::ParseOptions::Defaults());
   auto table = reader.ok() ? (*reader)->Read()
                            : arrow::Result<std::shared_ptr<arrow::Table>>(reader.status());
   if (!table.ok()) return explain_disagreement(path, table.status(), line_of_row);

@@ -23,4 +23,11 @@ Result<std::shared_ptr<arrow::Table>> read_parquet_columns(const std::string& pa
 Result<std::unique_ptr<parquet::arrow::FileReader>> open_parquet_reader(
     const std::string& path, const parquet::ArrowReaderProperties& properties);
 
+/// 0-based row of the first null list in the top-level list column `field` (index among the
+/// file's top-level fields), read from the Parquet levels alone, or -1 when there is none.
+/// Arrow 25 cannot decode a fixed_size_list column that holds a null row ("Expected all lists
+/// to be of size=..."); this says which row it is.
+Result<int64_t> first_null_list_row(parquet::arrow::FileReader& reader, int field,
+                                    const std::string& path);
+
 }  // namespace semdedup::io

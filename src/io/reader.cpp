@@ -188,13 +188,24 @@ class ParquetSource final : public Source {
 
   Result<std::shared_ptr<arrow::RecordBatch>> next() override {
     std::shared_ptr<arrow::RecordBatch> batch;
+    Status status;
     try {
-      SD_RETURN_IF_ERROR(from_arrow(batches_->ReadNext(&batch), StatusCode::kIOError,
-                                    fmt::format("file {}: cannot read Parquet", path_)));
+      status = from_arrow(batches_->ReadNext(&batch), StatusCode::kIOError,
+                          fmt::format("file {}: cannot read Parquet", path_));
     } catch (const std::exception& e) {
-      return Status::io_error("file {}: cannot read Parquet: {}", path_, e.what());
+      status = Status::io_error("file {}: cannot read Parquet: {}", path_, e.what());
     }
-    return batch;
+    if (status.ok()) return batch;
+    // Arrow cannot decode a fixed_size_list column holding a null row: name that row instead.
+    if (schema_->field(columns_.embedding)->type()->id() == arrow::Type::FIXED_SIZE_LIST) {
+      SD_ASSIGN_OR_RETURN(const int64_t null_row,
+                          first_null_list_row(*reader_, embedding_field_, path_));
+      if (null_row >= 0) {
+        return Status::data_error("file {}: column '{}' row {}: null embedding", path_,
+                                  schema_->field(columns_.embedding)->name(), null_row);
+      }
+    }
+    return status;
   }
 
  private:
@@ -211,6 +222,7 @@ class ParquetSource final : public Source {
         from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
     SD_ASSIGN_OR_RETURN(const ColumnIndices in_file,
                         resolve_columns(*file_schema, path_, options));
+    embedding_field_ = in_file.embedding;
 
     std::vector<int> fields = in_file.passthrough;
     fields.push_back(in_file.embedding);
@@ -228,6 +240,7 @@ class ParquetSource final : public Source {
   }
 
   std::string path_;
+  int embedding_field_ = -1;  ///< the embedding column among the file's top-level fields
   std::unique_ptr<parquet::arrow::FileReader> reader_;      // must outlive batches_
   std::unique_ptr<arrow::RecordBatchReader> batches_;
 };

@@ -33,9 +33,9 @@ std::shared_ptr<arrow::Array> lists(const std::vector<std::vector<T>>& rows,
 
 void write_parquet(const std::string& path, const std::shared_ptr<arrow::Array>& ids,
                    const std::shared_ptr<arrow::Array>& embeddings) {
-  auto table = arrow::Table::Make(
-      arrow::schema({arrow::field("id", ids->type()), arrow::field("embeddings", embeddings->type())}),
-      {ids, embeddings});
+  auto table = arrow::Table::Make(arrow::schema({arrow::field("id", ids->type()),
+                                                 arrow::field("embeddings", embeddings->type())}),
+                                  {ids, embeddings});
   auto sink = arrow::io::FileOutputStream::Open(path).ValueOrDie();
   ASSERT_TRUE(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), sink, 1 << 20).ok());
   ASSERT_TRUE(sink->Close().ok());
@@ -150,12 +150,13 @@ TEST_F(ReaderValuesTest, ValueBeyondFloat32RangeIsNamedAsSuch) {
                            ": column 'embeddings' row 1: value -1e+300 is out of float32 range "
                            "at index 1"));
   const std::string jsonl = path("wide.jsonl");
-  std::ofstream(jsonl) << "{\"id\": 0, \"embeddings\": [1, 2]}\n{\"id\": 1, \"embeddings\": [1e39, 2]}\n";
+  std::ofstream(jsonl)
+      << "{\"id\": 0, \"embeddings\": [1, 2]}\n{\"id\": 1, \"embeddings\": [1e39, 2]}\n";
   ReadOptions options;
   options.filetype = FileType::kJsonl;
-  EXPECT_THAT(read_rows(jsonl, options),
-              StatusIs(StatusCode::kDataError,
-                       "row 1: value 1e+39 is out of float32 range at index 0"));
+  EXPECT_THAT(
+      read_rows(jsonl, options),
+      StatusIs(StatusCode::kDataError, "row 1: value 1e+39 is out of float32 range at index 0"));
 }
 
 TEST_F(ReaderValuesTest, NullIdIsRefusedNamingFileAndRow) {
