@@ -56,7 +56,7 @@ Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& p
       rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
 
   RemoveResult result;
-  result.duplicate_ids = ids->length();
+  result.duplicate_ids = ids.size();
   ProgressTask progress(*ctx.progress, "remove", static_cast<int64_t>(files.size()), "files");
   // Under mpirun rank r filters the input files r, r + ranks, r + 2 ranks, ...
   const Status filtered_all = [&]() -> Status {

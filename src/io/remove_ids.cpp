@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "io/arrow_status.hpp"
+#include "io/jsonl_filter.hpp"
 #include "io/jsonl_lines.hpp"
 #include "io/parquet_columns.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
@@ -48,10 +49,7 @@ Result<InputBatches> open_parquet(const std::string& path) {
 /// or changes a type fails the read), or parsed whole (types from every row).
 Result<InputBatches> open_jsonl(const std::string& path, bool whole) {
   SD_RETURN_IF_ERROR(check_lines_are_objects(path));
-  SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::MemoryMappedFile::Open(
-                                                path, arrow::io::FileMode::READ),
-                                            StatusCode::kIOError,
-                                            fmt::format("file {}: cannot open", path)));
+  SD_ASSIGN_OR_RETURN(auto file, open_jsonl_stream(path));
   const auto read_options = arrow::json::ReadOptions::Defaults();
   const auto parse_options = arrow::json::ParseOptions::Defaults();
   InputBatches input;
@@ -102,8 +100,8 @@ class Output {
 /// remove_ids over `input`'s batches; `whole_jsonl` parses a JSONL input whole.
 Result<FilteredFile> filter_file(const std::string& input, FileType input_type,
                                  const std::string& output, FileType output_type,
-                                 const std::string& id_field,
-                                 const std::shared_ptr<arrow::Array>& ids, bool whole_jsonl) {
+                                 const std::string& id_field, const IdSet& ids,
+                                 bool whole_jsonl) {
   InputBatches source;
   if (input_type == FileType::kParquet) {
     SD_ASSIGN_OR_RETURN(source, open_parquet(input));
@@ -116,16 +114,13 @@ Result<FilteredFile> filter_file(const std::string& input, FileType input_type,
     return Status::data_error("file {}: column '{}' not found; available: {}", input, id_field,
                               fmt::join(schema->field_names(), ", "));
   }
-  std::shared_ptr<arrow::Array> value_set = ids;
-  const auto& id_type = schema->field(id_column)->type();
-  if (!ids->type()->Equals(*id_type)) {
-    // e.g. int32 ids in the input against int64 duplicate ids: compare in the input's type.
-    SD_ASSIGN_OR_RETURN(arrow::Datum cast,
-                        from_arrow(cp::Cast(ids, id_type), StatusCode::kDataError,
-                                   fmt::format("file {}: column '{}'", input, id_field)));
-    value_set = cast.make_array();
+  // Integers match integers by value, strings match strings: never one through a cast of the
+  // other ("007" is not 7).
+  const auto& id_type = *schema->field(id_column)->type();
+  if (!ids.accepts(id_type)) {
+    return Status::data_error("file {}: column '{}' has type {} but the duplicates' ids have type {}",
+                              input, id_field, id_type.ToString(), ids.type_name());
   }
-  const cp::SetLookupOptions lookup(value_set);
   SD_ASSIGN_OR_RETURN(Output out, Output::open(output, output_type, schema));
   FilteredFile counts;
   while (true) {
@@ -133,11 +128,8 @@ Result<FilteredFile> filter_file(const std::string& input, FileType input_type,
     SD_RETURN_IF_ERROR(
         from_arrow(source.batches->ReadNext(&batch), StatusCode::kDataError, input));
     if (!batch) break;
-    SD_ASSIGN_OR_RETURN(arrow::Datum is_dup,
-                        from_arrow(cp::IsIn(batch->column(id_column), lookup),
-                                   StatusCode::kDataError, input));
-    SD_ASSIGN_OR_RETURN(arrow::Datum keep,
-                        from_arrow(cp::Invert(is_dup), StatusCode::kInternal, input));
+    SD_ASSIGN_OR_RETURN(auto keep,
+                        ids.keep_mask(*batch->column(id_column), input, id_field, counts.rows_in));
     SD_ASSIGN_OR_RETURN(arrow::Datum kept,
                         from_arrow(cp::Filter(batch, keep), StatusCode::kInternal, input));
     const auto& rows = *kept.record_batch();
@@ -151,7 +143,7 @@ Result<FilteredFile> filter_file(const std::string& input, FileType input_type,
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::Array>> read_id_set(const std::string& dir) {
+Result<IdSet> read_id_set(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Status::io_error("{}: no such directory", dir);
   std::vector<std::string> files;
@@ -167,24 +159,38 @@ Result<std::shared_ptr<arrow::Array>> read_id_set(const std::string& dir) {
   for (const auto& path : files) {
     SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id"}));
     const auto& column = table->column(0);
-    if (type && !column->type()->Equals(*type)) {
-      return Status::data_error("file {}: column 'id' is {}, other files have {}", path,
-                                column->type()->ToString(), type->ToString());
+    const auto& column_type = column->type();
+    if (!arrow::is_integer(column_type->id()) && column_type->id() != arrow::Type::STRING &&
+        column_type->id() != arrow::Type::LARGE_STRING) {
+      return Status::data_error("file {}: column 'id' has type {}; expected integers or strings",
+                                path, column_type->ToString());
     }
-    type = column->type();
-    for (const auto& chunk : column->chunks()) chunks.push_back(chunk);
+    if (type && !column_type->Equals(*type)) {
+      return Status::data_error("file {}: column 'id' is {}, other files have {}", path,
+                                column_type->ToString(), type->ToString());
+    }
+    type = column_type;
+    int64_t row0 = 0;
+    for (const auto& chunk : column->chunks()) {
+      // A null duplicate id would remove every input row without an id.
+      for (int64_t i = 0; chunk->null_count() > 0 && i < chunk->length(); ++i) {
+        if (chunk->IsNull(i)) {
+          return Status::data_error("file {}: column 'id' row {}: null id", path, row0 + i);
+        }
+      }
+      row0 += chunk->length();
+      chunks.push_back(chunk);
+    }
   }
-  if (chunks.empty()) {
-    return from_arrow(arrow::MakeEmptyArray(type ? type : arrow::int64()), StatusCode::kInternal,
-                      dir);
-  }
-  return from_arrow(arrow::Concatenate(chunks), StatusCode::kInternal, dir);
+  return IdSet::make(chunks, type ? type : arrow::int64());
 }
 
 Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
                                 const std::string& output, FileType output_type,
-                                const std::string& id_field,
-                                const std::shared_ptr<arrow::Array>& ids) {
+                                const std::string& id_field, const IdSet& ids) {
+  if (input_type == FileType::kJsonl && output_type == FileType::kJsonl) {
+    return filter_jsonl_lines(input, output, id_field, ids);
+  }
   Result<FilteredFile> filtered =
       filter_file(input, input_type, output, output_type, id_field, ids, false);
   // A JSONL file whose later rows add fields or change types cannot be streamed with the

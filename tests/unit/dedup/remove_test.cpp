@@ -108,9 +108,10 @@ TEST(Remove, StringIdsWithACustomIdFieldFromJsonLines) {
   params.id_field = "doc";
   ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params));
   EXPECT_EQ(result.rows_removed, 2);
+  // JSON lines in, JSON lines out: the kept lines as they were written.
   EXPECT_EQ(testing::read_bytes(dir.path() / "out" / "docs.jsonl"),
-            "{\"doc\":\"id_1\",\"text\":\"t1\"}\n{\"doc\":\"id_3\",\"text\":\"t3\"}\n"
-            "{\"doc\":\"id_5\",\"text\":\"t5\"}\n");
+            "{\"doc\": \"id_1\", \"text\": \"t1\"}\n{\"doc\": \"id_3\", \"text\": \"t3\"}\n"
+            "{\"doc\": \"id_5\", \"text\": \"t5\"}\n");
 }
 
 TEST(Remove, RemovingEveryIdLeavesEmptyFiles) {
@@ -183,13 +184,29 @@ TEST(Remove, JsonLinesWhoseLaterRowsAddAFieldAreReadWhole) {
   write_duplicates(dir.path() / "dups", {0, 39999});
   auto params = params_for(dir);
   params.input_filetype = io::FileType::kJsonl;
+  ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params));
+  EXPECT_EQ(result.rows_in, 40001);
+  EXPECT_EQ(result.rows_out, 39999);
+  EXPECT_EQ(python_out("import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); "
+                       "print(t.schema.names, t.column('lang').to_pylist()[-2:])",
+                       {(dir.path() / "out" / "docs.parquet").string()}),
+            "['id', 'text', 'lang'] [None, 'en']");
+}
+
+TEST(Remove, JsonLinesToJsonLinesKeepEachLineAsItCame) {
+  TempDir dir;
+  write_long_jsonl(dir, R"({"id": 40000, "text": "last", "lang": "en"})");
+  write_duplicates(dir.path() / "dups", {0, 39999});
+  auto params = params_for(dir);
+  params.input_filetype = io::FileType::kJsonl;
   params.output_filetype = io::FileType::kJsonl;
   ASSERT_OK_AND_ASSIGN(auto result, remove_duplicates(Context::make_default(1), params));
   EXPECT_EQ(result.rows_in, 40001);
   EXPECT_EQ(result.rows_out, 39999);
   const std::string text = testing::read_bytes(dir.path() / "out" / "docs.jsonl");
-  EXPECT_THAT(text, ::testing::StartsWith("{\"id\":1,\"text\":\"some text\",\"lang\":null}\n"));
-  EXPECT_THAT(text, ::testing::EndsWith("{\"id\":40000,\"text\":\"last\",\"lang\":\"en\"}\n"));
+  EXPECT_TRUE(text.starts_with("{\"id\": 1, \"text\": \"some text\"}\n"));
+  EXPECT_TRUE(text.ends_with("{\"id\": 39998, \"text\": \"some text\"}\n"
+                             "{\"id\": 40000, \"text\": \"last\", \"lang\": \"en\"}\n"));
 }
 
 TEST(Remove, ABadLineLateInAJsonLinesFileLeavesNoOutputFile) {
