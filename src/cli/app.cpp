@@ -1,5 +1,7 @@
 #include "cli/app.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -30,6 +32,32 @@ int exit_code_for(StatusCode code) {
     case StatusCode::kNotImplemented: return 2;
     default: return 1;
   }
+}
+
+/// `text` on one line: control characters (a newline in a path, say) written as escapes.
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+/// The one line a failing command prints on stderr.
+void print_error(std::string_view prefix, std::string_view message) {
+  std::fprintf(stderr, "%s: %s\n", std::string(prefix).c_str(), one_line(message).c_str());
 }
 
 std::string version_text() {
@@ -125,7 +153,7 @@ int run_app(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   Result<std::vector<std::string>> expanded = expand_config_file(app, args);
   if (!expanded.ok()) {
-    std::fprintf(stderr, "semdedup: %s\n", expanded.status().message().c_str());
+    print_error("semdedup", expanded.status().message());
     return exit_code_for(expanded.status().code());
   }
   args = std::move(expanded).value();
@@ -135,19 +163,22 @@ int run_app(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "semdedup: %s\n", e.what());
-    std::fprintf(stderr, "Run with --help for usage.\n");
+    print_error("semdedup", fmt::format("{} (run with --help for usage)", e.what()));
     return 2;
   }
 
   if (Status st = io::initialize_arrow(); !st.ok()) {
-    std::fprintf(stderr, "semdedup: error: %s\n", st.message().c_str());
+    print_error("semdedup: error", st.message());
     return 1;
   }
 
   WorldSession world;
   for (const Command& cmd : commands) {
     if (!cmd.app->parsed()) continue;
+    // Off a terminal (scripts, CI) log lines wait for the command's success, so a failure is
+    // one line; an explicit --log-level, or a terminal, shows them as they come.
+    cmd.common->hold_log =
+        !isatty(STDERR_FILENO) && cmd.app->get_option("--log-level")->count() == 0;
     Result<Context> ctx = make_context(*cmd.common);
     Status st = ctx.ok() ? Status::OK() : ctx.status();
     if (st.ok()) st = join_world(*ctx, cmd.app->get_name(), is_distributed(*cmd.app), &world);
@@ -164,11 +195,11 @@ int run_app(int argc, char** argv) {
       if (st.ok()) st = run_guarded(cmd, *ctx);
     }
     if (ctx.ok()) st = ctx->comm->agree(st);
-    if (st.ok()) return 0;
-    if (reports) {
-      std::fprintf(stderr, "semdedup %s: error: %s\n", cmd.app->get_name().c_str(),
-                   st.message().c_str());
+    if (st.ok()) {
+      release_held_lines(*ctx->logger);
+      return 0;
     }
+    if (reports) print_error(fmt::format("semdedup {}: error", cmd.app->get_name()), st.message());
     return exit_code_for(st.code());
   }
   return 2;

@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include <charconv>
+#include <limits>
 #include <sstream>
 
 #include "semdedup/core/communicator.hpp"
@@ -7,7 +9,8 @@
 namespace semdedup::cli {
 
 void add_common_flags(CLI::App& app, CommonOptions& options) {
-  app.add_option("--threads", options.threads, "worker threads (0 = every core); results never depend on it")
+  app.add_option("--threads", options.threads,
+                 "worker threads (0 = every core); results never depend on it")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", options.device, "backend for the hot kernels: cpu|cuda")
@@ -29,11 +32,33 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
       ->check(CLI::ExistingFile);
 }
 
+int max_threads() { return 16 * default_thread_count(); }
+
+CLI::Validator seed_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [at, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || at != end) {
+          return fmt::format("must be an integer in [0, {}], got '{}'",
+                             std::numeric_limits<uint64_t>::max(), text);
+        }
+        return {};
+      },
+      "UINT64");
+}
+
 Result<Context> make_context(const CommonOptions& options) {
+  if (options.threads > max_threads()) {
+    return Status::invalid_argument(
+        "--threads {} is more than this machine can use: at most {} (16 per core, {} cores)",
+        options.threads, max_threads(), default_thread_count());
+  }
   Context ctx = Context::make_default(options.threads);
   SD_ASSIGN_OR_RETURN(auto level, parse_log_level(options.log_level));
   if (options.quiet) level = spdlog::level::err;
-  ctx.logger = make_stderr_logger(level);
+  ctx.logger = options.hold_log ? make_held_stderr_logger(level) : make_stderr_logger(level);
   SD_ASSIGN_OR_RETURN(auto mode, parse_progress_mode(options.progress));
   if (options.quiet) mode = ProgressMode::kNever;
   ctx.progress = make_progress(mode, ctx.logger);

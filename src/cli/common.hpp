@@ -20,7 +20,19 @@ struct CommonOptions {
   bool quiet = false;
   std::string progress = "auto";
   std::string config;
+  /// Hold log lines until the command has succeeded (run_app sets it when stderr is not a
+  /// terminal and no --log-level was given), so that a failure prints one line.
+  bool hold_log = false;
 };
+
+/// Most worker threads --threads may ask for: 16 per core of this machine. Each thread keeps
+/// tiles of its own (a 1024-row tile per thread in k-means), so far more threads than cores
+/// only exhaust memory.
+int max_threads();
+
+/// CLI11 check of a seed flag: a decimal integer in [0, 2^64 - 1] (CLI11 alone would wrap -1
+/// and saturate 2^64 to 2^64 - 1).
+CLI::Validator seed_validator();
 
 /// Adds --threads, --device, --log-level, --quiet, --progress and --config to `app`.
 void add_common_flags(CLI::App& app, CommonOptions& options);

@@ -72,7 +72,8 @@ Command setup_demo(CLI::App& parent) {
   app.add_option("--duplicate-fraction", params->duplicate_fraction, "planted share of duplicates")
       ->capture_default_str();
   app.add_option("--eps", params->eps, "eps of the identify step")->capture_default_str();
-  app.add_option("--seed", params->seed, "seed of everything random")->capture_default_str();
+  app.add_option("--seed", params->seed, "seed of everything random")->capture_default_str()
+      ->check(seed_validator());
   add_common_flags(app, *cmd.common);
   cmd.run = [params](const Context& ctx) -> Status {
     if (params->output_path.empty()) {

@@ -29,7 +29,8 @@ Command setup_generate(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--files", params->files, "number of data files, in [1, rows]")
       ->capture_default_str();
-  app->add_option("--seed", params->seed, "seed of every random draw")->capture_default_str();
+  app->add_option("--seed", params->seed, "seed of every random draw")->capture_default_str()
+      ->check(seed_validator());
   app->add_option("--format", *format, "data file format: parquet|jsonl")->capture_default_str();
   app->add_flag("--overwrite", *overwrite, "replace a non-empty output directory");
   add_common_flags(*app, *cmd.common);

@@ -30,7 +30,8 @@ void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
       ->capture_default_str();
   app.add_option("--random-state", options.random_state,
                  "seed of the initialisation and of the fit_data_fraction file sample")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(seed_validator());
   app.add_option("--init", options.init, "k-means||, random, or the path of a (k, dim) .npy file")
       ->capture_default_str();
   app.add_option("--n-init", options.n_init,

@@ -72,7 +72,8 @@ void add_pairwise_flags(CLI::App& app, PairwiseOptions& options) {
       ->capture_default_str()
       ->check(CLI::IsMember({"cosine", "l2"}));
   app.add_option("--random-seed", options.random_seed, "seed of the random ranking")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(seed_validator());
   app.add_option("--ranking-columns", options.ranking_columns,
                  "rank by these columns instead (c1,c2: priority order)");
   app.add_option("--ranking-ascending", options.ranking_ascending,

@@ -77,6 +77,9 @@ namespace {
 Result<std::vector<std::string>> add_config_flags(const CLI::App& sub, const YAML::Node& root,
                                                   const std::string& path,
                                                   std::vector<std::string> args) {
+  // PyYAML, which NeMo's configs go through, keeps the last of two equal keys and yaml-cpp the
+  // first: a key given twice (or two names of one flag) is refused rather than guessed.
+  std::map<std::string, std::string> key_of_flag;
   for (const auto& entry : root) {
     if (!entry.first.IsScalar()) {
       return Status::invalid_argument("config file {}: a key is not a parameter name", path);
@@ -88,6 +91,13 @@ Result<std::vector<std::string>> add_config_flags(const CLI::App& sub, const YAM
     if (!option || flag == "--config") {
       return Status::invalid_argument("config file {}: '{}' is not a parameter of '{}' (no flag {})",
                                       path, key, sub.get_name(), flag);
+    }
+    if (const auto [earlier, fresh] = key_of_flag.emplace(flag, key); !fresh) {
+      if (earlier->second == key) {
+        return Status::invalid_argument("config file {}: key '{}' is given twice", path, key);
+      }
+      return Status::invalid_argument("config file {}: keys '{}' and '{}' both set {}", path,
+                                      earlier->second, key, flag);
     }
     if (value.IsNull() || given(args, flag)) continue;
     std::vector<std::string> values;

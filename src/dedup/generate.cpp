@@ -1,5 +1,7 @@
 #include "semdedup/dedup/generate.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -216,10 +218,39 @@ Result<int64_t> file_size(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+/// invalid_argument when the centres and one file's rows (held twice while Arrow builds the
+/// file) would not fit in this machine's memory.
+Status check_memory(const GenerateParams& params, int threads) {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return Status::OK();
+  const double machine = static_cast<double>(pages) * static_cast<double>(page_size);
+  const double dim = static_cast<double>(params.dim);
+  const double file_rows = std::ceil(static_cast<double>(params.rows) /
+                                     static_cast<double>(params.files));
+  const double needed = static_cast<double>(params.clusters) * dim * sizeof(double) +
+                        3.0 * file_rows * dim * sizeof(float) +
+                        static_cast<double>(threads) * 3.0 * dim * sizeof(double);
+  if (needed <= machine) return Status::OK();
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  return Status::invalid_argument(
+      "--rows {} --dim {} --clusters {} in {} file(s) needs about {:.1f} GiB of memory but this "
+      "machine has {:.1f} GiB; use more --files or fewer --clusters",
+      params.rows, params.dim, params.clusters, params.files, needed / kGiB, machine / kGiB);
+}
+
+}  // namespace
+
 Status GenerateParams::validate() const {
   if (output_path.empty()) return Status::invalid_argument("--output is required");
   if (rows < 1) return Status::invalid_argument("--rows must be >= 1 (got {})", rows);
   if (dim < 1) return Status::invalid_argument("--dim must be >= 1 (got {})", dim);
+  if (dim > kMaxGenerateDim) {
+    return Status::invalid_argument("--dim {} is wider than semdedup reads: at most {}", dim,
+                                    kMaxGenerateDim);
+  }
   if (clusters < 1) return Status::invalid_argument("--clusters must be >= 1 (got {})", clusters);
   if (files < 1 || files > rows) {
     return Status::invalid_argument("--files must be in [1, rows = {}] (got {})", rows, files);
@@ -237,6 +268,7 @@ Status GenerateParams::validate() const {
 Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params) {
   SD_RETURN_IF_ERROR(params.validate());
   const int threads = std::max(1, ctx.threads);
+  SD_RETURN_IF_ERROR(check_memory(params, threads));
   SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
   const fs::path data_dir = fs::path(params.output_path) / "data";
   std::error_code ec;

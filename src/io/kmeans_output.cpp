@@ -31,6 +31,29 @@ std::shared_ptr<arrow::Array> wrap(std::span<const T> values) {
 
 }  // namespace
 
+Status check_output_column_names(const ColumnSpec& columns) {
+  // Columns the KMeans output adds (the partition and distances) and the pairwise results'.
+  const std::vector<std::string> added = {"centroid", kL2DistColumn, kCosineDistColumn, "max_id",
+                                          "cosine_sim_score"};
+  for (const std::string* field : {&columns.id_field, &columns.embedding_field}) {
+    if (std::find(added.begin(), added.end(), *field) != added.end()) {
+      return Status::invalid_argument(
+          "field '{}' is named like a column semdedup writes; rename it in the input", *field);
+    }
+  }
+  std::vector<std::string> taken = added;
+  taken.insert(taken.end(), {"id", "embeddings", columns.id_field, columns.embedding_field});
+  for (const std::string& field : columns.metadata_fields) {
+    if (std::find(taken.begin(), taken.end(), field) != taken.end()) {
+      return Status::invalid_argument(
+          "metadata field '{}' collides with an output column of that name; leave it out of "
+          "--metadata-fields or rename it in the input",
+          field);
+    }
+  }
+  return Status::OK();
+}
+
 std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t part) {
   return (fs::path(dir) / fmt::format("centroid={}", centroid) /
           fmt::format("part-{:06d}.parquet", part))

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <system_error>
 
+#include "semdedup/io/kmeans_output.hpp"
+
 namespace semdedup::kmeans {
 
 Status FitParams::validate() const {
@@ -66,6 +68,7 @@ Status Params::validate() const {
   if (columns.embedding_field.empty()) {
     return Status::invalid_argument("embedding_field must not be empty");
   }
+  SD_RETURN_IF_ERROR(io::check_output_column_names(columns));
   if (fit_data_fraction && !(*fit_data_fraction > 0.0 && *fit_data_fraction < 1.0)) {
     return Status::invalid_argument(
         "fit_data_fraction must be in (0, 1), got {}; pass None to fit on the full dataset",

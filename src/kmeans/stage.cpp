@@ -398,10 +398,15 @@ Status save_centroids(const Context& ctx, const Params& params, MatrixView centr
   return Status::OK();
 }
 
+// Where an earlier run's centroids lie.
+std::string reused_path(const Params& params) {
+  return (fs::path(params.output_path) / kCentroidsFile).string();
+}
+
 // With --resume, the centroids of an earlier run whose fit finished.
 Result<std::optional<Matrix>> reusable_centroids(const Context& ctx, const Params& params) {
   if (params.output_mode != io::OutputMode::kResume) return std::optional<Matrix>();
-  const std::string path = (fs::path(params.output_path) / kCentroidsFile).string();
+  const std::string path = reused_path(params);
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::optional<Matrix>();
   SD_ASSIGN_OR_RETURN(Matrix centroids, io::read_npy(path));
@@ -412,6 +417,17 @@ Result<std::optional<Matrix>> reusable_centroids(const Context& ctx, const Param
   }
   ctx.logger->info("Resuming: reusing the {} centroids of {}", centroids.rows(), path);
   return std::optional<Matrix>(std::move(centroids));
+}
+
+// The rows of `file` must have the centroids' width; `origin` says where the centroids came
+// from ("fitted on <file>", "in <path>").
+Status check_width(int64_t width, MatrixView centroids, const std::string& file,
+                   const Params& params, const std::string& origin) {
+  if (width == centroids.cols) return Status::OK();
+  return Status::data_error(
+      "file {}: column '{}' has {} values per row but the centroids {} have {}{}", file,
+      params.columns.embedding_field, width, origin, centroids.cols,
+      params.output_mode == io::OutputMode::kResume ? "; use --overwrite to start again" : "");
 }
 
 io::ReadOptions read_options(const Params& params) {
@@ -523,6 +539,10 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     if (reused) {
       centroids = std::move(*reused);
       result.reused_centroids = true;
+      if (loaded.embeddings.rows() > 0) {
+        SD_RETURN_IF_ERROR(check_width(loaded.embeddings.cols(), centroids.view(), my_first_file,
+                                       params, "in " + reused_path(params)));
+      }
     } else {
       SD_RETURN_IF_ERROR(fit_and_log(loaded.embeddings.view(), centroids, &labels));
     }
@@ -556,9 +576,11 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
           "fit_data_fraction={} of {} files would sample 0 files; fitting on 1 file instead",
           fraction, result.num_files);
     }
+    std::string origin;  // where the centroids come from, for a width mismatch
     if (reused) {
       centroids = std::move(*reused);
       result.reused_centroids = true;
+      origin = "in " + reused_path(params);
     } else {
       std::vector<std::string> sampled;
       for (const int64_t index : python_sample(result.num_files, count, params.fit.random_state)) {
@@ -584,6 +606,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       SD_RETURN_IF_ERROR(ctx.comm->agree(read.status()));
       Loaded loaded = std::move(read).value();
       const std::vector<std::string> fit_files = files_of(sampled, fit_range);
+      origin = "fitted on " + (sampled.empty() ? std::string() : sampled.front()) +
+               (sampled.size() > 1 ? fmt::format(" and {} more sampled file(s)", sampled.size() - 1)
+                                   : std::string());
       SD_ASSIGN_OR_RETURN(const int64_t fit_dim,
                           agree_dim(ctx, loaded.embeddings.cols(),
                                     fit_files.empty() ? std::string() : fit_files.front(),
@@ -612,6 +637,11 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
         if (!batch) break;
         if (!clip_batch(*batch, mine)) continue;
         if (ranks > 1) ids.add(*batch);
+        if (batch->embeddings.rows() > 0) {
+          SD_RETURN_IF_ERROR(check_width(batch->embeddings.cols(), centroids.view(),
+                                         reader->files()[static_cast<size_t>(batch->file_index)],
+                                         params, origin));
+        }
         auto rows = std::make_shared<const Matrix>(std::move(batch->embeddings));
         SD_RETURN_IF_ERROR(split_batch(*batch, rows->view(), nullptr, rows, params.rows_per_part,
                                        [&](Piece piece) { return writer.add(std::move(piece)); }));

@@ -20,6 +20,15 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view name);
 /// A logger writing "[time] [level] message" lines to stderr.
 LoggerPtr make_stderr_logger(spdlog::level::level_enum level);
 
+/// A logger like make_stderr_logger whose lines are held in memory until
+/// release_held_lines() writes them; lines never released are dropped. The CLI holds its log
+/// off a terminal so that a failing command prints its one error line and nothing else.
+LoggerPtr make_held_stderr_logger(spdlog::level::level_enum level);
+
+/// Writes the lines `logger` (from make_held_stderr_logger) holds to stderr, and every later
+/// line as it comes; does nothing for other loggers.
+void release_held_lines(Logger& logger);
+
 /// A logger that drops everything (the library default).
 LoggerPtr make_null_logger();
 

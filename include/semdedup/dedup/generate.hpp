@@ -31,12 +31,15 @@
 
 namespace semdedup::dedup {
 
+/// Widest embedding generate writes: the readers' limit (io::ReadOptions::max_dim).
+inline constexpr int64_t kMaxGenerateDim = int64_t{1} << 16;
+
 struct GenerateParams {
   /// Output directory (created; see output_mode when it is not empty).
   std::string output_path;
   /// Number of rows, >= 1.
   int64_t rows = 0;
-  /// Embedding dimension, >= 1.
+  /// Embedding dimension, in [1, kMaxGenerateDim].
   int64_t dim = 0;
   /// Number of cluster centres, >= 1.
   int64_t clusters = 100;

@@ -64,4 +64,12 @@ std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t p
 Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns,
                          const KMeansWriteOptions& options = {});
 
+/// invalid_argument naming the first field of `columns` that would collide with a column
+/// semdedup adds or renames downstream: a metadata field named like the id or embedding field,
+/// "id", "embeddings", "centroid" (the hive partition), l2_dist_to_cent, cosine_dist_to_cent,
+/// max_id or cosine_sim_score (the pairwise results); or an id or embedding field named like
+/// one of the added columns. Such a name would give files with two columns of one name or
+/// unreadable partitions.
+Status check_output_column_names(const ColumnSpec& columns);
+
 }  // namespace semdedup::io

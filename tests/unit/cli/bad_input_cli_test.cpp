@@ -59,6 +59,12 @@ case("duplicate_ids", {"a.parquet": good(5), "b.parquet": table([10, 3, 11], emb
 case("duplicate_string_ids", {"a.parquet": pa.table({"id": ["u", "v", "u"], "embeddings": emb([[1, 2], [3, 4], [5, 6]])})})
 case("list_of_strings", {"a.parquet": pa.table({"id": pa.array([1, 2], pa.int64()), "embeddings": pa.array([["a", "b"], ["c", "d"]])})})
 case("huge_dims", {"a.parquet": table([1, 2], pa.array(list(np.ones((2, 65537), np.float32)), pa.list_(pa.float32())))})
+case("null_id", {"a.parquet": good(4), "b.parquet": pa.table({"id": pa.array([7, None], pa.int64()), "embeddings": emb([[1, 2, 3, 4], [4, 3, 2, 1]])})})
+case("beyond_float32", {"a.parquet": pa.table({"id": pa.array([1, 2, 3], pa.int64()), "embeddings": pa.array([[1, 2], [3, 1e300], [1, 1]], pa.list_(pa.float64()))})})
+case("beyond_float32_json", {"a.jsonl": '{"id": 1, "embeddings": [1, 2]}\n{"id": 2, "embeddings": [1e39, 2]}\n'})
+case("fixed_size_null", {"a.parquet": pa.table({"id": pa.array([1, 2, 3], pa.int64()), "embeddings": pa.array([[1, 2], None, [3, 4]], pa.list_(pa.float32(), 2))})})
+case("json_deep", {"a.jsonl": '{"id": 1, "embeddings": [1, 2]}\n{"id": 2, "embeddings": [2, 1], "x": ' + '[' * 20000 + ']' * 20000 + '}\n'})
+case("metadata_clash", {"a.parquet": pa.table({"id": pa.array([1, 2, 3], pa.int64()), "embeddings": emb([[1, 0], [0, 1], [1, 1]]), "centroid": [0, 1, 2]})})
 open(os.path.join(root, "a_file"), "w").write("a regular file where a directory is expected")
 )";
 
@@ -141,6 +147,8 @@ TEST(BadConfigCli, IsAUsageErrorNamingTheFile) {
       {"- n_clusters\n", "must be a mapping"},
       {"n_clusters: [1\n", "not valid YAML"},
       {"no_such_parameter: 1\n", "'no_such_parameter' is not a parameter of 'run'"},
+      {"n_clusters: 2\neps: 0.1\nn_clusters: 3\n", "key 'n_clusters' is given twice"},
+      {"input_path: a\ninput: b\n", "keys 'input_path' and 'input' both set --input"},
   };
   for (const auto& [text, message] : cases) {
     const fs::path config = dir.path() / "config.yaml";
@@ -185,6 +193,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"eps_negative", {"--eps", "-0.5"}, {"eps must be in [0, 1), got -0.5"}, 2, "good"},
         BadInput{"eps_nan", {"--eps", "nan"}, {"eps must be in [0, 1)"}, 2, "good"},
         BadInput{"unwritable_output", {}, {"cannot create output directory", "a_file is not a directory"}, 1, "good", Output::kUnderFile},
+        BadInput{"null_id", {}, {"b.parquet", "column 'id' row 1: null id"}},
+        BadInput{"beyond_float32", {}, {"a.parquet", "column 'embeddings' row 1", "value 1e+300 is out of float32 range at index 1"}},
+        BadInput{"beyond_float32_json", {"--input-filetype", "jsonl"}, {"a.jsonl", "column 'embeddings' row 1", "value 1e+39 is out of float32 range at index 0"}},
+        BadInput{"fixed_size_null", {}, {"a.parquet", "column 'embeddings' row 1: null embedding"}},
+        BadInput{"json_deep", {"--input-filetype", "jsonl"}, {"a.jsonl", "row 1 (line 2): JSON nested deeper than 128 levels"}},
+        BadInput{"metadata_clash", {"--metadata-fields", "centroid"}, {"metadata field 'centroid' collides with an output column"}, 2},
+        BadInput{"too_many_threads", {"--threads", "100000"}, {"--threads 100000 is more than this machine can use: at most"}, 2, "good"},
         BadInput{"concurrent_run", {}, {"is in use by another semdedup run (pid " + std::to_string(getpid()) + ")"}, 1, "good", Output::kLocked}),
     [](const ::testing::TestParamInfo<BadInput>& info) {
       std::string name = info.param.name;
