@@ -10,7 +10,7 @@ namespace semdedup::cli {
 
 void add_common_flags(CLI::App& app, CommonOptions& options) {
   app.add_option("--threads", options.threads,
-                 "worker threads (0 = every core); results never depend on it")
+                 "worker threads (0 = every core; at most 16 per core); results never depend on it")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", options.device, "backend for the hot kernels: cpu|cuda")
