@@ -5,6 +5,9 @@
 #include <arrow/type_fwd.h>
 
 #include <cstdint>
+#include <map>
+#include <set>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -30,5 +33,14 @@ struct FilteredFile {
 Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
                                 const std::string& output, FileType output_type,
                                 const std::string& id_field, const std::shared_ptr<arrow::Array>& ids);
+
+/// The values of `columns` of the rows of `files` whose `id_field`, rendered as text (decimal
+/// digits for integers, the string itself for strings, as read_pair_text renders ids), is one
+/// of `ids`: id text -> one text per column (empty for null). The first row with an id wins;
+/// ids found in no file are absent. Files are read a batch at a time and no further once every
+/// id is found. data_error naming the file when it lacks `id_field` or one of `columns`.
+Result<std::map<std::string, std::vector<std::string>>> read_rows_by_id(
+    const std::vector<std::string>& files, FileType type, const std::string& id_field,
+    const std::vector<std::string>& columns, const std::set<std::string>& ids);
 
 }  // namespace semdedup::io
