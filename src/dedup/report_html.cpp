@@ -11,9 +11,9 @@ namespace semdedup::dedup {
 
 namespace {
 
-constexpr double kFont = 12;         // px, every chart label
+constexpr double kFont = 13;         // px, every chart label
 constexpr double kCharWidth = 0.62;  // of kFont: wider than the average sans-serif glyph
-constexpr double kLane = 16;         // px between eps label lanes
+constexpr double kLane = 17;         // px between eps label lanes
 
 std::string escape(const std::string& text) {
   std::string out;
@@ -62,8 +62,8 @@ std::vector<double> count_ticks(double peak) {
 class Chart {
  public:
   Chart(double x_min, double x_max, double y_max, const std::vector<double>& eps_x,
-        const std::vector<std::string>& eps_text)
-      : x_min_(x_min), x_max_(x_max), y_max_(std::max(y_max, 1.0)) {
+        const std::vector<std::string>& eps_text, bool log_y = false)
+      : x_min_(x_min), x_max_(x_max), y_max_(std::max(y_max, 1.0)), log_y_(log_y) {
     // Eps labels, left to right, each into the first lane where it clears the last label.
     std::vector<size_t> order(eps_x.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -83,7 +83,11 @@ class Chart {
   }
 
   double px(double x) const { return kLeft + (x - x_min_) / (x_max_ - x_min_) * (kWidth - kLeft - kRight); }
-  double py(double y) const { return top_ + (1 - y / y_max_) * kPlotHeight; }
+  // A count's height: linear, or log10(1 + count) on a log axis.
+  double py(double y) const {
+    return py_share(log_y_ ? std::log10(1 + y) / std::log10(1 + y_max_) : y / y_max_);
+  }
+  double py_share(double share) const { return top_ + (1 - share) * kPlotHeight; }
   double bottom() const { return top_ + kPlotHeight; }
 
   void bar(double x0, double x1, double count, const std::string& title) {
@@ -108,7 +112,7 @@ class Chart {
                            x, bottom(), bottom() + 4);
       if (x - w / 2 < last_end + 4) continue;
       body_ += fmt::format("<text x='{:.1f}' y='{:.1f}' text-anchor='middle'>{}</text>", x,
-                           bottom() + 17, escape(text));
+                           bottom() + 21, escape(text));
       last_end = x + w / 2;
     }
   }
@@ -125,18 +129,21 @@ class Chart {
   }
   std::string finish(const std::string& x_title, const std::string& y_title,
                      const std::string& y2_title, const std::string& aria) const {
-    std::string eps;
+    // Every line before any label: a label's white halo then hides the lines behind it.
+    std::string eps, eps_labels;
     for (const auto& e : eps_) {
-      const double label_y = 16 + kLane * static_cast<double>(e.lane) - 4 + kFont / 2;
-      eps += fmt::format("<line class='eps' x1='{0:.1f}' x2='{0:.1f}' y1='{1:.1f}' y2='{2:.1f}'/>"
-                         "<text class='epslbl' x='{3:.1f}' y='{4:.1f}' text-anchor='middle'>{5}</text>",
-                         e.x, label_y + 3, bottom(), e.label_x, label_y, escape(e.text));
+      const double label_y = 16 + kLane * static_cast<double>(e.lane) - 3 + kFont / 2;
+      eps += fmt::format("<line class='eps' x1='{0:.1f}' x2='{0:.1f}' y1='{1:.1f}' y2='{2:.1f}'/>",
+                         e.x, label_y + 3, bottom());
+      eps_labels += fmt::format("<text class='epslbl' x='{:.1f}' y='{:.1f}' text-anchor='middle'>{}</text>",
+                                e.label_x, label_y, escape(e.text));
     }
-    const double height = bottom() + 44;
+    eps += eps_labels;
+    const double height = bottom() + 52;
     std::string y2;
     if (!y2_title.empty()) {
-      y2 = fmt::format("<text transform='translate({:.1f},{:.1f}) rotate(90)' text-anchor='middle'>{}</text>",
-                       kWidth - 8, top_ + kPlotHeight / 2, escape(y2_title));
+      y2 = fmt::format("<text transform='translate({:.1f},{:.1f}) rotate(-90)' text-anchor='middle'>{}</text>",
+                       kWidth - 5, top_ + kPlotHeight / 2, escape(y2_title));
     }
     return fmt::format(
         "<div class='chart'><svg viewBox='0 0 {0} {1:.0f}' role='img' aria-label='{2}' "
@@ -147,7 +154,7 @@ class Chart {
         "<text transform='translate(14,{12:.1f}) rotate(-90)' text-anchor='middle'>{13}</text>{14}"
         "</svg></div>",
         kWidth, height, escape(aria), body_, kLeft, kWidth - kRight, bottom(), top_, eps,
-        (kLeft + kWidth - kRight) / 2, bottom() + 36, escape(x_title), top_ + kPlotHeight / 2,
+        (kLeft + kWidth - kRight) / 2, bottom() + 42, escape(x_title), top_ + kPlotHeight / 2,
         escape(y_title), y2);
   }
 
@@ -158,7 +165,9 @@ class Chart {
     size_t lane;
     std::string text;
   };
-  double x_min_, x_max_, y_max_, top_ = 0;
+  double x_min_, x_max_, y_max_;
+  bool log_y_;
+  double top_ = 0;
   std::vector<EpsLabel> eps_;
   std::string body_;
 };
@@ -178,8 +187,10 @@ std::string closest_chart(const Report& r) {
   const Histogram& h = r.closest;
   int64_t peak = h.above;
   for (int64_t c : h.counts) peak = std::max(peak, c);
-  const auto ticks = count_ticks(static_cast<double>(peak));
-  Chart chart(lo, hi, ticks.back(), xs, labels);
+  // Counts on a log axis: the few rows near 1 matter as much as the bulk far below.
+  std::vector<double> ticks{0, 1};
+  while (ticks.back() < static_cast<double>(peak)) ticks.push_back(ticks.back() * 10);
+  Chart chart(lo, hi, ticks.back(), xs, labels, true);
   const int64_t all = std::max<int64_t>(1, h.total());
   // Bins ascend in score; in 1 - score they run from 2 down to 1e-7.
   auto d_of = [](double edge) { return std::max(1.0 - edge, 1e-12); };
@@ -196,20 +207,19 @@ std::string closest_chart(const Report& r) {
     line.emplace_back(x1, static_cast<double>(removed));
   }
   std::vector<std::pair<double, double>> points;
-  for (const auto& [x, count] : line) points.emplace_back(x, chart.py(count / static_cast<double>(all) * ticks.back()));
+  for (const auto& [x, count] : line) points.emplace_back(x, chart.py_share(count / static_cast<double>(all)));
   chart.path(points, "ecdf");
   chart.y_ticks(ticks, false, 1.0, "");
-  chart.y_ticks({}, true, 1.0, "");
   std::vector<std::pair<double, std::string>> x_ticks;
   for (int e = -7; e <= 0; ++e) x_ticks.emplace_back(e, e == 0 ? "1" : e == -1 ? "0.1" : fmt::format("1e{}", e));
   chart.x_ticks(x_ticks);
   std::string right;
   for (int pct = 0; pct <= 100; pct += 25) {
-    const double y = chart.py(pct / 100.0 * ticks.back());
+    const double y = chart.py_share(pct / 100.0);
     right += fmt::format("<text x='{:.1f}' y='{:.1f}' text-anchor='start'>{}%</text>", 640.0 - 62 + 6, y + 4, pct);
   }
   std::string svg = chart.finish("1 − cosine_sim_score (log scale; eps removes everything left of its line)",
-                                 "rows per quarter decade", "share removed at eps = x (line)",
+                                 "rows per quarter decade (log)", "share removed at eps = x (line)",
                                  "closest pairs on a log scale of 1 minus score");
   return svg.insert(svg.rfind("</svg>"), right);
 }
@@ -337,10 +347,11 @@ constexpr const char* kStyle =
     "h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"
     ".scroll{overflow-x:auto}table{border-collapse:collapse}"
     "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-    ".chart{overflow-x:auto;max-width:900px}.chart svg{width:100%;min-width:480px;height:auto;"
-    "display:block}svg text{font-size:12px;fill:#222}"
+    ".chart{overflow-x:auto;max-width:900px}.chart svg{width:100%;min-width:540px;height:auto;"
+    "display:block}svg text{font-size:13px;fill:#222}"
     ".bar{fill:#4a7fb5}.ecdf{fill:none;stroke:#d9534f;stroke-width:2}"
-    ".eps{stroke:#555;stroke-dasharray:4 3}.epslbl{fill:#555}"
+    ".eps{stroke:#555;stroke-dasharray:4 3}"
+    ".epslbl{fill:#444;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}"
     ".axis,.tick{stroke:#000}.grid{stroke:#eee}"
     ".example{border:1px solid #ddd;border-radius:4px;margin:8px 0;padding:6px}"
     ".example.removed .head b{color:#b52a2a}.example.kept .head b{color:#2a7a2a}"
