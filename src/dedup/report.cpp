@@ -30,7 +30,7 @@ struct Candidate {
 // Keeps the `limit` best candidates by `better`, best first.
 template <typename Better>
 void offer(std::vector<Candidate>& kept, int64_t limit, const Candidate& c, Better better) {
-  if (static_cast<int64_t>(kept.size()) == limit && !better(c, kept.back())) return;
+  if (limit == 0 || (static_cast<int64_t>(kept.size()) == limit && !better(c, kept.back()))) return;
   kept.insert(std::upper_bound(kept.begin(), kept.end(), c, better), c);
   if (static_cast<int64_t>(kept.size()) > limit) kept.pop_back();
 }
