@@ -46,35 +46,32 @@ struct Sources {
   bool kmeans_given = false;  // named by the user: a failure to read it is an error
 };
 
-// `text` on one line (control characters and runs of white space become one space), cut to
-// `max_chars` code points with a trailing "…"; UTF-8 sequences are never split.
+// `text` on one line (control characters and runs of white space become one space); longer
+// than `max_chars` code points, its first max_chars - 1 and "…". UTF-8 sequences stay whole.
 std::string clip_text(const std::string& text, int64_t max_chars) {
-  std::string out;
-  int64_t chars = 0;
+  std::string line;
+  std::vector<size_t> starts;  // byte offset of each code point of `line`
   bool space = false;
   for (size_t i = 0; i < text.size();) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    length = std::min(length, text.size() - i);
+    const size_t length = std::min<size_t>(
+        lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1,
+        text.size() - i);
     if (length == 1 && (lead <= 0x20 || lead == 0x7F)) {
-      space = !out.empty();
-      ++i;
-      continue;
+      space = !line.empty();
+    } else {
+      if (space) {
+        starts.push_back(line.size());
+        line += ' ';
+        space = false;
+      }
+      starts.push_back(line.size());
+      line.append(text, i, length);
     }
-    if (chars + (space ? 1 : 0) >= max_chars) {
-      out += "…";
-      return out;
-    }
-    if (space) {
-      out += ' ';
-      ++chars;
-      space = false;
-    }
-    out.append(text, i, length);
-    ++chars;
     i += length;
   }
-  return out;
+  if (static_cast<int64_t>(starts.size()) <= max_chars) return line;
+  return line.substr(0, starts[static_cast<size_t>(max_chars - 1)]) + "…";
 }
 
 bool is_file(const fs::path& path) {
@@ -226,7 +223,7 @@ std::string ClusterBalance::suggestion_reasoning() const {
   return fmt::format(
       "k-means costs about iterations x N x k dot products and the pairwise stage about "
       "sum(N_c^2) / 2. Here sum(N_c^2) is {:.2f} times the N^2/k of equal clusters; with {} "
-      "iterations{} the two add up to the least near k = sqrt({:.2f} x {} / (2 x {})) = {:.0f}, "
+      "iterations{} the two add up to the least near k = sqrt({:.2f} x {} / (2 x {})) = {:.1f}, "
       "and stay within 25% of that between half and twice it. Fewer clusters keep more near "
       "duplicates together (rows in different clusters are never compared); more clusters "
       "shrink the largest one, which the pairwise stage holds in memory.",

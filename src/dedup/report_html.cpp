@@ -146,8 +146,7 @@ class Chart {
                        kWidth - 5, top_ + kPlotHeight / 2, escape(y2_title));
     }
     return fmt::format(
-        "<div class='chart'><svg viewBox='0 0 {0} {1:.0f}' role='img' aria-label='{2}' "
-        "xmlns='http://www.w3.org/2000/svg'>{3}"
+        "<div class='chart'><svg viewBox='0 0 {0} {1:.0f}' role='img' aria-label='{2}'>{3}"
         "<line class='axis' x1='{4}' x2='{5}' y1='{6:.1f}' y2='{6:.1f}'/>"
         "<line class='axis' x1='{4}' x2='{4}' y1='{7:.1f}' y2='{6:.1f}'/>{8}"
         "<text x='{9:.1f}' y='{10:.1f}' text-anchor='middle'>{11}</text>"
