@@ -26,13 +26,7 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
     ctx.logger->warn("No cluster_K.parquet files found in: {}", params.input_path);
     return result;
   }
-  const std::string out_dir = duplicates_dir(params.output_path);
-  // Rank 0 prepares the directory before any rank writes into it.
-  const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
-  SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? io::prepare_output_dir(out_dir, params.output_mode)
-                                               : Status::OK()));
-
-  const double threshold = 1.0 - params.eps;
+  // Before anything is written: a missing KMeans output leaves nothing behind.
   std::optional<ExactCopies> exact;
   if (params.exact) {
     SD_ASSIGN_OR_RETURN(exact, ExactCopies::open(params.kmeans_path.empty()
@@ -40,6 +34,13 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
                                                      : params.kmeans_path,
                                                  params.id_field, params.embedding_field));
   }
+  const std::string out_dir = duplicates_dir(params.output_path);
+  // Rank 0 prepares the directory before any rank writes into it.
+  const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
+  SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? io::prepare_output_dir(out_dir, params.output_mode)
+                                               : Status::OK()));
+
+  const double threshold = 1.0 - params.eps;
   const int64_t batches =
       (result.clusters + params.clusters_per_file - 1) / params.clusters_per_file;
   ProgressTask progress(*ctx.progress, "identify", result.clusters, "clusters");

@@ -91,7 +91,14 @@ Result<Sources> find_sources(const ReportParams& params) {
   if (is_file(summary_path)) {
     SD_ASSIGN_OR_RETURN(sources.summary, io::read_run_summary(summary_path.string()));
     if (is_file(fs::path(params.input_path) / "summary.json")) {
-      sources.pairwise = sources.summary->pairwise_results;
+      // The summary's paths are as the run was given them: relative ones may be relative to
+      // another directory. Without a cache path the run put pairwise_results beside it.
+      std::error_code ec;
+      const fs::path beside = fs::path(params.input_path) / "pairwise_results";
+      sources.pairwise = fs::is_directory(sources.summary->pairwise_results, ec) ||
+                                 !fs::is_directory(beside, ec)
+                             ? sources.summary->pairwise_results
+                             : beside.string();
     }
   }
   std::error_code ec;

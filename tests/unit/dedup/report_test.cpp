@@ -178,8 +178,9 @@ TEST(Report, IdentifyExactWritesTheExactCopiesOnly) {
   EXPECT_EQ(testing::describe_id_files(dir.path() / "out" / "duplicates"), "11,13|2");
 
   params.kmeans_path = dir / "missing";
-  params.output_mode = io::OutputMode::kOverwrite;
+  params.output_path = dir / "out2";
   EXPECT_THAT(identify(Context::make_default(1), params), StatusIs(StatusCode::kIOError, "missing"));
+  EXPECT_FALSE(fs::exists(dir.path() / "out2"));
 }
 
 TEST(Report, ExamplesShowTheInputTextsSideBySideClipped) {
