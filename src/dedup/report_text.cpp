@@ -17,6 +17,7 @@ std::string percent(int64_t part, int64_t whole) {
 
 std::string bar(int64_t count, int64_t peak, int width = 30) {
   if (count == 0 || peak == 0) return "";
+  if (count > peak) return std::string(static_cast<size_t>(width), '#') + ">";
   const auto length = std::max<int64_t>(1, count * width / peak);
   return std::string(static_cast<size_t>(length), '#');
 }
@@ -100,7 +101,8 @@ std::string example_text(const ExamplePair& ex, bool removed, const Report& repo
 // One table of a score histogram: a row per bin with its count and the share of rows below
 // the bin's upper edge (exclusive), then the rows at or over the last edge.
 std::string score_table(const Histogram& h, int digits) {
-  int64_t peak = std::max(h.below, h.above);
+  // Bars scale to the bins and the top row; a longer "below" row is cut (">").
+  int64_t peak = h.above;
   for (int64_t count : h.counts) peak = std::max(peak, count);
   const int64_t all = h.total();
   std::string out = fmt::format("  {:<22} {:>10}  {:>11}\n", "score", "rows", "share < hi");
