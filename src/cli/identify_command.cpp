@@ -1,7 +1,6 @@
 // `semdedup identify`: flags onto dedup::IdentifyParams, then the step.
 #include <fmt/format.h>
 
-
 #include "cli/common.hpp"
 #include "semdedup/dedup/identify.hpp"
 
@@ -52,8 +51,9 @@ Command setup_identify(CLI::App& parent) {
                           : *resume  ? io::OutputMode::kResume
                                      : io::OutputMode::kFresh;
     SD_ASSIGN_OR_RETURN(auto result, dedup::identify(ctx, *params));
-    const std::string rule = params->exact ? std::string("exact copies")
-                                           : fmt::format("cosine_sim_score >= {:.6g}", 1.0 - params->eps);
+    const std::string rule = params->exact
+                                 ? std::string("exact copies")
+                                 : fmt::format("cosine_sim_score >= {:.6g}", 1.0 - params->eps);
     fmt::print("identify: {} duplicates ({}) from {} clusters -> {}\n", result.duplicates, rule,
                result.clusters, dedup::duplicates_dir(params->output_path));
     return Status::OK();

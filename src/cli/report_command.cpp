@@ -44,7 +44,8 @@ Command setup_report(CLI::App& parent) {
   app->add_option("--text-field", options->text_fields,
                   "comma-separated columns of the input data shown side by side for each pair")
       ->capture_default_str();
-  app->add_option("--id-field", options->id_field, "id column of the input data (default: the run's, else id)");
+  app->add_option("--id-field", options->id_field,
+                  "id column of the input data (default: the run's, else id)");
   app->add_option("--embedding-field", options->embedding_field,
                   "embedding column of the KMeans output (default: the run's, else embeddings)");
   app->add_option("--kmeans-results", params->kmeans_path,

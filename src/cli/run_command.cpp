@@ -81,15 +81,15 @@ Command setup_run(CLI::App& parent) {
                         params.kmeans.fit.n_clusters);
     }
     SD_ASSIGN_OR_RETURN(const auto result, dedup::run_workflow(ctx, params));
-    fmt::print("run: {} rows, {} clusters, {} duplicates{} in {:.2f} s (kmeans {:.2f} s, pairwise "
-               "{:.2f} s) -> {}\n",
-               result.kmeans.num_rows, result.kmeans.num_clusters_written,
-               result.identify ? fmt::format("{}", result.identify->duplicates) : "n/a",
-               params.exact ? " (exact copies)"
-               : params.eps ? fmt::format(" (eps={})", *params.eps)
-                            : "",
-               result.total_seconds,
-               result.kmeans_seconds, result.pairwise_seconds, result.summary_path);
+    fmt::print(
+        "run: {} rows, {} clusters, {} duplicates{} in {:.2f} s (kmeans {:.2f} s, pairwise "
+        "{:.2f} s) -> {}\n",
+        result.kmeans.num_rows, result.kmeans.num_clusters_written,
+        result.identify ? fmt::format("{}", result.identify->duplicates) : "n/a",
+        params.exact ? " (exact copies)"
+        : params.eps ? fmt::format(" (eps={})", *params.eps)
+                     : "",
+        result.total_seconds, result.kmeans_seconds, result.pairwise_seconds, result.summary_path);
     return Status::OK();
   };
   return cmd;

@@ -63,14 +63,14 @@ Result<std::vector<uint8_t>> ExactCopies::flags(int64_t cluster,
   SD_ASSIGN_OR_RETURN(auto data, io::read_cluster(it->second, {id_field_}, embedding_field_));
   SD_ASSIGN_OR_RETURN(auto at, io::find_rows(rows.ids, *data.columns));
   const int64_t dim = data.embeddings.cols();
-  std::unordered_set<const float*, RowHash, RowEqual> seen(at.size(), RowHash{dim},
-                                                           RowEqual{dim});
+  std::unordered_set<const float*, RowHash, RowEqual> seen(at.size(), RowHash{dim}, RowEqual{dim});
   std::vector<uint8_t> exact(at.size(), 0);
   for (size_t row = 0; row < at.size(); ++row) {
     if (at[row] < 0) {
-      return Status::data_error("{}/centroid={}: row {} of cluster_{}.parquet has an id the "
-                                "partition does not hold",
-                                dir_, cluster, row, cluster);
+      return Status::data_error(
+          "{}/centroid={}: row {} of cluster_{}.parquet has an id the "
+          "partition does not hold",
+          dir_, cluster, row, cluster);
     }
     exact[row] = !seen.insert(data.embeddings.row(at[row])).second;
   }

@@ -33,12 +33,12 @@ enum Stream : uint64_t {
 
 // The words of the synthetic texts.
 constexpr const char* kWords[] = {
-    "data",    "model",   "river",  "stone",  "light",   "garden", "signal", "market",
-    "paper",   "engine",  "forest", "window", "number",  "voice",  "harbor", "winter",
-    "table",   "letter",  "bridge", "cloud",  "pattern", "story",  "circle", "metal",
-    "village", "reason",  "mirror", "season", "field",   "answer", "silver", "thread",
-    "station", "kernel",  "ocean",  "sketch", "ladder",  "record", "planet", "candle",
-    "orbit",   "meadow",  "copper", "lesson", "spiral",  "token",  "valley", "memory"};
+    "data",    "model",  "river",  "stone",  "light",   "garden", "signal", "market",
+    "paper",   "engine", "forest", "window", "number",  "voice",  "harbor", "winter",
+    "table",   "letter", "bridge", "cloud",  "pattern", "story",  "circle", "metal",
+    "village", "reason", "mirror", "season", "field",   "answer", "silver", "thread",
+    "station", "kernel", "ocean",  "sketch", "ladder",  "record", "planet", "candle",
+    "orbit",   "meadow", "copper", "lesson", "spiral",  "token",  "valley", "memory"};
 constexpr uint64_t kWordCount = sizeof(kWords) / sizeof(kWords[0]);
 // Counters per row of the text stream: words of an original, then edits of a duplicate.
 constexpr uint64_t kTextCounters = 64, kEditCounters = 32;
@@ -96,9 +96,8 @@ class Planter {
         pairs_((params.dim + 1) / 2),
         // Row 0 is always an original, so every duplicate has an earlier source.
         duplicates_(std::min<int64_t>(
-            params.rows - 1,
-            static_cast<int64_t>(std::llround(params.duplicate_fraction *
-                                              static_cast<double>(params.rows))))),
+            params.rows - 1, static_cast<int64_t>(std::llround(params.duplicate_fraction *
+                                                               static_cast<double>(params.rows))))),
         clusters_(params.clusters),
         centre_rng_(params.seed, kCentreStream),
         cluster_rng_(params.seed, kClusterStream),
@@ -191,11 +190,13 @@ class Planter {
 
   // The text of original row `row`: its cluster as a topic, then 12 to 23 words.
   std::vector<std::string> original_words(int64_t row) const {
-    const auto cluster = cluster_rng_.below(static_cast<uint64_t>(row), static_cast<uint64_t>(clusters_));
+    const auto cluster =
+        cluster_rng_.below(static_cast<uint64_t>(row), static_cast<uint64_t>(clusters_));
     const uint64_t base = static_cast<uint64_t>(row) * kTextCounters;
     std::vector<std::string> words{"topic", std::to_string(cluster) + ":"};
     const uint64_t count = 12 + text_rng_.below(base, 12);
-    for (uint64_t i = 1; i <= count; ++i) words.emplace_back(kWords[text_rng_.below(base + i, kWordCount)]);
+    for (uint64_t i = 1; i <= count; ++i)
+      words.emplace_back(kWords[text_rng_.below(base + i, kWordCount)]);
     return words;
   }
 
@@ -347,11 +348,10 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
       result.near95_duplicates += kind == Kind::kNear95;
     }
 
-    SD_ASSIGN_OR_RETURN(auto table,
-                        io::make_table({{"id", std::move(ids)},
-                                        {"embeddings", embeddings.view()},
-                                        {"quality", std::move(quality)},
-                                        {"text", std::move(texts)}}));
+    SD_ASSIGN_OR_RETURN(auto table, io::make_table({{"id", std::move(ids)},
+                                                    {"embeddings", embeddings.view()},
+                                                    {"quality", std::move(quality)},
+                                                    {"text", std::move(texts)}}));
     const std::string path = (data_dir / fmt::format("part-{:05d}{}", file, extension)).string();
     if (params.format == io::FileType::kParquet) {
       SD_RETURN_IF_ERROR(io::write_parquet(path, table));

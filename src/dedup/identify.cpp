@@ -29,10 +29,10 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   // Before anything is written: a missing KMeans output leaves nothing behind.
   std::optional<ExactCopies> exact;
   if (params.exact) {
-    SD_ASSIGN_OR_RETURN(exact, ExactCopies::open(params.kmeans_path.empty()
-                                                     ? kmeans_dir_beside(params.input_path)
-                                                     : params.kmeans_path,
-                                                 params.id_field, params.embedding_field));
+    SD_ASSIGN_OR_RETURN(
+        exact, ExactCopies::open(params.kmeans_path.empty() ? kmeans_dir_beside(params.input_path)
+                                                            : params.kmeans_path,
+                                 params.id_field, params.embedding_field));
   }
   const std::string out_dir = duplicates_dir(params.output_path);
   // Rank 0 prepares the directory before any rank writes into it.

@@ -42,7 +42,7 @@ bool closer_from_below(const Candidate& a, const Candidate& b) { return a.score 
 struct Sources {
   std::string pairwise;
   std::optional<io::RunSummary> summary;
-  std::string kmeans;        // empty: exact copies unknown
+  std::string kmeans;         // empty: exact copies unknown
   bool kmeans_given = false;  // named by the user: a failure to read it is an error
 };
 
@@ -54,9 +54,12 @@ std::string clip_text(const std::string& text, int64_t max_chars) {
   bool space = false;
   for (size_t i = 0; i < text.size();) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t length = std::min<size_t>(
-        lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1,
-        text.size() - i);
+    const size_t length = std::min<size_t>(lead < 0x80    ? 1
+                                           : lead >= 0xF0 ? 4
+                                           : lead >= 0xE0 ? 3
+                                           : lead >= 0xC0 ? 2
+                                                          : 1,
+                                           text.size() - i);
     if (length == 1 && (lead <= 0x20 || lead == 0x7F)) {
       space = !line.empty();
     } else {
@@ -95,10 +98,10 @@ Result<Sources> find_sources(const ReportParams& params) {
       // another directory. Without a cache path the run put pairwise_results beside it.
       std::error_code ec;
       const fs::path beside = fs::path(params.input_path) / "pairwise_results";
-      sources.pairwise = fs::is_directory(sources.summary->pairwise_results, ec) ||
-                                 !fs::is_directory(beside, ec)
-                             ? sources.summary->pairwise_results
-                             : beside.string();
+      sources.pairwise =
+          fs::is_directory(sources.summary->pairwise_results, ec) || !fs::is_directory(beside, ec)
+              ? sources.summary->pairwise_results
+              : beside.string();
     }
   }
   std::error_code ec;
@@ -122,8 +125,10 @@ Status ReportParams::validate() const {
     if (!(e >= 0.0 && e < 1.0)) return Status::invalid_argument("eps must be in [0, 1), got {}", e);
   }
   if (examples_per_eps < 0) return Status::invalid_argument("examples_per_eps must be >= 0");
-  if (text_chars < 8) return Status::invalid_argument("text_chars must be >= 8, got {}", text_chars);
-  if (text_fields.empty()) return Status::invalid_argument("--text-field needs at least one column");
+  if (text_chars < 8)
+    return Status::invalid_argument("text_chars must be >= 8, got {}", text_chars);
+  if (text_fields.empty())
+    return Status::invalid_argument("--text-field needs at least one column");
   return Status::OK();
 }
 
@@ -384,14 +389,16 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
     } else if (inputs_given) {
       return found.status();
     } else {
-      report.texts_note = fmt::format("No texts from the run's input: {}", found.status().message());
+      report.texts_note =
+          fmt::format("No texts from the run's input: {}", found.status().message());
     }
   }
 
   auto example_row = [&](const std::string& id) {
     ExampleRow row{id, {}};
     if (const auto it = texts.find(id); it != texts.end()) {
-      for (const auto& value : it->second) row.fields.push_back(clip_text(value, params.text_chars));
+      for (const auto& value : it->second)
+        row.fields.push_back(clip_text(value, params.text_chars));
     }
     return row;
   };
@@ -403,7 +410,8 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
   };
   for (size_t e = 0; e < report.sweep.size(); ++e) {
     auto& entry = report.sweep[e];
-    entry.share = report.rows ? static_cast<double>(entry.removed) / static_cast<double>(report.rows) : 0.0;
+    entry.share =
+        report.rows ? static_cast<double>(entry.removed) / static_cast<double>(report.rows) : 0.0;
     for (const auto& c : above[e]) entry.just_above.push_back(to_example(c));
     for (const auto& c : below[e]) entry.just_below.push_back(to_example(c));
   }

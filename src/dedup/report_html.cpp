@@ -19,12 +19,23 @@ std::string escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -82,7 +93,9 @@ class Chart {
     top_ = 16 + kLane * static_cast<double>(lane_end.size());
   }
 
-  double px(double x) const { return kLeft + (x - x_min_) / (x_max_ - x_min_) * (kWidth - kLeft - kRight); }
+  double px(double x) const {
+    return kLeft + (x - x_min_) / (x_max_ - x_min_) * (kWidth - kLeft - kRight);
+  }
   // A count's height: linear, or log10(1 + count) on a log axis.
   double py(double y) const {
     return py_share(log_y_ ? std::log10(1 + y) / std::log10(1 + y_max_) : y / y_max_);
@@ -93,14 +106,15 @@ class Chart {
   void bar(double x0, double x1, double count, const std::string& title) {
     if (count <= 0) return;
     const double a = px(x0), b = px(x1);
-    body_ += fmt::format("<rect class='bar' x='{:.1f}' y='{:.1f}' width='{:.1f}' height='{:.1f}'>"
-                         "<title>{}</title></rect>",
-                         a + 0.5, py(count), std::max(b - a - 1, 1.0), bottom() - py(count),
-                         escape(title));
+    body_ += fmt::format(
+        "<rect class='bar' x='{:.1f}' y='{:.1f}' width='{:.1f}' height='{:.1f}'>"
+        "<title>{}</title></rect>",
+        a + 0.5, py(count), std::max(b - a - 1, 1.0), bottom() - py(count), escape(title));
   }
   void path(const std::vector<std::pair<double, double>>& points, const std::string& css) {
     std::string d;
-    for (const auto& [x, y] : points) d += fmt::format("{}{:.1f},{:.1f}", d.empty() ? "M" : " L", px(x), y);
+    for (const auto& [x, y] : points)
+      d += fmt::format("{}{:.1f},{:.1f}", d.empty() ? "M" : " L", px(x), y);
     body_ += fmt::format("<path class='{}' d='{}'/>", css, d);
   }
   // x tick labels at `ticks` (value, text); one that would touch the previous one is left out.
@@ -108,8 +122,9 @@ class Chart {
     double last_end = -1e9;
     for (const auto& [value, text] : ticks) {
       const double x = px(value), w = label_width(text);
-      body_ += fmt::format("<line class='tick' x1='{0:.1f}' x2='{0:.1f}' y1='{1:.1f}' y2='{2:.1f}'/>",
-                           x, bottom(), bottom() + 4);
+      body_ +=
+          fmt::format("<line class='tick' x1='{0:.1f}' x2='{0:.1f}' y1='{1:.1f}' y2='{2:.1f}'/>", x,
+                      bottom(), bottom() + 4);
       if (x - w / 2 < last_end + 4) continue;
       body_ += fmt::format("<text x='{:.1f}' y='{:.1f}' text-anchor='middle'>{}</text>", x,
                            bottom() + 21, escape(text));
@@ -123,8 +138,9 @@ class Chart {
       const double x = right ? kWidth - kRight : kLeft;
       body_ += fmt::format("<line class='grid' x1='{:.1f}' x2='{:.1f}' y1='{:.1f}' y2='{:.1f}'/>",
                            kLeft, kWidth - kRight, y, y);
-      body_ += fmt::format("<text x='{:.1f}' y='{:.1f}' text-anchor='{}'>{}{}</text>",
-                           right ? x + 6 : x - 6, y + 4, right ? "start" : "end", compact(v), suffix);
+      body_ +=
+          fmt::format("<text x='{:.1f}' y='{:.1f}' text-anchor='{}'>{}{}</text>",
+                      right ? x + 6 : x - 6, y + 4, right ? "start" : "end", compact(v), suffix);
     }
   }
   std::string finish(const std::string& x_title, const std::string& y_title,
@@ -135,15 +151,17 @@ class Chart {
       const double label_y = 16 + kLane * static_cast<double>(e.lane) - 3 + kFont / 2;
       eps += fmt::format("<line class='eps' x1='{0:.1f}' x2='{0:.1f}' y1='{1:.1f}' y2='{2:.1f}'/>",
                          e.x, label_y + 3, bottom());
-      eps_labels += fmt::format("<text class='epslbl' x='{:.1f}' y='{:.1f}' text-anchor='middle'>{}</text>",
-                                e.label_x, label_y, escape(e.text));
+      eps_labels +=
+          fmt::format("<text class='epslbl' x='{:.1f}' y='{:.1f}' text-anchor='middle'>{}</text>",
+                      e.label_x, label_y, escape(e.text));
     }
     eps += eps_labels;
     const double height = bottom() + 52;
     std::string y2;
     if (!y2_title.empty()) {
-      y2 = fmt::format("<text transform='translate({:.1f},{:.1f}) rotate(-90)' text-anchor='middle'>{}</text>",
-                       kWidth - 5, top_ + kPlotHeight / 2, escape(y2_title));
+      y2 = fmt::format(
+          "<text transform='translate({:.1f},{:.1f}) rotate(-90)' text-anchor='middle'>{}</text>",
+          kWidth - 5, top_ + kPlotHeight / 2, escape(y2_title));
     }
     return fmt::format(
         "<div class='chart'><svg viewBox='0 0 {0} {1:.0f}' role='img' aria-label='{2}'>{3}"
@@ -193,7 +211,8 @@ std::string closest_chart(const Report& r) {
   const int64_t all = std::max<int64_t>(1, h.total());
   // Bins ascend in score; in 1 - score they run from 2 down to 1e-7.
   auto d_of = [](double edge) { return std::max(1.0 - edge, 1e-12); };
-  chart.bar(lo, -7.0, static_cast<double>(h.above), fmt::format("1 - score <= 1e-7: {} rows", h.above));
+  chart.bar(lo, -7.0, static_cast<double>(h.above),
+            fmt::format("1 - score <= 1e-7: {} rows", h.above));
   std::vector<std::pair<double, double>> line{{lo, 0}};
   int64_t removed = h.above;
   line.emplace_back(-7.0, static_cast<double>(removed));
@@ -206,20 +225,24 @@ std::string closest_chart(const Report& r) {
     line.emplace_back(x1, static_cast<double>(removed));
   }
   std::vector<std::pair<double, double>> points;
-  for (const auto& [x, count] : line) points.emplace_back(x, chart.py_share(count / static_cast<double>(all)));
+  for (const auto& [x, count] : line)
+    points.emplace_back(x, chart.py_share(count / static_cast<double>(all)));
   chart.path(points, "ecdf");
   chart.y_ticks(ticks, false, 1.0, "");
   std::vector<std::pair<double, std::string>> x_ticks;
-  for (int e = -7; e <= 0; ++e) x_ticks.emplace_back(e, e == 0 ? "1" : e == -1 ? "0.1" : fmt::format("1e{}", e));
+  for (int e = -7; e <= 0; ++e)
+    x_ticks.emplace_back(e, e == 0 ? "1" : e == -1 ? "0.1" : fmt::format("1e{}", e));
   chart.x_ticks(x_ticks);
   std::string right;
   for (int pct = 0; pct <= 100; pct += 25) {
     const double y = chart.py_share(pct / 100.0);
-    right += fmt::format("<text x='{:.1f}' y='{:.1f}' text-anchor='start'>{}%</text>", 640.0 - 62 + 6, y + 4, pct);
+    right += fmt::format("<text x='{:.1f}' y='{:.1f}' text-anchor='start'>{}%</text>",
+                         640.0 - 62 + 6, y + 4, pct);
   }
-  std::string svg = chart.finish("1 − cosine_sim_score (log scale; eps removes everything left of its line)",
-                                 "rows per quarter decade (log)", "share removed at eps = x (line)",
-                                 "closest pairs on a log scale of 1 minus score");
+  std::string svg =
+      chart.finish("1 − cosine_sim_score (log scale; eps removes everything left of its line)",
+                   "rows per quarter decade (log)", "share removed at eps = x (line)",
+                   "closest pairs on a log scale of 1 minus score");
   return svg.insert(svg.rfind("</svg>"), right);
 }
 
@@ -266,7 +289,8 @@ std::string balance_chart(const ClusterBalance& b) {
   std::vector<std::pair<double, std::string>> x_ticks;
   for (size_t i = 0; i < buckets.size(); ++i) {
     chart.bar(static_cast<double>(i), static_cast<double>(i + 1), static_cast<double>(buckets[i]),
-              fmt::format("{} clusters of [{}, {}) rows", buckets[i], int64_t{1} << i, int64_t{1} << (i + 1)));
+              fmt::format("{} clusters of [{}, {}) rows", buckets[i], int64_t{1} << i,
+                          int64_t{1} << (i + 1)));
     x_ticks.emplace_back(static_cast<double>(i), compact(static_cast<double>(int64_t{1} << i)));
   }
   x_ticks.emplace_back(static_cast<double>(buckets.size()),
@@ -277,11 +301,14 @@ std::string balance_chart(const ClusterBalance& b) {
                       "clusters by size");
 }
 
-std::string side_html(const char* label, const ExampleRow& row, const std::vector<std::string>& fields) {
-  std::string out = fmt::format("<div class='side'><div class='id'>{} {}</div>", label, escape(row.id));
+std::string side_html(const char* label, const ExampleRow& row,
+                      const std::vector<std::string>& fields) {
+  std::string out =
+      fmt::format("<div class='side'><div class='id'>{} {}</div>", label, escape(row.id));
   for (size_t f = 0; f < row.fields.size() && f < fields.size(); ++f) {
     out += fmt::format("<p class='text'>{}{}</p>",
-                       fields.size() > 1 ? "<b>" + escape(fields[f]) + ":</b> " : "", escape(row.fields[f]));
+                       fields.size() > 1 ? "<b>" + escape(fields[f]) + ":</b> " : "",
+                       escape(row.fields[f]));
   }
   return out + "</div>";
 }
@@ -299,7 +326,8 @@ std::string examples_html(const Report& r) {
             "<div class='pair'>{}{}</div></div>",
             removed ? "removed" : "kept", removed ? "removed" : "kept", ex.score, ex.cluster,
             ex.exact ? (*ex.exact ? " · exact copy" : " · near duplicate") : "",
-            side_html("id", ex.row, r.text_fields), side_html("max_id (kept)", ex.max_row, r.text_fields));
+            side_html("id", ex.row, r.text_fields),
+            side_html("max_id (kept)", ex.max_row, r.text_fields));
       }
     }
   }
@@ -313,7 +341,8 @@ std::string sweep_table(const Report& r) {
       "<th>added</th><th>chained</th><th>exact</th><th>near</th></tr>";
   for (const auto& row : r.sweep) {
     out += fmt::format(
-        "<tr><td>{:g}</td><td>{:.6g}</td><td>{}</td><td>{:.2f}%</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<tr><td>{:g}</td><td>{:.6g}</td><td>{}</td><td>{:.2f}%</td><td>{}</td><td>{}</td><td>{}</"
+        "td>"
         "<td>{}</td></tr>",
         row.eps, row.threshold, row.removed, 100.0 * row.share, row.added, row.chained,
         row.exact ? fmt::format("{}", *row.exact) : "?",
@@ -336,7 +365,8 @@ std::string balance_html(const ClusterBalance& b) {
       b.sizes.size(), b.n_clusters, b.sizes.front(), b.percentile(99), b.percentile(90),
       b.percentile(50), b.sizes.back(), 100.0 * b.work_share_of_largest(1), one_percent,
       100.0 * b.work_share_of_largest(one_percent),
-      100.0 * b.work_share_of_largest(std::max<int64_t>(1, static_cast<int64_t>(b.sizes.size()) / 10)),
+      100.0 *
+          b.work_share_of_largest(std::max<int64_t>(1, static_cast<int64_t>(b.sizes.size()) / 10)),
       balance_chart(b), lo, hi, escape(b.suggestion_reasoning()));
 }
 
@@ -363,9 +393,10 @@ constexpr const char* kStyle =
 
 std::string Report::to_html() const {
   const std::string exact_line =
-      exact_copies ? fmt::format("{} rows are exact copies (embedding identical to an earlier-ranked "
-                                 "row's in their cluster).",
-                                 *exact_copies)
+      exact_copies ? fmt::format(
+                         "{} rows are exact copies (embedding identical to an earlier-ranked "
+                         "row's in their cluster).",
+                         *exact_copies)
                    : std::string("Exact copies unknown: no KMeans output was found.");
   return fmt::format(
       "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

@@ -11,7 +11,8 @@ constexpr size_t kColumn = 44;  // width of each side of an example pair
 constexpr size_t kLinesPerText = 4;
 
 std::string percent(int64_t part, int64_t whole) {
-  return whole ? fmt::format("{:.2f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole))
+  return whole ? fmt::format("{:.2f}%",
+                             100.0 * static_cast<double>(part) / static_cast<double>(whole))
                : "-";
 }
 
@@ -86,9 +87,9 @@ std::vector<std::string> side_lines(const char* label, const ExampleRow& row,
 }
 
 std::string example_text(const ExamplePair& ex, bool removed, const Report& report) {
-  std::string out = fmt::format(
-      "  {}  score {:.7f}  cluster {}{}\n", removed ? "removed" : "kept   ", ex.score, ex.cluster,
-      ex.exact ? (*ex.exact ? "  exact copy" : "  near duplicate") : "");
+  std::string out =
+      fmt::format("  {}  score {:.7f}  cluster {}{}\n", removed ? "removed" : "kept   ", ex.score,
+                  ex.cluster, ex.exact ? (*ex.exact ? "  exact copy" : "  near duplicate") : "");
   const auto left = side_lines("id", ex.row, report.text_fields);
   const auto right = side_lines("max_id", ex.max_row, report.text_fields);
   for (size_t i = 0; i < std::max(left.size(), right.size()); ++i) {
@@ -112,9 +113,10 @@ std::string score_table(const Histogram& h, int digits) {
                        percent(h.below, all), bar(h.below, peak));
   }
   for (size_t b = 0; b < h.counts.size(); ++b) {
-    out += fmt::format("  {:<22} {:>10}  {:>10.2f}%  {}\n",
-                       fmt::format("[{:.{}f}, {:.{}f})", h.edges[b], digits, h.edges[b + 1], digits),
-                       h.counts[b], 100.0 * h.share_below_upper(b), bar(h.counts[b], peak));
+    out +=
+        fmt::format("  {:<22} {:>10}  {:>10.2f}%  {}\n",
+                    fmt::format("[{:.{}f}, {:.{}f})", h.edges[b], digits, h.edges[b + 1], digits),
+                    h.counts[b], 100.0 * h.share_below_upper(b), bar(h.counts[b], peak));
   }
   out += fmt::format("  {:<22} {:>10}  {:>11}  {}\n",
                      fmt::format(">= {:.{}f}", h.edges.back(), digits), h.above,
@@ -125,8 +127,8 @@ std::string score_table(const Histogram& h, int digits) {
 // The closest pairs by decade of 1 - score, nearest first, with the share of rows an eps at
 // the decade's far edge removes.
 std::string closest_table(const Histogram& h) {
-  std::string out = fmt::format("  {:<24} {:>10}  {:>17}\n", "1 - score", "rows",
-                                "removed at eps=hi");
+  std::string out =
+      fmt::format("  {:<24} {:>10}  {:>17}\n", "1 - score", "rows", "removed at eps=hi");
   const int64_t all = h.total();
   int64_t at_or_above = h.above;
   out += fmt::format("  {:<24} {:>10}  {:>17}\n", "<= 1e-07 (or score > 1)", h.above,
@@ -135,13 +137,13 @@ std::string closest_table(const Histogram& h) {
   const size_t bins = h.counts.size();
   for (int decade = 7; decade >= 1; --decade) {
     int64_t rows = 0;
-    for (size_t q = 0; q < 4; ++q) rows += h.counts[bins - 1 - static_cast<size_t>(7 - decade) * 4 - q];
+    for (size_t q = 0; q < 4; ++q)
+      rows += h.counts[bins - 1 - static_cast<size_t>(7 - decade) * 4 - q];
     at_or_above += rows;
     out += fmt::format("  {:<24} {:>10}  {:>17}\n",
                        decade == 1 ? std::string("(1e-01, 1]")
                                    : fmt::format("(1e-{:02d}, 1e-{:02d}]", decade, decade - 1),
-                       rows,
-                       percent(at_or_above, all));
+                       rows, percent(at_or_above, all));
   }
   out += fmt::format("  {:<24} {:>10}  {:>17}\n", "> 1 (score < 0)", h.counts[0] + h.below,
                      all ? "100.00%" : "-");
@@ -153,8 +155,9 @@ std::string closest_table(const Histogram& h) {
 std::string Report::to_text() const {
   std::string out = fmt::format("{} rows in {} clusters ({})\n", rows, clusters, pairwise_path);
   if (exact_copies) {
-    out += fmt::format("{} exact copies (embedding identical to an earlier-ranked row's; from {})\n",
-                       *exact_copies, *kmeans_path);
+    out +=
+        fmt::format("{} exact copies (embedding identical to an earlier-ranked row's; from {})\n",
+                    *exact_copies, *kmeans_path);
   } else {
     out += "exact copies unknown: no KMeans output found (--kmeans-results DIR)\n";
   }
@@ -168,9 +171,10 @@ std::string Report::to_text() const {
                        row.chained, row.exact ? fmt::format("{}", *row.exact) : "?",
                        row.exact ? fmt::format("{}", row.removed - *row.exact) : "?");
   }
-  out += "  added: removed at this eps but not at the previous one. chained: removed rows whose\n"
-         "  max_id is removed too (the row it duplicates goes as well). exact: identical\n"
-         "  embeddings; near: the rest.\n";
+  out +=
+      "  added: removed at this eps but not at the previous one. chained: removed rows whose\n"
+      "  max_id is removed too (the row it duplicates goes as well). exact: identical\n"
+      "  embeddings; near: the rest.\n";
 
   out += "\ncosine_sim_score, all rows (share < hi: rows scoring below the bin's upper edge)\n";
   out += score_table(overall, 1);
@@ -180,9 +184,10 @@ std::string Report::to_text() const {
   out += closest_table(closest);
 
   for (const auto& row : sweep) {
-    out += fmt::format("\nexamples nearest threshold {:.6g} (eps={}): id's row is removed when "
-                       "its score >= the threshold, max_id's is kept\n",
-                       row.threshold, row.eps);
+    out += fmt::format(
+        "\nexamples nearest threshold {:.6g} (eps={}): id's row is removed when "
+        "its score >= the threshold, max_id's is kept\n",
+        row.threshold, row.eps);
     if (row.just_above.empty() && row.just_below.empty()) out += "  (none)\n";
     for (const auto& ex : row.just_above) out += example_text(ex, true, *this);
     for (const auto& ex : row.just_below) out += example_text(ex, false, *this);

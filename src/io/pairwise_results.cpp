@@ -37,10 +37,14 @@ Status check_score_type(const arrow::Table& table, const std::string& path) {
 Result<std::shared_ptr<arrow::Array>> sorted_ids(const arrow::ArrayVector& chunks,
                                                  std::shared_ptr<arrow::DataType> id_type) {
   if (!id_type) id_type = arrow::int64();
-  if (chunks.empty()) return from_arrow(arrow::MakeEmptyArray(id_type), StatusCode::kDataError, "duplicate ids");
-  SD_ASSIGN_OR_RETURN(auto all, from_arrow(arrow::Concatenate(chunks), StatusCode::kDataError, "duplicate ids"));
-  SD_ASSIGN_OR_RETURN(auto order, from_arrow(cp::SortIndices(*all), StatusCode::kDataError, "sorting duplicate ids"));
-  SD_ASSIGN_OR_RETURN(arrow::Datum sorted, from_arrow(cp::Take(all, order), StatusCode::kDataError, "sorting duplicate ids"));
+  if (chunks.empty())
+    return from_arrow(arrow::MakeEmptyArray(id_type), StatusCode::kDataError, "duplicate ids");
+  SD_ASSIGN_OR_RETURN(
+      auto all, from_arrow(arrow::Concatenate(chunks), StatusCode::kDataError, "duplicate ids"));
+  SD_ASSIGN_OR_RETURN(auto order, from_arrow(cp::SortIndices(*all), StatusCode::kDataError,
+                                             "sorting duplicate ids"));
+  SD_ASSIGN_OR_RETURN(arrow::Datum sorted, from_arrow(cp::Take(all, order), StatusCode::kDataError,
+                                                      "sorting duplicate ids"));
   return sorted.make_array();
 }
 
@@ -113,8 +117,8 @@ Result<std::shared_ptr<arrow::Array>> select_flagged_ids(
     SD_RETURN_IF_ERROR(from_arrow(mask.Reserve(static_cast<int64_t>(flags[file].size())),
                                   StatusCode::kInternal, "duplicate ids"));
     for (uint8_t flag : flags[file]) mask.UnsafeAppend(flag != 0);
-    SD_ASSIGN_OR_RETURN(auto mask_array, from_arrow(mask.Finish(), StatusCode::kInternal,
-                                                    "duplicate ids"));
+    SD_ASSIGN_OR_RETURN(auto mask_array,
+                        from_arrow(mask.Finish(), StatusCode::kInternal, "duplicate ids"));
     SD_ASSIGN_OR_RETURN(arrow::Datum kept, from_arrow(cp::Filter(ids[file], mask_array),
                                                       StatusCode::kDataError, "duplicate ids"));
     for (const auto& chunk : kept.chunked_array()->chunks()) selected.push_back(chunk);
@@ -163,16 +167,16 @@ Result<std::vector<std::pair<std::string, std::string>>> read_pair_text(
 
 Result<std::vector<int64_t>> find_rows(const std::shared_ptr<arrow::ChunkedArray>& ids,
                                        const std::shared_ptr<arrow::ChunkedArray>& among) {
-  SD_ASSIGN_OR_RETURN(auto set, from_arrow(arrow::Concatenate(among->chunks()),
-                                           StatusCode::kDataError, "ids"));
+  SD_ASSIGN_OR_RETURN(
+      auto set, from_arrow(arrow::Concatenate(among->chunks()), StatusCode::kDataError, "ids"));
   arrow::Datum needles(ids);
   if (!ids->type()->Equals(*among->type())) {
-    SD_ASSIGN_OR_RETURN(needles, from_arrow(cp::Cast(needles, among->type()),
-                                            StatusCode::kDataError, "ids"));
+    SD_ASSIGN_OR_RETURN(
+        needles, from_arrow(cp::Cast(needles, among->type()), StatusCode::kDataError, "ids"));
   }
-  SD_ASSIGN_OR_RETURN(arrow::Datum found,
-                      from_arrow(cp::IndexIn(needles, cp::SetLookupOptions(set)),
-                                 StatusCode::kDataError, "ids"));
+  SD_ASSIGN_OR_RETURN(
+      arrow::Datum found,
+      from_arrow(cp::IndexIn(needles, cp::SetLookupOptions(set)), StatusCode::kDataError, "ids"));
   std::vector<int64_t> rows;
   rows.reserve(static_cast<size_t>(ids->length()));
   for (const auto& chunk : found.chunked_array()->chunks()) {

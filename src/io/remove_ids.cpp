@@ -232,10 +232,10 @@ Status lookup_file(const std::string& path, InputBatches source, const std::stri
     std::shared_ptr<arrow::RecordBatch> batch;
     SD_RETURN_IF_ERROR(from_arrow(source.batches->ReadNext(&batch), StatusCode::kDataError, path));
     if (!batch) break;
-    SD_ASSIGN_OR_RETURN(arrow::Datum id_text,
-                        from_arrow(cp::Cast(batch->column(id_column), arrow::utf8()),
-                                   StatusCode::kDataError,
-                                   fmt::format("file {}: column '{}'", path, id_field)));
+    SD_ASSIGN_OR_RETURN(
+        arrow::Datum id_text,
+        from_arrow(cp::Cast(batch->column(id_column), arrow::utf8()), StatusCode::kDataError,
+                   fmt::format("file {}: column '{}'", path, id_field)));
     const std::shared_ptr<arrow::Array> id_array = id_text.make_array();
     const auto& text = static_cast<const arrow::StringArray&>(*id_array);
     for (int64_t row = 0; row < batch->num_rows(); ++row) {

@@ -31,28 +31,27 @@ std::optional<int64_t> integer(const std::shared_ptr<arrow::Scalar>& value) {
 }  // namespace
 
 Result<RunSummary> read_run_summary(const std::string& path) {
-  SD_ASSIGN_OR_RETURN(auto file, from_arrow(arrow::io::ReadableFile::Open(path),
-                                            StatusCode::kIOError,
-                                            fmt::format("file {}: cannot open", path)));
+  SD_ASSIGN_OR_RETURN(auto file,
+                      from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError,
+                                 fmt::format("file {}: cannot open", path)));
   auto parse = arrow::json::ParseOptions::Defaults();
   parse.newlines_in_values = true;  // one pretty-printed object over many lines
-  SD_ASSIGN_OR_RETURN(auto reader,
-                      from_arrow(arrow::json::TableReader::Make(
-                                     arrow::default_memory_pool(), file,
-                                     arrow::json::ReadOptions::Defaults(), parse),
-                                 StatusCode::kDataError, path));
+  SD_ASSIGN_OR_RETURN(auto reader, from_arrow(arrow::json::TableReader::Make(
+                                                  arrow::default_memory_pool(), file,
+                                                  arrow::json::ReadOptions::Defaults(), parse),
+                                              StatusCode::kDataError, path));
   SD_ASSIGN_OR_RETURN(auto table, from_arrow(reader->Read(), StatusCode::kDataError,
                                              fmt::format("file {}: not a summary.json", path)));
-  SD_ASSIGN_OR_RETURN(auto batch, from_arrow(table->CombineChunksToBatch(), StatusCode::kDataError,
-                                             path));
+  SD_ASSIGN_OR_RETURN(auto batch,
+                      from_arrow(table->CombineChunksToBatch(), StatusCode::kDataError, path));
   if (batch->num_rows() != 1) {
     return Status::data_error("file {}: expected one JSON object, found {}", path,
                               batch->num_rows());
   }
-  SD_ASSIGN_OR_RETURN(auto struct_array, from_arrow(batch->ToStructArray(), StatusCode::kDataError,
-                                                    path));
-  SD_ASSIGN_OR_RETURN(auto root, from_arrow(struct_array->GetScalar(0), StatusCode::kDataError,
-                                            path));
+  SD_ASSIGN_OR_RETURN(auto struct_array,
+                      from_arrow(batch->ToStructArray(), StatusCode::kDataError, path));
+  SD_ASSIGN_OR_RETURN(auto root,
+                      from_arrow(struct_array->GetScalar(0), StatusCode::kDataError, path));
   const auto paths = field(root, "paths");
   const auto parameters = field(root, "parameters");
   RunSummary summary;

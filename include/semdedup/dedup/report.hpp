@@ -96,12 +96,12 @@ struct EpsRow {
 
 /// Cluster sizes and how the pairwise work (sum of N_c^2) spreads over them.
 struct ClusterBalance {
-  std::vector<int64_t> sizes;        ///< rows per non-empty cluster, descending
-  int64_t n_clusters = 0;            ///< k of the run (summary.json), else the clusters seen
+  std::vector<int64_t> sizes;  ///< rows per non-empty cluster, descending
+  int64_t n_clusters = 0;      ///< k of the run (summary.json), else the clusters seen
   std::optional<int64_t> kmeans_iterations;  ///< from summary.json
   int64_t rows = 0;
-  double work = 0;                   ///< sum of N_c^2
-  int64_t percentile(double p) const;  ///< the size at percentile p in [0, 100]
+  double work = 0;                                    ///< sum of N_c^2
+  int64_t percentile(double p) const;                 ///< the size at percentile p in [0, 100]
   double work_share_of_largest(int64_t count) const;  ///< share of `work` in the largest `count`
   /// Rows-per-size histogram over powers of two: bucket b holds sizes in [2^b, 2^(b+1)).
   std::vector<int64_t> size_histogram() const;
@@ -117,10 +117,10 @@ struct Report {
   std::optional<std::string> kmeans_path;  ///< where exact copies were found; unset: not known
   std::optional<int64_t> exact_copies;     ///< rows that are exact copies (any score)
   std::vector<std::string> text_fields;    ///< the columns the examples show
-  std::string texts_note;  ///< why the examples show no texts (empty when they do)
-  Histogram overall;       ///< [-1, 1] in steps of 0.1
-  Histogram decision;      ///< [0.8, 1] in steps of 0.005
-  Histogram closest;       ///< 1 - score on a log scale, quarter decades from 1e-7 to 2
+  std::string texts_note;                  ///< why the examples show no texts (empty when they do)
+  Histogram overall;                       ///< [-1, 1] in steps of 0.1
+  Histogram decision;                      ///< [0.8, 1] in steps of 0.005
+  Histogram closest;          ///< 1 - score on a log scale, quarter decades from 1e-7 to 2
   std::vector<EpsRow> sweep;  ///< ascending eps
   ClusterBalance balance;
 

@@ -6,10 +6,10 @@
 
 #include <cstdint>
 #include <map>
-#include <set>
-#include <vector>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"

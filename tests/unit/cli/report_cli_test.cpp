@@ -28,12 +28,13 @@ std::string python(const std::string& script, const std::vector<std::string>& ar
 // Generated data (800 rows, 12% planted duplicates) under <dir>/gen and a run with `flags`
 // under <dir>/out.
 void generate_and_run(const TempDir& dir, const std::vector<std::string>& flags) {
-  auto r = run_semdedup({"generate", "--output", at(dir, "gen"), "--rows", "800", "--dim", "16",
-                         "--clusters", "4", "--duplicate-fraction", "0.12", "--files", "2",
-                         "--quiet"});
+  auto r =
+      run_semdedup({"generate", "--output", at(dir, "gen"), "--rows", "800", "--dim", "16",
+                    "--clusters", "4", "--duplicate-fraction", "0.12", "--files", "2", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> args{"run", "--input", at(dir, "gen/data"), "--output", at(dir, "out"),
-                                "--n-clusters", "4", "--quiet"};
+  std::vector<std::string> args{"run",      "--input",      at(dir, "gen/data"),
+                                "--output", at(dir, "out"), "--n-clusters",
+                                "4",        "--quiet"};
   args.insert(args.end(), flags.begin(), flags.end());
   r = run_semdedup(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -54,11 +55,11 @@ TEST(ReportCli, SummaryVersionsAreTheLinesVersionPrints) {
   generate_and_run(dir, {"--eps", "0.01"});
   const auto version = run_semdedup({"--version"});
   ASSERT_EQ(version.exit_code, 0);
-  const auto demo = run_semdedup({"demo", "--output", at(dir, "demo"), "--rows", "200", "--dim", "8",
-                                  "--n-clusters", "2", "--quiet"});
+  const auto demo = run_semdedup({"demo", "--output", at(dir, "demo"), "--rows", "200", "--dim",
+                                  "8", "--n-clusters", "2", "--quiet"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
-  for (const fs::path& summary : {dir.path() / "out" / "summary.json",
-                                  dir.path() / "demo" / "output" / "summary.json"}) {
+  for (const fs::path& summary :
+       {dir.path() / "out" / "summary.json", dir.path() / "demo" / "output" / "summary.json"}) {
     const std::string lines = summary_versions(summary);
     std::istringstream in(lines);
     std::string line;
@@ -91,8 +92,8 @@ print(len(groups) > 0, len(found) == len(set(found)),
       len(found) == sum(len(g) - 1 for g in groups.values()),
       summary["exact"], summary["num_duplicates"] == len(found))
 )",
-                                 {at(dir, "gen/ground_truth.parquet"),
-                                  at(dir, "out/duplicates"), at(dir, "out/summary.json")});
+                                 {at(dir, "gen/ground_truth.parquet"), at(dir, "out/duplicates"),
+                                  at(dir, "out/summary.json")});
   EXPECT_EQ(out, "True True True True True True\n");
 }
 
@@ -101,8 +102,8 @@ TEST(ReportCli, IdentifyTakesEpsOrExactNotBoth) {
   auto r = run_semdedup({"identify", "--input", at(dir, "p"), "--output", at(dir, "o")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--eps or --exact"));
-  r = run_semdedup({"identify", "--input", at(dir, "p"), "--output", at(dir, "o"), "--eps", "0.1",
-                    "--exact"});
+  r = run_semdedup(
+      {"identify", "--input", at(dir, "p"), "--output", at(dir, "o"), "--eps", "0.1", "--exact"});
   EXPECT_EQ(r.exit_code, 2);
   for (const char* command : {"identify", "run"}) {
     r = run_semdedup({command, "--help"});
@@ -138,8 +139,8 @@ TEST(ReportCli, ReportShowsChosenColumnsOfTheInputData) {
 
 TEST(ReportCli, GeneratedTextsFollowThePlantedDuplicates) {
   TempDir dir;
-  const auto r = run_semdedup({"generate", "--output", at(dir, "gen"), "--rows", "600", "--dim", "8",
-                               "--duplicate-fraction", "0.2", "--quiet"});
+  const auto r = run_semdedup({"generate", "--output", at(dir, "gen"), "--rows", "600", "--dim",
+                               "8", "--duplicate-fraction", "0.2", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string out = python(R"(
 import sys, pyarrow.parquet as pq

@@ -89,8 +89,9 @@ TEST(Report, CountsChainsWhoseMaxIdIsRemovedToo) {
   TempDir dir;
   // 3's max_id 2 and 4's max_id 3; 1 is the first-ranked row (NeMo 1.4: max_id itself, 0).
   write_pairs(dir.path() / "p", 0, {1, 2, 3, 4}, {1, 1, 2, 3}, {0.0f, 0.995f, 0.9995f, 0.96f});
-  ASSERT_OK_AND_ASSIGN(auto report, build_report(Context::make_default(1),
-                                                 params_for(dir.path() / "p", {0.001, 0.01, 0.05})));
+  ASSERT_OK_AND_ASSIGN(
+      auto report,
+      build_report(Context::make_default(1), params_for(dir.path() / "p", {0.001, 0.01, 0.05})));
   EXPECT_EQ(report.sweep[0].removed, 1);  // 3
   EXPECT_EQ(report.sweep[0].chained, 0);  // its max_id 2 (0.995) stays
   EXPECT_EQ(report.sweep[1].removed, 2);  // 2, 3
@@ -103,11 +104,11 @@ TEST(Report, CountsChainsWhoseMaxIdIsRemovedToo) {
 TEST(Report, HistogramBinsScoresOverTheWholeRangeByExactComparisons) {
   Histogram decision = Histogram::linear(160, 200, 1, 200);
   ASSERT_EQ(decision.counts.size(), 40u);
-  EXPECT_EQ(decision.edges[1], 0.805);  // k / 200 reads back from its printed form
-  decision.add(0.805);                                                  // on the edge: bin 1
-  decision.add(static_cast<double>(0.805f));                            // 0.80500001: bin 1
-  decision.add(static_cast<double>(std::nextafter(0.805f, 0.0f)));      // 0.80499995: bin 0
-  decision.add(std::nan(""));                                           // not counted
+  EXPECT_EQ(decision.edges[1], 0.805);        // k / 200 reads back from its printed form
+  decision.add(0.805);                        // on the edge: bin 1
+  decision.add(static_cast<double>(0.805f));  // 0.80500001: bin 1
+  decision.add(static_cast<double>(std::nextafter(0.805f, 0.0f)));  // 0.80499995: bin 0
+  decision.add(std::nan(""));                                       // not counted
   decision.add(-0.5);
   decision.add(static_cast<double>(1.0000002f));
   EXPECT_EQ(decision.counts[1], 2);
@@ -133,8 +134,11 @@ TEST(Report, HistogramBinsScoresOverTheWholeRangeByExactComparisons) {
 void write_copies(const fs::path& root) {
   ASSERT_OK(io::initialize_arrow());
   Matrix embeddings(5, 3);
-  const float rows[5][3] = {{0.6f, 0.8f, 0.0f}, {0.6f, 0.8f, 0.0f}, {1.0f, 0.0f, 0.0f},
-                            {1.0f, -0.0f, 0.0f}, {0.6f, 0.8f, 1e-7f}};
+  const float rows[5][3] = {{0.6f, 0.8f, 0.0f},
+                            {0.6f, 0.8f, 0.0f},
+                            {1.0f, 0.0f, 0.0f},
+                            {1.0f, -0.0f, 0.0f},
+                            {0.6f, 0.8f, 1e-7f}};
   // The partition holds them in another order than the ranking.
   const int64_t order[5] = {3, 0, 4, 2, 1};
   std::vector<int64_t> ids;
@@ -143,10 +147,10 @@ void write_copies(const fs::path& root) {
     ids.push_back(10 + order[r]);
   }
   fs::create_directories(root / "kmeans_results" / "centroid=0");
-  ASSERT_OK_AND_ASSIGN(auto table, io::make_table({{"id", std::move(ids)},
-                                                   {"embeddings", embeddings.view()}}));
-  ASSERT_OK(io::write_parquet((root / "kmeans_results" / "centroid=0" / "part-000000.parquet").string(),
-                              table));
+  ASSERT_OK_AND_ASSIGN(auto table,
+                       io::make_table({{"id", std::move(ids)}, {"embeddings", embeddings.view()}}));
+  ASSERT_OK(io::write_parquet(
+      (root / "kmeans_results" / "centroid=0" / "part-000000.parquet").string(), table));
   write_pairs(root / "pairwise_results", 0, {10, 11, 12, 13, 14}, {10, 10, 10, 12, 11},
               {0.0f, 0.99999994f, 0.6f, 1.0000001f, 0.99999994f});
 }
@@ -158,7 +162,7 @@ TEST(Report, ExactCopiesComeFromIdenticalEmbeddingsNotScores) {
                        build_report(Context::make_default(1),
                                     params_for(dir.path() / "pairwise_results", {0.0, 0.001})));
   ASSERT_TRUE(report.exact_copies.has_value());
-  EXPECT_EQ(*report.exact_copies, 2);  // 11 and 13; 14 scores the same as 11 but is not one
+  EXPECT_EQ(*report.exact_copies, 2);     // 11 and 13; 14 scores the same as 11 but is not one
   EXPECT_EQ(report.sweep[0].removed, 1);  // eps 0: only 13 scores >= 1
   EXPECT_EQ(*report.sweep[0].exact, 1);
   EXPECT_EQ(report.sweep[1].removed, 3);
@@ -179,7 +183,8 @@ TEST(Report, IdentifyExactWritesTheExactCopiesOnly) {
 
   params.kmeans_path = dir / "missing";
   params.output_path = dir / "out2";
-  EXPECT_THAT(identify(Context::make_default(1), params), StatusIs(StatusCode::kIOError, "missing"));
+  EXPECT_THAT(identify(Context::make_default(1), params),
+              StatusIs(StatusCode::kIOError, "missing"));
   EXPECT_FALSE(fs::exists(dir.path() / "out2"));
 }
 
@@ -189,10 +194,10 @@ TEST(Report, ExamplesShowTheInputTextsSideBySideClipped) {
   ASSERT_OK(io::initialize_arrow());
   std::string long_text;
   for (int i = 0; i < 100; ++i) long_text += "\xC3\xA9t\xC3\xA9\n";  // "été" and a newline
-  ASSERT_OK_AND_ASSIGN(auto table,
-                       io::make_table({{"id", std::vector<int64_t>{3, 2, 1}},
-                                       {"text", std::vector<std::string>{"three", "two", long_text}},
-                                       {"lang", std::vector<std::string>{"c", "b", "a"}}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto table, io::make_table({{"id", std::vector<int64_t>{3, 2, 1}},
+                                  {"text", std::vector<std::string>{"three", "two", long_text}},
+                                  {"lang", std::vector<std::string>{"c", "b", "a"}}}));
   fs::create_directories(dir.path() / "data");
   ASSERT_OK(io::write_jsonl((dir.path() / "data" / "part.jsonl").string(), table, {}));
   ReportParams params = params_for(dir.path() / "p", {0.01});
