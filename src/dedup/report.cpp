@@ -254,6 +254,7 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
       params.id_field.value_or(sources.summary ? sources.summary->id_field : "id");
   const std::string embedding_field = params.embedding_field.value_or(
       sources.summary ? sources.summary->embedding_field : "embeddings");
+  Report report;
   std::optional<ExactCopies> exact;
   if (!sources.kmeans.empty()) {
     Result<ExactCopies> opened = ExactCopies::open(sources.kmeans, id_field, embedding_field);
@@ -261,10 +262,11 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
       exact = std::move(opened).value();
     } else if (sources.kmeans_given) {
       return opened.status();
+    } else {
+      report.exact_note = opened.status().message();
     }
   }
 
-  Report report;
   report.pairwise_path = sources.pairwise;
   report.clusters = static_cast<int64_t>(files.size());
   report.text_fields = params.text_fields;
@@ -299,7 +301,19 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
     SD_ASSIGN_OR_RETURN(const auto rows, io::read_pairwise_rows(files[file].path));
     std::vector<uint8_t> copies;
     if (exact) {
-      SD_ASSIGN_OR_RETURN(copies, exact->flags(files[file].cluster, rows));
+      Result<std::vector<uint8_t>> flags = exact->flags(files[file].cluster, rows);
+      if (flags.ok()) {
+        copies = std::move(flags).value();
+      } else if (sources.kmeans_given) {
+        return flags.status();
+      } else {
+        // A KMeans output found by looking, not named: the report goes on without exact copies.
+        exact.reset();
+        report.kmeans_path.reset();
+        report.exact_copies.reset();
+        report.exact_note = flags.status().message();
+        for (auto& entry : report.sweep) entry.exact.reset();
+      }
     }
     const auto n = static_cast<int64_t>(rows.scores.size());
     if (n > 0) report.balance.sizes.push_back(n);
@@ -405,7 +419,7 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
   auto to_example = [&](const Candidate& c) {
     const auto& [id, max_id] = ids.at({c.file, c.row});
     ExamplePair pair{example_row(id), example_row(max_id), c.score, files[c.file].cluster, {}};
-    if (c.exact >= 0) pair.exact = c.exact == 1;
+    if (c.exact >= 0 && report.exact_copies) pair.exact = c.exact == 1;
     return pair;
   };
   for (size_t e = 0; e < report.sweep.size(); ++e) {

@@ -397,7 +397,8 @@ std::string Report::to_html() const {
                          "{} rows are exact copies (embedding identical to an earlier-ranked "
                          "row's in their cluster).",
                          *exact_copies)
-                   : std::string("Exact copies unknown: no KMeans output was found.");
+      : exact_note.empty() ? std::string("Exact copies unknown: no KMeans output was found.")
+                           : "Exact copies unknown: " + exact_note;
   return fmt::format(
       "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
       "<meta name='viewport' content='width=device-width, initial-scale=1'>"

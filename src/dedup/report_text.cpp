@@ -159,7 +159,9 @@ std::string Report::to_text() const {
         fmt::format("{} exact copies (embedding identical to an earlier-ranked row's; from {})\n",
                     *exact_copies, *kmeans_path);
   } else {
-    out += "exact copies unknown: no KMeans output found (--kmeans-results DIR)\n";
+    out += exact_note.empty()
+               ? "exact copies unknown: no KMeans output found (--kmeans-results DIR)\n"
+               : fmt::format("exact copies unknown: {}\n", exact_note);
   }
 
   out += "\neps sweep: rows with cosine_sim_score >= 1 - eps are removed\n";

@@ -116,10 +116,11 @@ struct Report {
   std::string pairwise_path;
   std::optional<std::string> kmeans_path;  ///< where exact copies were found; unset: not known
   std::optional<int64_t> exact_copies;     ///< rows that are exact copies (any score)
-  std::vector<std::string> text_fields;    ///< the columns the examples show
-  std::string texts_note;                  ///< why the examples show no texts (empty when they do)
-  Histogram overall;                       ///< [-1, 1] in steps of 0.1
-  Histogram decision;                      ///< [0.8, 1] in steps of 0.005
+  std::string exact_note;  ///< why exact copies are unknown when a KMeans output was unreadable
+  std::vector<std::string> text_fields;  ///< the columns the examples show
+  std::string texts_note;                ///< why the examples show no texts (empty when they do)
+  Histogram overall;                     ///< [-1, 1] in steps of 0.1
+  Histogram decision;                    ///< [0.8, 1] in steps of 0.005
   Histogram closest;          ///< 1 - score on a log scale, quarter decades from 1e-7 to 2
   std::vector<EpsRow> sweep;  ///< ascending eps
   ClusterBalance balance;

@@ -170,6 +170,23 @@ TEST(Report, ExactCopiesComeFromIdenticalEmbeddingsNotScores) {
   EXPECT_THAT(report.to_text(), ::testing::HasSubstr("2 exact copies"));
 }
 
+TEST(Report, AnUnreadableKMeansOutputFoundBesideLeavesExactCopiesUnknown) {
+  TempDir dir;
+  write_copies(dir.path());
+  ReportParams params = params_for(dir.path() / "pairwise_results", {0.001});
+  params.embedding_field = "vec";
+  ASSERT_OK_AND_ASSIGN(auto report, build_report(Context::make_default(1), params));
+  EXPECT_FALSE(report.exact_copies.has_value());
+  EXPECT_FALSE(report.sweep[0].exact.has_value());
+  EXPECT_EQ(report.sweep[0].removed, 3);
+  EXPECT_THAT(report.to_text(), ::testing::HasSubstr("exact copies unknown: "));
+  EXPECT_THAT(report.exact_note, ::testing::HasSubstr("vec"));
+  // Named by the user, the same KMeans output is an error.
+  params.kmeans_path = (dir.path() / "kmeans_results").string();
+  EXPECT_THAT(build_report(Context::make_default(1), params),
+              StatusIs(StatusCode::kDataError, "vec"));
+}
+
 TEST(Report, IdentifyExactWritesTheExactCopiesOnly) {
   TempDir dir;
   write_copies(dir.path());
