@@ -116,6 +116,59 @@ Result<Sources> find_sources(const ReportParams& params) {
   return sources;
 }
 
+using ExampleIds = std::map<std::pair<int64_t, int64_t>, std::pair<std::string, std::string>>;
+
+// (id, max_id) as text of every example row, keyed by (file, row): one read per file holding any.
+Result<ExampleIds> read_example_ids(
+    const std::vector<io::ClusterFile>& files,
+    std::initializer_list<const std::vector<std::vector<Candidate>>*> sides) {
+  std::map<int64_t, std::vector<int64_t>> rows_by_file;
+  for (const auto* side : sides) {
+    for (const auto& kept : *side) {
+      for (const auto& c : kept) rows_by_file[c.file].push_back(c.row);
+    }
+  }
+  ExampleIds ids;
+  for (auto& [file, rows] : rows_by_file) {
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    SD_ASSIGN_OR_RETURN(auto pairs, io::read_pair_text(files[file].path, rows));
+    for (size_t i = 0; i < rows.size(); ++i) ids[{file, rows[i]}] = pairs[i];
+  }
+  return ids;
+}
+
+// The text columns of the rows `wanted` (ids as text), from the input data given or the run's
+// (summary.json). Without input data, or when the run's input cannot be read, `note` says why
+// and no texts are returned; input data the user named must be readable.
+Result<std::map<std::string, std::vector<std::string>>> read_example_texts(
+    const ReportParams& params, const Sources& sources, const std::string& id_field,
+    const std::set<std::string>& wanted, std::string* note) {
+  std::vector<std::string> inputs = params.input_data;
+  std::optional<io::FileType> filetype = params.input_filetype;
+  const bool inputs_given = !inputs.empty();
+  if (!inputs_given && sources.summary) {
+    inputs = sources.summary->input_paths;
+    if (!filetype) filetype = sources.summary->input_filetype;
+  }
+  if (inputs.empty()) {
+    *note =
+        "No texts: give the input data with --input-data PATH... [--text-field text], or run "
+        "the report on a run's output directory (its summary.json names the input).";
+    return std::map<std::string, std::vector<std::string>>{};
+  }
+  if (wanted.empty()) return std::map<std::string, std::vector<std::string>>{};
+  const io::FileType type = filetype.value_or(io::FileType::kParquet);
+  Result<std::map<std::string, std::vector<std::string>>> found = [&]() {
+    Result<std::vector<std::string>> data = io::discover_files(inputs, type, {});
+    if (!data.ok()) return Result<std::map<std::string, std::vector<std::string>>>(data.status());
+    return io::read_rows_by_id(*data, type, id_field, params.text_fields, wanted);
+  }();
+  if (found.ok() || inputs_given) return found;
+  *note = fmt::format("No texts from the run's input: {}", found.status().message());
+  return std::map<std::string, std::vector<std::string>>{};
+}
+
 }  // namespace
 
 Status ReportParams::validate() const {
@@ -358,55 +411,11 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
     report.balance.kmeans_iterations = sources.summary->kmeans_iterations;
   }
 
-  // The ids of the example rows, one read per file that holds any.
-  std::map<int64_t, std::vector<int64_t>> rows_by_file;
-  for (const auto* side : {&above, &below}) {
-    for (const auto& kept : *side) {
-      for (const auto& c : kept) rows_by_file[c.file].push_back(c.row);
-    }
-  }
-  std::map<std::pair<int64_t, int64_t>, std::pair<std::string, std::string>> ids;
+  SD_ASSIGN_OR_RETURN(const auto ids, read_example_ids(files, {&above, &below}));
   std::set<std::string> wanted;
-  for (auto& [file, rows] : rows_by_file) {
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    SD_ASSIGN_OR_RETURN(auto pairs, io::read_pair_text(files[file].path, rows));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      ids[{file, rows[i]}] = pairs[i];
-      wanted.insert(pairs[i].first);
-      wanted.insert(pairs[i].second);
-    }
-  }
-
-  // Their texts, from the input data.
-  std::vector<std::string> inputs = params.input_data;
-  std::optional<io::FileType> filetype = params.input_filetype;
-  const bool inputs_given = !inputs.empty();
-  if (!inputs_given && sources.summary) {
-    inputs = sources.summary->input_paths;
-    if (!filetype) filetype = sources.summary->input_filetype;
-  }
-  std::map<std::string, std::vector<std::string>> texts;
-  if (inputs.empty()) {
-    report.texts_note =
-        "No texts: give the input data with --input-data PATH... [--text-field text], or run "
-        "the report on a run's output directory (its summary.json names the input).";
-  } else if (!wanted.empty()) {
-    const io::FileType type = filetype.value_or(io::FileType::kParquet);
-    Result<std::map<std::string, std::vector<std::string>>> found = [&]() {
-      Result<std::vector<std::string>> data = io::discover_files(inputs, type, {});
-      if (!data.ok()) return Result<std::map<std::string, std::vector<std::string>>>(data.status());
-      return io::read_rows_by_id(*data, type, id_field, params.text_fields, wanted);
-    }();
-    if (found.ok()) {
-      texts = std::move(found).value();
-    } else if (inputs_given) {
-      return found.status();
-    } else {
-      report.texts_note =
-          fmt::format("No texts from the run's input: {}", found.status().message());
-    }
-  }
+  for (const auto& [where, pair] : ids) wanted.insert({pair.first, pair.second});
+  SD_ASSIGN_OR_RETURN(const auto texts,
+                      read_example_texts(params, sources, id_field, wanted, &report.texts_note));
 
   auto example_row = [&](const std::string& id) {
     ExampleRow row{id, {}};
