@@ -21,6 +21,7 @@ apt_packages=(
   libopenmpi-dev openmpi-bin
   python3-venv
   clang libclang-rt-14-dev     # libFuzzer and the sanitizer runtimes for fuzz/ (scripts/test.sh)
+  chromium chromium-driver     # the report page's test in a real headless browser
 )
 missing=()
 for pkg in "${apt_packages[@]}"; do

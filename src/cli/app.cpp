@@ -60,11 +60,6 @@ void print_error(std::string_view prefix, std::string_view message) {
   std::fprintf(stderr, "%s: %s\n", std::string(prefix).c_str(), one_line(message).c_str());
 }
 
-std::string version_text() {
-  return fmt::format("semdedup {} ({} build)\n{}\nBLAS: {}\n", SEMDEDUP_VERSION, SEMDEDUP_BUILD_TYPE,
-                     io::arrow_description(), kernels::blas_description());
-}
-
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> version_pairs() {
@@ -75,6 +70,14 @@ std::vector<std::pair<std::string, std::string>> version_pairs() {
 }
 
 namespace {
+
+// One "name: value" line per version_pairs() entry under a title line: summary.json records the
+// same pairs, so the two always agree.
+std::string version_text() {
+  std::string text = fmt::format("semdedup {} ({} build)\n", SEMDEDUP_VERSION, SEMDEDUP_BUILD_TYPE);
+  for (const auto& [name, value] : version_pairs()) text += fmt::format("{}: {}\n", name, value);
+  return text;
+}
 
 // The one cancellation flag of the process, set by SIGINT/SIGTERM; stages stop at the next
 // tile boundary and nothing half-written is left (outputs are atomic).

@@ -82,6 +82,7 @@ Command setup_demo(CLI::App& parent) {
       SD_RETURN_IF_ERROR(check.validate());  // before creating a directory for nothing
       SD_ASSIGN_OR_RETURN(params->output_path, make_temp_dir());
     }
+    params->versions = version_pairs();
     SD_ASSIGN_OR_RETURN(const auto result, dedup::run_demo(ctx, *params));
     print_summary(*params, result);
     return Status::OK();

@@ -1,8 +1,6 @@
 // `semdedup identify`: flags onto dedup::IdentifyParams, then the step.
 #include <fmt/format.h>
 
-#include <cstdio>
-
 #include "cli/common.hpp"
 #include "semdedup/dedup/identify.hpp"
 
@@ -15,28 +13,49 @@ Command setup_identify(CLI::App& parent) {
   auto overwrite = std::make_shared<bool>(false);
   auto resume = std::make_shared<bool>(false);
   CLI::App* app = parent.add_subcommand(
-      "identify", "write the ids whose cosine_sim_score >= 1 - eps to <output>/duplicates/");
+      "identify",
+      "write the ids whose cosine_sim_score >= 1 - eps (or, with --exact, the exact copies) to "
+      "<output>/duplicates/");
   app->add_option("--input", params->input_path, "pairwise output directory (cluster_K.parquet)")
       ->required();
   app->add_option("--output", params->output_path, "output directory; ids go to <output>/duplicates/")
       ->required();
-  app->add_option("--eps", params->eps,
-                  "rows with cosine_sim_score >= 1 - eps are duplicates; eps in [0, 1). eps = 0 "
-                  "takes only scores >= 1.0 (identical vectors often score 0.99999994)")
-      ->required();
+  auto* eps = app->add_option(
+      "--eps", params->eps,
+      "rows with cosine_sim_score >= 1 - eps are duplicates; eps in [0, 1). eps = 0 takes only "
+      "scores >= 1.0, which misses many exact copies (identical vectors score anywhere from "
+      "about 0.9999995 to 1.0000003): use --exact for those");
+  auto* exact = app->add_flag(
+      "--exact", params->exact,
+      "instead of --eps: the duplicates are the exact copies, rows whose embedding equals value "
+      "for value that of an earlier-ranked row of their cluster (the first of each group is "
+      "kept), compared in the KMeans output's embeddings, not by score");
+  exact->excludes(eps);
+  app->add_option("--kmeans-results", params->kmeans_path,
+                  "with --exact: the KMeans output (centroid=K/) the pairwise files came from "
+                  "(default: kmeans_results beside --input)");
+  app->add_option("--id-field", params->id_field, "with --exact: id column of the KMeans output")
+      ->capture_default_str();
+  app->add_option("--embedding-field", params->embedding_field,
+                  "with --exact: embedding column of the KMeans output")
+      ->capture_default_str();
   auto* ow = app->add_flag("--overwrite", *overwrite, "replace an existing duplicates/ directory");
   app->add_flag("--resume", *resume, "rewrite into an existing duplicates/ directory")->excludes(ow);
   add_common_flags(*app, *cmd.common);
   cmd.app = app;
-  cmd.run = [params, overwrite, resume](const Context& ctx) -> Status {
+  cmd.run = [params, overwrite, resume, eps](const Context& ctx) -> Status {
+    if (!params->exact && eps->count() == 0) {
+      return Status::invalid_argument("--eps or --exact is required");
+    }
     params->output_mode = *overwrite ? io::OutputMode::kOverwrite
                           : *resume  ? io::OutputMode::kResume
                                      : io::OutputMode::kFresh;
     SD_ASSIGN_OR_RETURN(auto result, dedup::identify(ctx, *params));
-    std::printf("identify: %lld duplicates (cosine_sim_score >= %.6g) from %lld clusters -> %s\n",
-                static_cast<long long>(result.duplicates), 1.0 - params->eps,
-                static_cast<long long>(result.clusters),
-                dedup::duplicates_dir(params->output_path).c_str());
+    const std::string rule = params->exact
+                                 ? std::string("exact copies")
+                                 : fmt::format("cosine_sim_score >= {:.6g}", 1.0 - params->eps);
+    fmt::print("identify: {} duplicates ({}) from {} clusters -> {}\n", result.duplicates, rule,
+               result.clusters, dedup::duplicates_dir(params->output_path));
     return Status::OK();
   };
   return cmd;

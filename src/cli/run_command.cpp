@@ -18,6 +18,7 @@ struct RunOptions {
   std::string cache_path;
   double eps = 0;
   bool has_eps = false;
+  bool exact = false;
 };
 
 }  // namespace
@@ -46,6 +47,12 @@ Command setup_run(CLI::App& parent) {
                  "identify rows with cosine_sim_score >= 1 - eps, eps in [0, 1); without it the "
                  "run stops after the pairwise stage")
       ->each([options](const std::string&) { options->has_eps = true; });
+  app.add_flag("--exact", options->exact,
+               "instead of --eps: identify the exact copies, rows whose embedding equals value for "
+               "value that of an earlier-ranked row of their cluster (the first of each group is "
+               "kept). Identical vectors score anywhere from about 0.9999995 to 1.0000003, so "
+               "--eps 0 misses many of them")
+      ->excludes("--eps");
   auto* overwrite = app.add_flag("--overwrite", options->kmeans.overwrite,
                                  "start over: delete what the output (and cache) directories hold");
   auto* resume = app.add_flag("--resume", options->kmeans.resume,
@@ -66,6 +73,7 @@ Command setup_run(CLI::App& parent) {
     SD_ASSIGN_OR_RETURN(params.kmeans, make_kmeans_params(options->kmeans));
     SD_ASSIGN_OR_RETURN(params.pairwise, make_pairwise_params(options->pairwise));
     if (options->has_eps) params.eps = options->eps;
+    params.exact = options->exact;
     params.output_mode = params.kmeans.output_mode;
     params.versions = version_pairs();
     if (params.kmeans.fit.n_clusters < 1000) {
@@ -73,12 +81,15 @@ Command setup_run(CLI::App& parent) {
                         params.kmeans.fit.n_clusters);
     }
     SD_ASSIGN_OR_RETURN(const auto result, dedup::run_workflow(ctx, params));
-    fmt::print("run: {} rows, {} clusters, {} duplicates{} in {:.2f} s (kmeans {:.2f} s, pairwise "
-               "{:.2f} s) -> {}\n",
-               result.kmeans.num_rows, result.kmeans.num_clusters_written,
-               result.identify ? fmt::format("{}", result.identify->duplicates) : "n/a",
-               params.eps ? fmt::format(" (eps={})", *params.eps) : "", result.total_seconds,
-               result.kmeans_seconds, result.pairwise_seconds, result.summary_path);
+    fmt::print(
+        "run: {} rows, {} clusters, {} duplicates{} in {:.2f} s (kmeans {:.2f} s, pairwise "
+        "{:.2f} s) -> {}\n",
+        result.kmeans.num_rows, result.kmeans.num_clusters_written,
+        result.identify ? fmt::format("{}", result.identify->duplicates) : "n/a",
+        params.exact ? " (exact copies)"
+        : params.eps ? fmt::format(" (eps={})", *params.eps)
+                     : "",
+        result.total_seconds, result.kmeans_seconds, result.pairwise_seconds, result.summary_path);
     return Status::OK();
   };
   return cmd;

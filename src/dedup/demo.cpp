@@ -44,6 +44,7 @@ Result<DemoResult> run_demo(const Context& ctx, const DemoParams& params) {
   run.pairwise.random_seed = params.seed;
   run.eps = params.eps;
   run.output_path = (root / "output").string();
+  run.versions = params.versions;
   SD_ASSIGN_OR_RETURN(result.run, run_workflow(ctx, run));
 
   ReportParams report_params;

@@ -30,7 +30,20 @@ enum Stream : uint64_t {
   kDirectionStream,
   kTargetStream,
   kQualityStream,
+  kTextStream,
 };
+
+// The words of the synthetic texts.
+constexpr const char* kWords[] = {
+    "data",    "model",  "river",  "stone",  "light",   "garden", "signal", "market",
+    "paper",   "engine", "forest", "window", "number",  "voice",  "harbor", "winter",
+    "table",   "letter", "bridge", "cloud",  "pattern", "story",  "circle", "metal",
+    "village", "reason", "mirror", "season", "field",   "answer", "silver", "thread",
+    "station", "kernel", "ocean",  "sketch", "ladder",  "record", "planet", "candle",
+    "orbit",   "meadow", "copper", "lesson", "spiral",  "token",  "valley", "memory"};
+constexpr uint64_t kWordCount = sizeof(kWords) / sizeof(kWords[0]);
+// Counters per row of the text stream: words of an original, then edits of a duplicate.
+constexpr uint64_t kTextCounters = 64, kEditCounters = 32;
 
 // Total norm of an original row's noise relative to its unit centre: cosine to the centre
 // 1/sqrt(1 + 0.75^2) = 0.8, expected cosine between two rows of a cluster 1/(1 + 0.75^2) =
@@ -85,9 +98,8 @@ class Planter {
         pairs_((params.dim + 1) / 2),
         // Row 0 is always an original, so every duplicate has an earlier source.
         duplicates_(std::min<int64_t>(
-            params.rows - 1,
-            static_cast<int64_t>(std::llround(params.duplicate_fraction *
-                                              static_cast<double>(params.rows))))),
+            params.rows - 1, static_cast<int64_t>(std::llround(params.duplicate_fraction *
+                                                               static_cast<double>(params.rows))))),
         clusters_(params.clusters),
         centre_rng_(params.seed, kCentreStream),
         cluster_rng_(params.seed, kClusterStream),
@@ -95,7 +107,8 @@ class Planter {
         source_rng_(params.seed, kSourceStream),
         direction_rng_(params.seed, kDirectionStream),
         target_rng_(params.seed, kTargetStream),
-        quality_rng_(params.seed, kQualityStream) {}
+        quality_rng_(params.seed, kQualityStream),
+        text_rng_(params.seed, kTextStream) {}
 
   int64_t duplicates() const { return duplicates_; }
 
@@ -177,6 +190,33 @@ class Planter {
     return kind == Kind::kNear99 ? 0.991 + 0.008 * u : 0.955 + 0.03 * u;
   }
 
+  // The text of original row `row`: its cluster as a topic, then 12 to 23 words.
+  std::vector<std::string> original_words(int64_t row) const {
+    const auto cluster =
+        cluster_rng_.below(static_cast<uint64_t>(row), static_cast<uint64_t>(clusters_));
+    const uint64_t base = static_cast<uint64_t>(row) * kTextCounters;
+    std::vector<std::string> words{"topic", std::to_string(cluster) + ":"};
+    const uint64_t count = 12 + text_rng_.below(base, 12);
+    for (uint64_t i = 1; i <= count; ++i)
+      words.emplace_back(kWords[text_rng_.below(base + i, kWordCount)]);
+    return words;
+  }
+
+  // The text of `row`: an original's own; an exact copy's source text; a near duplicate's
+  // source text with 1 (near99) or 3 (near95) words replaced.
+  std::string text(int64_t row, Kind kind, int64_t source) const {
+    std::vector<std::string> words = original_words(kind == Kind::kOriginal ? row : source);
+    const int edits = kind == Kind::kNear99 ? 1 : kind == Kind::kNear95 ? 3 : 0;
+    const uint64_t base = static_cast<uint64_t>(row) * kTextCounters + kEditCounters;
+    for (int e = 0; e < edits; ++e) {
+      const uint64_t at = 2 + text_rng_.below(base + 2 * e, words.size() - 2);
+      words[at] = kWords[text_rng_.below(base + 2 * e + 1, kWordCount)];
+    }
+    std::string out;
+    for (const auto& word : words) out += (out.empty() ? "" : " ") + word;
+    return out;
+  }
+
   float quality(int64_t row) const {
     // 24 random bits: exactly representable, strictly below 1.
     return static_cast<float>(quality_rng_.bits(static_cast<uint64_t>(row)) >> 40) * 0x1.0p-24f;
@@ -190,7 +230,7 @@ class Planter {
   int64_t clusters_;
   std::vector<double> centres_;
   CounterRng centre_rng_, cluster_rng_, noise_rng_, source_rng_, direction_rng_, target_rng_,
-      quality_rng_;
+      quality_rng_, text_rng_;
 };
 
 double cosine(const float* a, const float* b, int64_t n) {
@@ -293,6 +333,7 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
     Matrix embeddings(count, dim);
     std::vector<int64_t> ids(static_cast<size_t>(count));
     std::vector<float> quality(static_cast<size_t>(count));
+    std::vector<std::string> texts(static_cast<size_t>(count));
     std::vector<int64_t> sources(static_cast<size_t>(count), -1);
     std::vector<float> cosines(static_cast<size_t>(count), 0.0f);
 
@@ -310,9 +351,11 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
         const Kind kind = planter.kind(row);
         if (kind == Kind::kOriginal) {
           planter.original(row, s.data(), out);
+          texts[at] = planter.text(row, kind, row);
           continue;
         }
         const int64_t from = planter.source(row);
+        texts[at] = planter.text(row, kind, from);
         planter.original(from, s.data(), source.data());
         if (kind == Kind::kExact) {
           std::copy(source.begin(), source.end(), out);
@@ -337,10 +380,10 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
       result.near95_duplicates += kind == Kind::kNear95;
     }
 
-    SD_ASSIGN_OR_RETURN(auto table,
-                        io::make_table({{"id", std::move(ids)},
-                                        {"embeddings", embeddings.view()},
-                                        {"quality", std::move(quality)}}));
+    SD_ASSIGN_OR_RETURN(auto table, io::make_table({{"id", std::move(ids)},
+                                                    {"embeddings", embeddings.view()},
+                                                    {"quality", std::move(quality)},
+                                                    {"text", std::move(texts)}}));
     const std::string path = (data_dir / fmt::format("part-{:05d}{}", file, extension)).string();
     if (params.format == io::FileType::kParquet) {
       SD_RETURN_IF_ERROR(io::write_parquet(path, table));

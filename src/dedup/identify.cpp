@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/dedup/exact.hpp"
 #include "semdedup/io/pairwise_results.hpp"
 
 namespace semdedup::dedup {
@@ -23,6 +25,14 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   if (cluster_files.empty()) {
     ctx.logger->warn("No cluster_K.parquet files found in: {}", params.input_path);
     return result;
+  }
+  // Before anything is written: a missing KMeans output leaves nothing behind.
+  std::optional<ExactCopies> exact;
+  if (params.exact) {
+    SD_ASSIGN_OR_RETURN(
+        exact, ExactCopies::open(params.kmeans_path.empty() ? kmeans_dir_beside(params.input_path)
+                                                            : params.kmeans_path,
+                                 params.id_field, params.embedding_field));
   }
   const std::string out_dir = duplicates_dir(params.output_path);
   // Rank 0 prepares the directory before any rank writes into it.
@@ -42,7 +52,20 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
       const int64_t last = std::min(result.clusters, first + params.clusters_per_file);
       std::vector<std::string> paths;
       for (int64_t i = first; i < last; ++i) paths.push_back(cluster_files[i].path);
-      SD_ASSIGN_OR_RETURN(auto ids, io::select_ids_at_or_above(paths, threshold));
+      std::shared_ptr<arrow::Array> ids;
+      if (exact) {
+        std::vector<std::shared_ptr<arrow::ChunkedArray>> file_ids;
+        std::vector<std::vector<uint8_t>> flags;
+        for (int64_t i = first; i < last; ++i) {
+          SD_ASSIGN_OR_RETURN(auto rows, io::read_pairwise_rows(cluster_files[i].path));
+          SD_ASSIGN_OR_RETURN(auto copies, exact->flags(cluster_files[i].cluster, rows));
+          file_ids.push_back(rows.ids);
+          flags.push_back(std::move(copies));
+        }
+        SD_ASSIGN_OR_RETURN(ids, io::select_flagged_ids(file_ids, flags));
+      } else {
+        SD_ASSIGN_OR_RETURN(ids, io::select_ids_at_or_above(paths, threshold));
+      }
       const std::string path =
           (std::filesystem::path(out_dir) / fmt::format("part-{:05d}.parquet", batch)).string();
       SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
@@ -59,8 +82,13 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   result.files = totals[1];
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ctx.logger->info("identify: {} duplicates (score >= {:.6g}, eps={}) in {} clusters", result.duplicates,
-                   threshold, params.eps, result.clusters);
+  if (params.exact) {
+    ctx.logger->info("identify: {} exact copies in {} clusters", result.duplicates,
+                     result.clusters);
+  } else {
+    ctx.logger->info("identify: {} duplicates (score >= {:.6g}, eps={}) in {} clusters",
+                     result.duplicates, threshold, params.eps, result.clusters);
+  }
   return result;
 }
 

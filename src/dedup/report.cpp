@@ -1,28 +1,36 @@
 #include "semdedup/dedup/report.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <filesystem>
 #include <map>
+#include <set>
 
+#include "semdedup/dedup/exact.hpp"
+#include "semdedup/io/discovery.hpp"
 #include "semdedup/io/pairwise_results.hpp"
+#include "semdedup/io/remove_ids.hpp"
+#include "semdedup/io/run_summary.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::dedup {
 
-namespace {
+namespace fs = std::filesystem;
 
-constexpr double kHistogramTop = 1.01;  // NeMo's tutorials bin [0, 1.01]
+namespace {
 
 struct Candidate {
   float score;
   int64_t file;
   int64_t row;
+  int8_t exact;  // -1 unknown
 };
 
 // Keeps the `limit` best candidates by `better`, best first.
 template <typename Better>
 void offer(std::vector<Candidate>& kept, int64_t limit, const Candidate& c, Better better) {
-  if (static_cast<int64_t>(kept.size()) == limit && !better(c, kept.back())) return;
+  if (limit == 0 || (static_cast<int64_t>(kept.size()) == limit && !better(c, kept.back()))) return;
   kept.insert(std::upper_bound(kept.begin(), kept.end(), c, better), c);
   if (static_cast<int64_t>(kept.size()) > limit) kept.pop_back();
 }
@@ -30,18 +38,135 @@ void offer(std::vector<Candidate>& kept, int64_t limit, const Candidate& c, Bett
 bool closer_from_above(const Candidate& a, const Candidate& b) { return a.score < b.score; }
 bool closer_from_below(const Candidate& a, const Candidate& b) { return a.score > b.score; }
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+// Where the pairwise scores, the KMeans output and the input data are.
+struct Sources {
+  std::string pairwise;
+  std::optional<io::RunSummary> summary;
+  std::string kmeans;         // empty: exact copies unknown
+  bool kmeans_given = false;  // named by the user: a failure to read it is an error
+};
+
+// `text` on one line (control characters and runs of white space become one space); longer
+// than `max_chars` code points, its first max_chars - 1 and "…". UTF-8 sequences stay whole.
+std::string clip_text(const std::string& text, int64_t max_chars) {
+  std::string line;
+  std::vector<size_t> starts;  // byte offset of each code point of `line`
+  bool space = false;
+  for (size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t length = std::min<size_t>(lead < 0x80    ? 1
+                                           : lead >= 0xF0 ? 4
+                                           : lead >= 0xE0 ? 3
+                                           : lead >= 0xC0 ? 2
+                                                          : 1,
+                                           text.size() - i);
+    if (length == 1 && (lead <= 0x20 || lead == 0x7F)) {
+      space = !line.empty();
+    } else {
+      if (space) {
+        starts.push_back(line.size());
+        line += ' ';
+        space = false;
+      }
+      starts.push_back(line.size());
+      line.append(text, i, length);
+    }
+    i += length;
+  }
+  if (static_cast<int64_t>(starts.size()) <= max_chars) return line;
+  return line.substr(0, starts[static_cast<size_t>(max_chars - 1)]) + "…";
+}
+
+bool is_file(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
+
+Result<Sources> find_sources(const ReportParams& params) {
+  Sources sources;
+  sources.pairwise = params.input_path;
+  fs::path summary_path = fs::path(params.input_path) / "summary.json";
+  if (!is_file(summary_path)) {
+    fs::path dir(params.input_path);
+    if (!dir.has_filename()) dir = dir.parent_path();
+    summary_path = dir.parent_path() / "summary.json";
+  }
+  if (is_file(summary_path)) {
+    SD_ASSIGN_OR_RETURN(sources.summary, io::read_run_summary(summary_path.string()));
+    if (is_file(fs::path(params.input_path) / "summary.json")) {
+      // The summary's paths are as the run was given them: relative ones may be relative to
+      // another directory. Without a cache path the run put pairwise_results beside it.
+      std::error_code ec;
+      const fs::path beside = fs::path(params.input_path) / "pairwise_results";
+      sources.pairwise =
+          fs::is_directory(sources.summary->pairwise_results, ec) || !fs::is_directory(beside, ec)
+              ? sources.summary->pairwise_results
+              : beside.string();
     }
   }
-  return out;
+  std::error_code ec;
+  if (!params.kmeans_path.empty()) {
+    sources.kmeans = params.kmeans_path;
+    sources.kmeans_given = true;
+  } else if (sources.summary && fs::is_directory(sources.summary->kmeans_results, ec)) {
+    sources.kmeans = sources.summary->kmeans_results;
+  } else if (fs::is_directory(kmeans_dir_beside(sources.pairwise), ec)) {
+    sources.kmeans = kmeans_dir_beside(sources.pairwise);
+  }
+  return sources;
+}
+
+using ExampleIds = std::map<std::pair<int64_t, int64_t>, std::pair<std::string, std::string>>;
+
+// (id, max_id) as text of every example row, keyed by (file, row): one read per file holding any.
+Result<ExampleIds> read_example_ids(
+    const std::vector<io::ClusterFile>& files,
+    std::initializer_list<const std::vector<std::vector<Candidate>>*> sides) {
+  std::map<int64_t, std::vector<int64_t>> rows_by_file;
+  for (const auto* side : sides) {
+    for (const auto& kept : *side) {
+      for (const auto& c : kept) rows_by_file[c.file].push_back(c.row);
+    }
+  }
+  ExampleIds ids;
+  for (auto& [file, rows] : rows_by_file) {
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    SD_ASSIGN_OR_RETURN(auto pairs, io::read_pair_text(files[file].path, rows));
+    for (size_t i = 0; i < rows.size(); ++i) ids[{file, rows[i]}] = pairs[i];
+  }
+  return ids;
+}
+
+// The text columns of the rows `wanted` (ids as text), from the input data given or the run's
+// (summary.json). Without input data, or when the run's input cannot be read, `note` says why
+// and no texts are returned; input data the user named must be readable.
+Result<std::map<std::string, std::vector<std::string>>> read_example_texts(
+    const ReportParams& params, const Sources& sources, const std::string& id_field,
+    const std::set<std::string>& wanted, std::string* note) {
+  std::vector<std::string> inputs = params.input_data;
+  std::optional<io::FileType> filetype = params.input_filetype;
+  const bool inputs_given = !inputs.empty();
+  if (!inputs_given && sources.summary) {
+    inputs = sources.summary->input_paths;
+    if (!filetype) filetype = sources.summary->input_filetype;
+  }
+  if (inputs.empty()) {
+    *note =
+        "No texts: give the input data with --input-data PATH... [--text-field text], or run "
+        "the report on a run's output directory (its summary.json names the input).";
+    return std::map<std::string, std::vector<std::string>>{};
+  }
+  if (wanted.empty()) return std::map<std::string, std::vector<std::string>>{};
+  const io::FileType type = filetype.value_or(io::FileType::kParquet);
+  Result<std::map<std::string, std::vector<std::string>>> found = [&]() {
+    Result<std::vector<std::string>> data = io::discover_files(inputs, type, {});
+    if (!data.ok()) return Result<std::map<std::string, std::vector<std::string>>>(data.status());
+    return io::read_rows_by_id(*data, type, id_field, params.text_fields, wanted);
+  }();
+  if (found.ok() || inputs_given) return found;
+  *note = fmt::format("No texts from the run's input: {}", found.status().message());
+  return std::map<std::string, std::vector<std::string>>{};
 }
 
 }  // namespace
@@ -52,81 +177,264 @@ Status ReportParams::validate() const {
   for (double e : eps) {
     if (!(e >= 0.0 && e < 1.0)) return Status::invalid_argument("eps must be in [0, 1), got {}", e);
   }
-  if (bins < 1) return Status::invalid_argument("bins must be >= 1, got {}", bins);
   if (examples_per_eps < 0) return Status::invalid_argument("examples_per_eps must be >= 0");
+  if (text_chars < 8)
+    return Status::invalid_argument("text_chars must be >= 8, got {}", text_chars);
+  if (text_fields.empty())
+    return Status::invalid_argument("--text-field needs at least one column");
   return Status::OK();
 }
 
-double Report::ecdf_at(double x) const {
-  if (rows == 0) return 0.0;
-  int64_t below = 0;
-  for (size_t bin = 0; bin < histogram.size(); ++bin) {
-    if ((static_cast<double>(bin) + 1) * bin_width > x + 1e-12) break;
-    below += histogram[bin];
+Histogram Histogram::linear(int64_t lo_numerator, int64_t hi_numerator, int64_t step_numerator,
+                            int64_t denominator) {
+  std::vector<double> edges;
+  for (int64_t k = lo_numerator; k <= hi_numerator; k += step_numerator) {
+    edges.push_back(static_cast<double>(k) / static_cast<double>(denominator));
   }
-  return static_cast<double>(below) / static_cast<double>(rows);
+  return with_edges(std::move(edges));
+}
+
+Histogram Histogram::with_edges(std::vector<double> edges) {
+  Histogram h;
+  h.counts.assign(edges.size() - 1, 0);
+  h.edges = std::move(edges);
+  return h;
+}
+
+void Histogram::add(double score) {
+  if (std::isnan(score)) return;
+  if (score < edges.front()) {
+    ++below;
+  } else if (score >= edges.back()) {
+    ++above;
+  } else {
+    // The last edge <= score: exact comparisons, so a score on an edge opens that bin.
+    const auto upper = std::upper_bound(edges.begin(), edges.end(), score);
+    ++counts[static_cast<size_t>(upper - edges.begin() - 1)];
+  }
+}
+
+int64_t Histogram::total() const {
+  int64_t sum = below + above;
+  for (int64_t count : counts) sum += count;
+  return sum;
+}
+
+double Histogram::share_below_upper(size_t bin) const {
+  const int64_t all = total();
+  if (all == 0) return 0.0;
+  int64_t under = below;
+  for (size_t b = 0; b <= bin && b < counts.size(); ++b) under += counts[b];
+  return static_cast<double>(under) / static_cast<double>(all);
+}
+
+int64_t ClusterBalance::percentile(double p) const {
+  if (sizes.empty()) return 0;
+  // Nearest rank over the ascending sizes (sizes are stored descending).
+  const auto n = static_cast<double>(sizes.size());
+  const auto rank = static_cast<int64_t>(std::ceil(p / 100.0 * n));
+  const int64_t ascending = std::clamp<int64_t>(rank, 1, static_cast<int64_t>(sizes.size())) - 1;
+  return sizes[sizes.size() - 1 - static_cast<size_t>(ascending)];
+}
+
+double ClusterBalance::work_share_of_largest(int64_t count) const {
+  if (work <= 0) return 0.0;
+  double part = 0;
+  for (int64_t c = 0; c < std::min<int64_t>(count, static_cast<int64_t>(sizes.size())); ++c) {
+    part += static_cast<double>(sizes[c]) * static_cast<double>(sizes[c]);
+  }
+  return part / work;
+}
+
+std::vector<int64_t> ClusterBalance::size_histogram() const {
+  std::vector<int64_t> buckets;
+  for (int64_t size : sizes) {
+    const auto bucket = static_cast<size_t>(std::bit_width(static_cast<uint64_t>(size)) - 1);
+    if (buckets.size() <= bucket) buckets.resize(bucket + 1, 0);
+    ++buckets[bucket];
+  }
+  return buckets;
+}
+
+namespace {
+
+constexpr double kAssumedIterations = 30;
+
+// k-means costs about iterations * N * k dot products and the pairwise stage sum N_c^2 / 2;
+// with sum N_c^2 = imbalance * N^2 / k the total is least at k = sqrt(imbalance * N / (2 it)).
+double best_k(const ClusterBalance& b, double* imbalance, double* iterations) {
+  const auto n = static_cast<double>(b.rows);
+  const auto k = static_cast<double>(std::max<int64_t>(1, b.n_clusters));
+  *imbalance = n > 0 ? b.work * k / (n * n) : 1.0;
+  *iterations = b.kmeans_iterations && *b.kmeans_iterations > 0
+                    ? static_cast<double>(*b.kmeans_iterations)
+                    : kAssumedIterations;
+  return std::sqrt(std::max(1.0, *imbalance) * n / (2.0 * *iterations));
+}
+
+}  // namespace
+
+std::pair<int64_t, int64_t> ClusterBalance::suggested_n_clusters() const {
+  double imbalance = 1, iterations = 1;
+  const double k = best_k(*this, &imbalance, &iterations);
+  const int64_t top = std::max<int64_t>(1, rows / 2);
+  return {std::clamp<int64_t>(static_cast<int64_t>(std::floor(k / 2)), 1, top),
+          std::clamp<int64_t>(static_cast<int64_t>(std::ceil(k * 2)), 1, top)};
+}
+
+std::string ClusterBalance::suggestion_reasoning() const {
+  double imbalance = 1, iterations = 1;
+  const double k = best_k(*this, &imbalance, &iterations);
+  return fmt::format(
+      "k-means costs about iterations x N x k dot products and the pairwise stage about "
+      "sum(N_c^2) / 2. Here sum(N_c^2) is {:.2f} times the N^2/k of equal clusters; with {} "
+      "iterations{} the two add up to the least near k = sqrt({:.2f} x {} / (2 x {})) = {:.1f}, "
+      "and stay within 25% of that between half and twice it. Fewer clusters keep more near "
+      "duplicates together (rows in different clusters are never compared); more clusters "
+      "shrink the largest one, which the pairwise stage holds in memory.",
+      imbalance, iterations, kmeans_iterations ? "" : " (assumed; the run's count is unknown)",
+      std::max(1.0, imbalance), rows, iterations, k);
 }
 
 Result<Report> build_report(const Context& ctx, const ReportParams& params) {
   SD_RETURN_IF_ERROR(params.validate());
-  SD_ASSIGN_OR_RETURN(auto files, io::list_cluster_files(params.input_path));
+  SD_ASSIGN_OR_RETURN(const Sources sources, find_sources(params));
+  SD_ASSIGN_OR_RETURN(auto files, io::list_cluster_files(sources.pairwise));
   if (files.empty()) {
-    return Status::data_error("No cluster_K.parquet files found in: {}", params.input_path);
+    return Status::data_error("No cluster_K.parquet files found in: {}", sources.pairwise);
   }
+  const std::string id_field =
+      params.id_field.value_or(sources.summary ? sources.summary->id_field : "id");
+  const std::string embedding_field = params.embedding_field.value_or(
+      sources.summary ? sources.summary->embedding_field : "embeddings");
   Report report;
-  report.clusters = static_cast<int64_t>(files.size());
-  report.bin_width = kHistogramTop / static_cast<double>(params.bins);
-  report.histogram.assign(static_cast<size_t>(params.bins), 0);
-  for (double eps : params.eps) report.sweep.push_back({eps, 1.0 - eps});
+  std::optional<ExactCopies> exact;
+  if (!sources.kmeans.empty()) {
+    Result<ExactCopies> opened = ExactCopies::open(sources.kmeans, id_field, embedding_field);
+    if (opened.ok()) {
+      exact = std::move(opened).value();
+    } else if (sources.kmeans_given) {
+      return opened.status();
+    } else {
+      report.exact_note = opened.status().message();
+    }
+  }
 
-  std::vector<std::vector<Candidate>> above(params.eps.size()), below(params.eps.size());
+  report.pairwise_path = sources.pairwise;
+  report.clusters = static_cast<int64_t>(files.size());
+  report.text_fields = params.text_fields;
+  report.overall = Histogram::linear(-10, 10, 1, 10);
+  report.decision = Histogram::linear(160, 200, 1, 200);
+  std::vector<double> closest_edges;
+  for (int quarter = 0; quarter <= 28; ++quarter) {
+    closest_edges.push_back(1.0 - std::pow(10.0, -static_cast<double>(quarter) / 4.0));
+  }
+  closest_edges.push_back(-1.0);
+  std::sort(closest_edges.begin(), closest_edges.end());
+  report.closest = Histogram::with_edges(std::move(closest_edges));
+  std::vector<double> eps = params.eps;
+  std::sort(eps.begin(), eps.end());
+  eps.erase(std::unique(eps.begin(), eps.end()), eps.end());
+  for (double e : eps) {
+    EpsRow row;
+    row.eps = e;
+    row.threshold = 1.0 - e;
+    if (exact) row.exact = 0;
+    report.sweep.push_back(row);
+  }
+  if (exact) {
+    report.kmeans_path = sources.kmeans;
+    report.exact_copies = 0;
+  }
+
+  std::vector<std::vector<Candidate>> above(eps.size()), below(eps.size());
   ProgressTask progress(*ctx.progress, "report", report.clusters, "clusters");
   for (int64_t file = 0; file < report.clusters; ++file) {
     SD_RETURN_IF_ERROR(ctx.check_cancelled());
-    int64_t row = 0;
-    SD_RETURN_IF_ERROR(io::for_each_score_chunk(files[file].path, [&](const float* scores,
-                                                                     int64_t count) {
-      for (int64_t i = 0; i < count; ++i, ++row) {
-        const float score = scores[i];
-        if (std::isnan(score)) continue;
-        ++report.rows;
-        const auto bin = static_cast<int64_t>(std::floor(score / report.bin_width));
-        ++report.histogram[static_cast<size_t>(std::clamp<int64_t>(bin, 0, params.bins - 1))];
-        for (size_t e = 0; e < report.sweep.size(); ++e) {
-          const Candidate c{score, file, row};
-          if (static_cast<double>(score) >= report.sweep[e].threshold) {
-            ++report.sweep[e].removed;
-            offer(above[e], params.examples_per_eps, c, closer_from_above);
-          } else {
-            offer(below[e], params.examples_per_eps, c, closer_from_below);
+    SD_ASSIGN_OR_RETURN(const auto rows, io::read_pairwise_rows(files[file].path));
+    std::vector<uint8_t> copies;
+    if (exact) {
+      Result<std::vector<uint8_t>> flags = exact->flags(files[file].cluster, rows);
+      if (flags.ok()) {
+        copies = std::move(flags).value();
+      } else if (sources.kmeans_given) {
+        return flags.status();
+      } else {
+        // A KMeans output found by looking, not named: the report goes on without exact copies.
+        exact.reset();
+        report.kmeans_path.reset();
+        report.exact_copies.reset();
+        report.exact_note = flags.status().message();
+        for (auto& entry : report.sweep) entry.exact.reset();
+      }
+    }
+    const auto n = static_cast<int64_t>(rows.scores.size());
+    if (n > 0) report.balance.sizes.push_back(n);
+    for (int64_t row = 0; row < n; ++row) {
+      const float score = rows.scores[row];
+      if (std::isnan(score)) continue;
+      ++report.rows;
+      const auto wide = static_cast<double>(score);
+      report.overall.add(wide);
+      report.decision.add(wide);
+      report.closest.add(wide);
+      const bool is_copy = exact && copies[row];
+      if (is_copy) ++*report.exact_copies;
+      const int64_t max_row = rows.max_row[row];
+      const Candidate c{score, file, row, static_cast<int8_t>(exact ? is_copy : -1)};
+      for (size_t e = 0; e < eps.size(); ++e) {
+        EpsRow& entry = report.sweep[e];
+        if (wide >= entry.threshold) {
+          ++entry.removed;
+          if (e == 0 || wide < report.sweep[e - 1].threshold) ++entry.added;
+          if (max_row >= 0 && max_row != row &&
+              static_cast<double>(rows.scores[max_row]) >= entry.threshold) {
+            ++entry.chained;
           }
+          if (is_copy) ++*entry.exact;
+          offer(above[e], params.examples_per_eps, c, closer_from_above);
+        } else {
+          offer(below[e], params.examples_per_eps, c, closer_from_below);
         }
       }
-    }));
+    }
     progress.advance(1);
   }
+  std::sort(report.balance.sizes.rbegin(), report.balance.sizes.rend());
+  report.balance.rows = report.rows;
+  for (int64_t size : report.balance.sizes) {
+    report.balance.work += static_cast<double>(size) * static_cast<double>(size);
+  }
+  report.balance.n_clusters = report.clusters;
+  if (sources.summary) {
+    report.balance.n_clusters = std::max(report.clusters, sources.summary->n_clusters);
+    report.balance.kmeans_iterations = sources.summary->kmeans_iterations;
+  }
 
-  // Fetch the ids of the example rows, one read per file that holds any.
-  std::map<int64_t, std::vector<int64_t>> rows_by_file;
-  for (const auto* side : {&above, &below}) {
-    for (const auto& kept : *side) {
-      for (const auto& c : kept) rows_by_file[c.file].push_back(c.row);
+  SD_ASSIGN_OR_RETURN(const auto ids, read_example_ids(files, {&above, &below}));
+  std::set<std::string> wanted;
+  for (const auto& [where, pair] : ids) wanted.insert({pair.first, pair.second});
+  SD_ASSIGN_OR_RETURN(const auto texts,
+                      read_example_texts(params, sources, id_field, wanted, &report.texts_note));
+
+  auto example_row = [&](const std::string& id) {
+    ExampleRow row{id, {}};
+    if (const auto it = texts.find(id); it != texts.end()) {
+      for (const auto& value : it->second)
+        row.fields.push_back(clip_text(value, params.text_chars));
     }
-  }
-  std::map<std::pair<int64_t, int64_t>, std::pair<std::string, std::string>> text;
-  for (auto& [file, rows] : rows_by_file) {
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    SD_ASSIGN_OR_RETURN(auto pairs, io::read_pair_text(files[file].path, rows));
-    for (size_t i = 0; i < rows.size(); ++i) text[{file, rows[i]}] = pairs[i];
-  }
+    return row;
+  };
   auto to_example = [&](const Candidate& c) {
-    const auto& [id, max_id] = text.at({c.file, c.row});
-    return ExamplePair{id, max_id, c.score, files[c.file].cluster};
+    const auto& [id, max_id] = ids.at({c.file, c.row});
+    ExamplePair pair{example_row(id), example_row(max_id), c.score, files[c.file].cluster, {}};
+    if (c.exact >= 0 && report.exact_copies) pair.exact = c.exact == 1;
+    return pair;
   };
   for (size_t e = 0; e < report.sweep.size(); ++e) {
     auto& entry = report.sweep[e];
-    entry.share = report.rows ? static_cast<double>(entry.removed) / static_cast<double>(report.rows) : 0.0;
+    entry.share =
+        report.rows ? static_cast<double>(entry.removed) / static_cast<double>(report.rows) : 0.0;
     for (const auto& c : above[e]) entry.just_above.push_back(to_example(c));
     for (const auto& c : below[e]) entry.just_below.push_back(to_example(c));
   }
@@ -135,110 +443,6 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
     SD_RETURN_IF_ERROR(io::write_file_atomic(params.html_path, report.to_html()));
   }
   return report;
-}
-
-std::string Report::to_text() const {
-  std::string out = fmt::format("{} rows in {} clusters\n\n", rows, clusters);
-  out += fmt::format("{:>8}  {:>10}  {:>12}  {:>8}\n", "eps", "threshold", "removed", "share");
-  for (const auto& row : sweep) {
-    out += fmt::format("{:>8g}  {:>10.6g}  {:>12}  {:>7.2f}%\n", row.eps, row.threshold,
-                       row.removed, 100.0 * row.share);
-  }
-  // A coarse view of the histogram: 20 bins over [0, 1.01].
-  constexpr int kCoarse = 20;
-  const size_t per = std::max<size_t>(1, histogram.size() / kCoarse);
-  int64_t peak = 1;
-  std::vector<std::pair<double, int64_t>> coarse;
-  for (size_t first = 0; first < histogram.size(); first += per) {
-    int64_t count = 0;
-    for (size_t b = first; b < std::min(histogram.size(), first + per); ++b) count += histogram[b];
-    coarse.emplace_back(static_cast<double>(first) * bin_width, count);
-    peak = std::max(peak, count);
-  }
-  out += "\ncosine_sim_score histogram (share of rows at or below, then count):\n";
-  for (const auto& [lo, count] : coarse) {
-    const int bar = static_cast<int>(40.0 * static_cast<double>(count) / static_cast<double>(peak));
-    out += fmt::format("  {:5.3f}  ecdf {:6.2f}%  {:>10}  {}\n", lo,
-                       100.0 * ecdf_at(lo + static_cast<double>(per) * bin_width), count,
-                       std::string(static_cast<size_t>(bar), '#'));
-  }
-  for (const auto& row : sweep) {
-    out += fmt::format("\nexamples near threshold {:.6g} (eps={}):\n", row.threshold, row.eps);
-    for (const auto& ex : row.just_above) {
-      out += fmt::format("  removed  id={} max_id={} score={:.7f} cluster={}\n", ex.id, ex.max_id,
-                         ex.score, ex.cluster);
-    }
-    for (const auto& ex : row.just_below) {
-      out += fmt::format("  kept     id={} max_id={} score={:.7f} cluster={}\n", ex.id, ex.max_id,
-                         ex.score, ex.cluster);
-    }
-  }
-  return out;
-}
-
-std::string Report::to_html() const {
-  constexpr double kW = 760, kH = 300, kPad = 40;
-  int64_t peak = 1;
-  for (int64_t c : histogram) peak = std::max(peak, c);
-  std::string bars, ecdf = "M";
-  int64_t cumulative = 0;
-  const double bar_w = (kW - 2 * kPad) / static_cast<double>(histogram.size());
-  for (size_t b = 0; b < histogram.size(); ++b) {
-    const double x = kPad + static_cast<double>(b) * bar_w;
-    const double h = (kH - 2 * kPad) * std::log1p(static_cast<double>(histogram[b])) /
-                     std::log1p(static_cast<double>(peak));
-    if (histogram[b] > 0) {
-      bars += fmt::format("<rect x='{:.2f}' y='{:.2f}' width='{:.2f}' height='{:.2f}'/>", x,
-                          kH - kPad - h, std::max(bar_w, 0.5), h);
-    }
-    cumulative += histogram[b];
-    const double share = rows ? static_cast<double>(cumulative) / static_cast<double>(rows) : 0.0;
-    ecdf += fmt::format("{}{:.2f},{:.2f}", b ? " L" : "", x + bar_w, kH - kPad - share * (kH - 2 * kPad));
-  }
-  std::string lines;
-  for (const auto& row : sweep) {
-    const double x = kPad + row.threshold / bin_width * bar_w;
-    lines += fmt::format(
-        "<line x1='{0:.2f}' x2='{0:.2f}' y1='{1}' y2='{2}' class='eps'/>"
-        "<text x='{0:.2f}' y='{3}' class='lbl'>eps {4}</text>",
-        x, kPad, kH - kPad, kPad - 6, row.eps);
-  }
-  std::string table;
-  for (const auto& row : sweep) {
-    table += fmt::format("<tr><td>{}</td><td>{:.6g}</td><td>{}</td><td>{:.2f}%</td></tr>", row.eps,
-                         row.threshold, row.removed, 100.0 * row.share);
-  }
-  std::string examples;
-  for (const auto& row : sweep) {
-    examples += fmt::format("<h3>Near threshold {:.6g} (eps={})</h3><table><tr><th></th><th>id</th>"
-                            "<th>max_id</th><th>score</th><th>cluster</th></tr>",
-                            row.threshold, row.eps);
-    for (const auto* side : {&row.just_above, &row.just_below}) {
-      for (const auto& ex : *side) {
-        examples += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.7f}</td><td>{}</td></tr>",
-                                side == &row.just_above ? "removed" : "kept", html_escape(ex.id),
-                                html_escape(ex.max_id), ex.score, ex.cluster);
-      }
-    }
-    examples += "</table>";
-  }
-  return fmt::format(
-      "<!doctype html><html><head><meta charset='utf-8'><title>semdedup report</title><style>"
-      "body{{font-family:sans-serif;max-width:820px;margin:2em auto}}table{{border-collapse:collapse}}"
-      "td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}rect{{fill:#4a7fb5}}"
-      "path{{fill:none;stroke:#d9534f;stroke-width:2}}.eps{{stroke:#555;stroke-dasharray:4}}"
-      ".lbl{{font-size:10px}}.axis{{stroke:#000}}</style></head><body>"
-      "<h1>semdedup report</h1><p>{} rows in {} clusters.</p>"
-      "<h2>Rows removed per eps</h2><table><tr><th>eps</th><th>threshold</th><th>removed</th>"
-      "<th>share</th></tr>{}</table>"
-      "<h2>cosine_sim_score</h2><p>Bars: histogram (log scale, {} bins over [0, 1.01]); red line: "
-      "ECDF, the share of rows at or below a score; dashed: thresholds.</p>"
-      "<svg width='{}' height='{}' xmlns='http://www.w3.org/2000/svg'>"
-      "<line x1='{}' x2='{}' y1='{}' y2='{}' class='axis'/>{}<path d='{}'/>{}"
-      "<text x='{}' y='{}' class='lbl'>0</text><text x='{}' y='{}' class='lbl'>1.01</text></svg>"
-      "<h2>Example pairs</h2>{}</body></html>\n",
-      rows, clusters, table, histogram.size(), kW, kH, kPad, kW - kPad, kH - kPad, kH - kPad, bars,
-      ecdf, lines, kPad, kH - kPad + 14, kW - kPad - 20, kH - kPad + 14, examples);
 }
 
 }  // namespace semdedup::dedup

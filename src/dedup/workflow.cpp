@@ -70,7 +70,7 @@ std::string quote(std::string_view text) {
 std::string quote_list(const std::vector<std::string>& items) {
   std::vector<std::string> quoted;
   for (const auto& item : items) quoted.push_back(quote(item));
-  return "[" + fmt::format("{}", fmt::join(quoted, ", ")) + "]";
+  return fmt::format("[{}]", fmt::join(quoted, ", "));
 }
 
 const char* which_to_keep_name(pairwise::WhichToKeep which) {
@@ -117,6 +117,7 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
   "num_duplicates": {},
   "eps": {},
   "threshold": {},
+  "exact": {},
   "timings": {{
     "kmeans_time": {:.3f},
     "pairwise_time": {:.3f},
@@ -158,12 +159,14 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
       result.kmeans.dim, km.fit.n_clusters, result.kmeans.num_clusters_written,
       iterations, inertia, duplicates,
       params.eps ? fmt::format("{}", *params.eps) : "null",
-      params.eps ? fmt::format("{}", 1.0 - *params.eps) : "null", result.kmeans_seconds,
+      params.eps ? fmt::format("{}", 1.0 - *params.eps) : "null", params.exact ? "true" : "false",
+      result.kmeans_seconds,
       result.pairwise_seconds, result.identify_seconds, result.total_seconds,
       result.kmeans_resumed ? "true" : "false", result.pairwise_resumed ? "true" : "false",
       quote_list(km.input_paths), quote(kmeans_results_dir(params)),
       quote(pairwise_results_dir(params)),
-      params.eps ? quote(duplicates_dir(params.output_path)) : "null", quote(km.columns.id_field),
+      result.identify ? quote(duplicates_dir(params.output_path)) : "null",
+      quote(km.columns.id_field),
       quote(km.columns.embedding_field), quote_list(km.columns.metadata_fields),
       quote(io::file_type_name(km.input_filetype)), km.fit.n_clusters, km.fit.max_iter,
       km.fit.tol, km.fit.random_state, quote(init_name(km.fit.init)),
@@ -326,12 +329,16 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
   result.pairwise_seconds = seconds_since(step_start);
   ctx.logger->info("Pairwise similarity stage completed in {:.2f} seconds", result.pairwise_seconds);
 
-  if (params.eps) {
+  if (params.eps || params.exact) {
     step_start = Clock::now();
     IdentifyParams identify_params;
     identify_params.input_path = params.pairwise.output_path;
     identify_params.output_path = params.output_path;
-    identify_params.eps = *params.eps;
+    identify_params.eps = params.eps.value_or(0.0);
+    identify_params.exact = params.exact;
+    identify_params.kmeans_path = params.kmeans.output_path;
+    identify_params.id_field = params.kmeans.columns.id_field;
+    identify_params.embedding_field = params.kmeans.columns.embedding_field;
     // Cheap and deterministic: always redone, over whatever an interrupted run left.
     identify_params.output_mode = io::OutputMode::kOverwrite;
     SD_ASSIGN_OR_RETURN(result.identify, identify(ctx, identify_params));
@@ -347,7 +354,9 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
                    result.total_seconds, result.kmeans_seconds, result.pairwise_seconds);
   if (result.identify) {
     ctx.logger->info("Total documents identified as duplicates: {}", result.identify->duplicates);
-    ctx.logger->info("Similarity threshold used: {:.3f} (eps={})", 1.0 - *params.eps, *params.eps);
+    if (params.eps) {
+      ctx.logger->info("Similarity threshold used: {:.3f} (eps={})", 1.0 - *params.eps, *params.eps);
+    }
   }
   return result;
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <limits>
 
 #include "io/arrow_status.hpp"
 #include "io/parquet_columns.hpp"
@@ -29,6 +30,22 @@ Status check_score_type(const arrow::Table& table, const std::string& path) {
                               type->ToString());
   }
   return Status::OK();
+}
+
+// `chunks` concatenated and sorted ascending; empty chunks give an empty array of `id_type`
+// (int64 when unknown).
+Result<std::shared_ptr<arrow::Array>> sorted_ids(const arrow::ArrayVector& chunks,
+                                                 std::shared_ptr<arrow::DataType> id_type) {
+  if (!id_type) id_type = arrow::int64();
+  if (chunks.empty())
+    return from_arrow(arrow::MakeEmptyArray(id_type), StatusCode::kDataError, "duplicate ids");
+  SD_ASSIGN_OR_RETURN(
+      auto all, from_arrow(arrow::Concatenate(chunks), StatusCode::kDataError, "duplicate ids"));
+  SD_ASSIGN_OR_RETURN(auto order, from_arrow(cp::SortIndices(*all), StatusCode::kDataError,
+                                             "sorting duplicate ids"));
+  SD_ASSIGN_OR_RETURN(arrow::Datum sorted, from_arrow(cp::Take(all, order), StatusCode::kDataError,
+                                                      "sorting duplicate ids"));
+  return sorted.make_array();
 }
 
 }  // namespace
@@ -82,12 +99,31 @@ Result<std::shared_ptr<arrow::Array>> select_ids_at_or_above(const std::vector<s
     SD_ASSIGN_OR_RETURN(arrow::Datum kept, from_arrow(cp::Filter(ids, mask), StatusCode::kDataError, path));
     for (const auto& chunk : kept.chunked_array()->chunks()) selected.push_back(chunk);
   }
-  if (!id_type) id_type = arrow::int64();
-  if (selected.empty()) return from_arrow(arrow::MakeEmptyArray(id_type), StatusCode::kDataError, "duplicate ids");
-  SD_ASSIGN_OR_RETURN(auto all, from_arrow(arrow::Concatenate(selected), StatusCode::kDataError, "duplicate ids"));
-  SD_ASSIGN_OR_RETURN(auto order, from_arrow(cp::SortIndices(*all), StatusCode::kDataError, "sorting duplicate ids"));
-  SD_ASSIGN_OR_RETURN(arrow::Datum sorted, from_arrow(cp::Take(all, order), StatusCode::kDataError, "sorting duplicate ids"));
-  return sorted.make_array();
+  return sorted_ids(selected, id_type);
+}
+
+Result<std::shared_ptr<arrow::Array>> select_flagged_ids(
+    const std::vector<std::shared_ptr<arrow::ChunkedArray>>& ids,
+    const std::vector<std::vector<uint8_t>>& flags) {
+  arrow::ArrayVector selected;
+  std::shared_ptr<arrow::DataType> id_type;
+  for (size_t file = 0; file < ids.size(); ++file) {
+    if (id_type && !ids[file]->type()->Equals(*id_type)) {
+      return Status::data_error("column 'id' is {} in one pairwise file, {} in another",
+                                ids[file]->type()->ToString(), id_type->ToString());
+    }
+    id_type = ids[file]->type();
+    arrow::BooleanBuilder mask;
+    SD_RETURN_IF_ERROR(from_arrow(mask.Reserve(static_cast<int64_t>(flags[file].size())),
+                                  StatusCode::kInternal, "duplicate ids"));
+    for (uint8_t flag : flags[file]) mask.UnsafeAppend(flag != 0);
+    SD_ASSIGN_OR_RETURN(auto mask_array,
+                        from_arrow(mask.Finish(), StatusCode::kInternal, "duplicate ids"));
+    SD_ASSIGN_OR_RETURN(arrow::Datum kept, from_arrow(cp::Filter(ids[file], mask_array),
+                                                      StatusCode::kDataError, "duplicate ids"));
+    for (const auto& chunk : kept.chunked_array()->chunks()) selected.push_back(chunk);
+  }
+  return sorted_ids(selected, id_type);
 }
 
 Status write_id_file(const std::string& path, const std::shared_ptr<arrow::Array>& ids,
@@ -127,6 +163,53 @@ Result<std::vector<std::pair<std::string, std::string>>> read_pair_text(
     out.emplace_back(id->ToString(), max_id->ToString());
   }
   return out;
+}
+
+Result<std::vector<int64_t>> find_rows(const std::shared_ptr<arrow::ChunkedArray>& ids,
+                                       const std::shared_ptr<arrow::ChunkedArray>& among) {
+  SD_ASSIGN_OR_RETURN(
+      auto set, from_arrow(arrow::Concatenate(among->chunks()), StatusCode::kDataError, "ids"));
+  arrow::Datum needles(ids);
+  if (!ids->type()->Equals(*among->type())) {
+    SD_ASSIGN_OR_RETURN(
+        needles, from_arrow(cp::Cast(needles, among->type()), StatusCode::kDataError, "ids"));
+  }
+  SD_ASSIGN_OR_RETURN(
+      arrow::Datum found,
+      from_arrow(cp::IndexIn(needles, cp::SetLookupOptions(set)), StatusCode::kDataError, "ids"));
+  std::vector<int64_t> rows;
+  rows.reserve(static_cast<size_t>(ids->length()));
+  for (const auto& chunk : found.chunked_array()->chunks()) {
+    const auto& index = static_cast<const arrow::Int32Array&>(*chunk);
+    for (int64_t i = 0; i < index.length(); ++i) {
+      rows.push_back(index.IsNull(i) ? -1 : static_cast<int64_t>(index.Value(i)));
+    }
+  }
+  return rows;
+}
+
+Result<std::vector<int64_t>> find_rows(const std::shared_ptr<arrow::ChunkedArray>& ids,
+                                       const arrow::Table& table) {
+  return find_rows(ids, table.column(0));
+}
+
+Result<PairwiseRows> read_pairwise_rows(const std::string& path) {
+  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id", "max_id", kScoreColumn}));
+  SD_RETURN_IF_ERROR(check_score_type(*table, path));
+  PairwiseRows rows;
+  rows.ids = table->column(0);
+  SD_ASSIGN_OR_RETURN(rows.max_row, find_rows(table->column(1), rows.ids));
+  SD_ASSIGN_OR_RETURN(arrow::Datum narrow, from_arrow(cp::Cast(table->column(2), arrow::float32()),
+                                                      StatusCode::kDataError, path));
+  rows.scores.reserve(static_cast<size_t>(table->num_rows()));
+  for (const auto& chunk : narrow.chunked_array()->chunks()) {
+    const auto& scores = static_cast<const arrow::FloatArray&>(*chunk);
+    for (int64_t i = 0; i < scores.length(); ++i) {
+      rows.scores.push_back(scores.IsNull(i) ? std::numeric_limits<float>::quiet_NaN()
+                                             : scores.Value(i));
+    }
+  }
+  return rows;
 }
 
 }  // namespace semdedup::io

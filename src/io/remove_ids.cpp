@@ -202,4 +202,77 @@ Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
   return filtered;
 }
 
+namespace {
+
+// One cell as text: strings as they are, anything else as Arrow prints it.
+std::string cell_text(const arrow::Array& column, int64_t row) {
+  if (column.IsNull(row)) return std::string();
+  if (column.type_id() == arrow::Type::STRING) {
+    return std::string(static_cast<const arrow::StringArray&>(column).GetView(row));
+  }
+  if (column.type_id() == arrow::Type::LARGE_STRING) {
+    return std::string(static_cast<const arrow::LargeStringArray&>(column).GetView(row));
+  }
+  auto scalar = column.GetScalar(row);
+  return scalar.ok() ? (*scalar)->ToString() : std::string();
+}
+
+Status lookup_file(const std::string& path, InputBatches source, const std::string& id_field,
+                   const std::vector<std::string>& columns, const std::set<std::string>& ids,
+                   std::map<std::string, std::vector<std::string>>& found) {
+  const std::shared_ptr<arrow::Schema> schema = source.batches->schema();
+  std::vector<int> wanted;
+  for (const auto& name : columns) {
+    wanted.push_back(schema->GetFieldIndex(name));
+    if (wanted.back() < 0) {
+      return Status::data_error("file {}: column '{}' not found; available: {}", path, name,
+                                fmt::join(schema->field_names(), ", "));
+    }
+  }
+  const int id_column = schema->GetFieldIndex(id_field);
+  if (id_column < 0) {
+    return Status::data_error("file {}: column '{}' not found; available: {}", path, id_field,
+                              fmt::join(schema->field_names(), ", "));
+  }
+  while (found.size() < ids.size()) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    SD_RETURN_IF_ERROR(from_arrow(source.batches->ReadNext(&batch), StatusCode::kDataError, path));
+    if (!batch) break;
+    SD_ASSIGN_OR_RETURN(
+        arrow::Datum id_text,
+        from_arrow(cp::Cast(batch->column(id_column), arrow::utf8()), StatusCode::kDataError,
+                   fmt::format("file {}: column '{}'", path, id_field)));
+    const std::shared_ptr<arrow::Array> id_array = id_text.make_array();
+    const auto& text = static_cast<const arrow::StringArray&>(*id_array);
+    for (int64_t row = 0; row < batch->num_rows(); ++row) {
+      if (text.IsNull(row)) continue;
+      std::string id(text.GetView(row));
+      if (!ids.contains(id) || found.contains(id)) continue;
+      std::vector<std::string>& values = found[id];
+      for (int column : wanted) values.push_back(cell_text(*batch->column(column), row));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::vector<std::string>>> read_rows_by_id(
+    const std::vector<std::string>& files, FileType type, const std::string& id_field,
+    const std::vector<std::string>& columns, const std::set<std::string>& ids) {
+  std::map<std::string, std::vector<std::string>> found;
+  for (const auto& path : files) {
+    if (found.size() == ids.size()) break;
+    InputBatches source;
+    if (type == FileType::kParquet) {
+      SD_ASSIGN_OR_RETURN(source, open_parquet(path));
+    } else {
+      // Whole: a lookup needs every row's fields, whatever the first block held.
+      SD_ASSIGN_OR_RETURN(source, open_jsonl(path, true));
+    }
+    SD_RETURN_IF_ERROR(lookup_file(path, std::move(source), id_field, columns, ids, found));
+  }
+  return found;
+}
+
 }  // namespace semdedup::io

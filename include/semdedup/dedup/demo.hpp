@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "semdedup/core/context.hpp"
@@ -27,6 +28,8 @@ struct DemoParams {
   /// eps of the identify step (the report and the scores also cover 0.001, 0.01, 0.05, 0.1).
   double eps = 0.01;
   uint64_t seed = 42;
+  /// (name, value) pairs recorded under "versions" in output/summary.json.
+  std::vector<std::pair<std::string, std::string>> versions;
 
   Status validate() const;
 };

@@ -7,7 +7,9 @@
 /// 0..rows-1 in file order) and `<output>/ground_truth.parquet`.
 ///
 /// Data columns: `id` int64, `embeddings` list<float32> (unit L2 norm), `quality` float32
-/// (uniform in [0, 1), a metadata column for ranking). Each original row is a random unit
+/// (uniform in [0, 1), a metadata column for ranking), `text` string (a synthetic text: "topic
+/// C:" and 12 to 23 words; an exact copy repeats its source's text, a near duplicate changes 1
+/// (cosine >= 0.99) or 3 (cosine < 0.99) of its words). Each original row is a random unit
 /// cluster centre plus isotropic gaussian noise of total norm about 0.75, normalised: about
 /// 0.8 cosine to its centre and 0.64 to the other rows of its cluster. A `duplicate_fraction`
 /// share of the rows, spread evenly through the files, are planted copies of a uniformly

@@ -21,6 +21,15 @@ struct IdentifyParams {
   int64_t row_groups_per_file = 10;
   /// Rows with cosine_sim_score >= 1 - eps are duplicates; eps in [0, 1).
   double eps = 0.01;
+  /// Instead of eps: the duplicates are the exact copies, rows whose embedding equals that of
+  /// an earlier-ranked row of their cluster (exact.hpp), read from the KMeans output.
+  bool exact = false;
+  /// With exact: the KMeans output the pairwise files came from; empty = the kmeans_results
+  /// directory beside input_path.
+  std::string kmeans_path;
+  /// With exact: the id and embedding columns of the KMeans output.
+  std::string id_field = "id";
+  std::string embedding_field = "embeddings";
   io::OutputMode output_mode = io::OutputMode::kFresh;
 
   Status validate() const;

@@ -24,6 +24,8 @@ struct WorkflowParams {
   pairwise::Params pairwise;
   /// Identify duplicates with this eps in [0, 1); unset = stop after the pairwise stage.
   std::optional<double> eps;
+  /// Instead of eps: identify the exact copies (IdentifyParams::exact).
+  bool exact = false;
   /// Output directory: duplicates/ and summary.json.
   std::string output_path;
   /// Where kmeans_results/ and pairwise_results/ go; empty = output_path.

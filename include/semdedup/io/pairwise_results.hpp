@@ -31,6 +31,12 @@ Result<std::vector<ClusterFile>> list_cluster_files(const std::string& dir);
 Result<std::shared_ptr<arrow::Array>> select_ids_at_or_above(const std::vector<std::string>& files,
                                                             double threshold);
 
+/// The values of `ids[f]` whose `flags[f]` entry is non-zero, over every f, sorted as
+/// select_ids_at_or_above sorts them. `flags[f]` has one entry per row of `ids[f]`.
+Result<std::shared_ptr<arrow::Array>> select_flagged_ids(
+    const std::vector<std::shared_ptr<arrow::ChunkedArray>>& ids,
+    const std::vector<std::vector<uint8_t>>& flags);
+
 /// Writes `ids` as a one-column ("id") Parquet file with about `row_groups` row groups
 /// (row group size max(1, rows / row_groups)), atomically.
 Status write_id_file(const std::string& path, const std::shared_ptr<arrow::Array>& ids,
@@ -43,5 +49,26 @@ Status for_each_score_chunk(const std::string& path,
 /// (id, max_id) of the given rows of `path` rendered as text, in the order of `rows`.
 Result<std::vector<std::pair<std::string, std::string>>> read_pair_text(
     const std::string& path, const std::vector<int64_t>& rows);
+
+/// One cluster_K.parquet in memory, rows in file (ranked) order.
+struct PairwiseRows {
+  /// The id column as stored.
+  std::shared_ptr<arrow::ChunkedArray> ids;
+  /// cosine_sim_score, float32 (a float64 column is narrowed); NaN where null.
+  std::vector<float> scores;
+  /// Row of this file whose id is the row's max_id; -1 when no row has that id.
+  std::vector<int64_t> max_row;
+};
+
+/// Reads id, max_id and cosine_sim_score of `path` and resolves every max_id to its row.
+Result<PairwiseRows> read_pairwise_rows(const std::string& path);
+
+/// The position in `among` of each value of `ids` (first occurrence), -1 when absent. `ids` is
+/// cast to the type of `among` when the types differ.
+Result<std::vector<int64_t>> find_rows(const std::shared_ptr<arrow::ChunkedArray>& ids,
+                                       const std::shared_ptr<arrow::ChunkedArray>& among);
+/// find_rows in the first column of `table`.
+Result<std::vector<int64_t>> find_rows(const std::shared_ptr<arrow::ChunkedArray>& ids,
+                                       const arrow::Table& table);
 
 }  // namespace semdedup::io

@@ -5,8 +5,11 @@
 #include <arrow/type_fwd.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
@@ -35,5 +38,14 @@ struct FilteredFile {
 Result<FilteredFile> remove_ids(const std::string& input, FileType input_type,
                                 const std::string& output, FileType output_type,
                                 const std::string& id_field, const IdSet& ids);
+
+/// The values of `columns` of the rows of `files` whose `id_field`, rendered as text (decimal
+/// digits for integers, the string itself for strings, as read_pair_text renders ids), is one
+/// of `ids`: id text -> one text per column (empty for null). The first row with an id wins;
+/// ids found in no file are absent. Files are read a batch at a time and no further once every
+/// id is found. data_error naming the file when it lacks `id_field` or one of `columns`.
+Result<std::map<std::string, std::vector<std::string>>> read_rows_by_id(
+    const std::vector<std::string>& files, FileType type, const std::string& id_field,
+    const std::vector<std::string>& columns, const std::set<std::string>& ids);
 
 }  // namespace semdedup::io
