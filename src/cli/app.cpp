@@ -178,8 +178,8 @@ int run_app(int argc, char** argv) {
   WorldSession world;
   for (const Command& cmd : commands) {
     if (!cmd.app->parsed()) continue;
-    // Off a terminal (scripts, CI) log lines wait for the command's success, so a failure is
-    // one line; an explicit --log-level, or a terminal, shows them as they come.
+    // Off a terminal (scripts, CI) log lines wait for the command's first seconds, so an up-front
+    // failure is one line; an explicit --log-level, or a terminal, shows them as they come.
     cmd.common->hold_log =
         !isatty(STDERR_FILENO) && cmd.app->get_option("--log-level")->count() == 0;
     Result<Context> ctx = make_context(*cmd.common);

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -23,22 +24,24 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view name) {
 
 namespace {
 
-/// Formatted lines kept in memory until release(), then written to stderr like stderr_sink.
+/// Formatted lines kept in memory for the first kHoldFor of a command, then written to stderr
+/// like stderr_sink: a command that fails up front (bad input, usage) prints its one error line
+/// alone, while a long run's log still streams to a file or pipe as it goes. release() ends the
+/// hold early (the command succeeded).
 class HeldSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
+  static constexpr std::chrono::seconds kHoldFor{5};
+
   void release() {
     std::lock_guard lock(mutex_);
-    std::fwrite(held_.data(), 1, held_.size(), stderr);
-    std::fflush(stderr);
-    held_.clear();
-    held_.shrink_to_fit();
-    released_ = true;
+    release_locked();
   }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
+    if (!released_ && msg.time - started_ >= kHoldFor) release_locked();
     if (released_) {
       std::fwrite(formatted.data(), 1, formatted.size(), stderr);
     } else {
@@ -50,6 +53,15 @@ class HeldSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
 
  private:
+  void release_locked() {
+    std::fwrite(held_.data(), 1, held_.size(), stderr);
+    std::fflush(stderr);
+    held_.clear();
+    held_.shrink_to_fit();
+    released_ = true;
+  }
+
+  const spdlog::log_clock::time_point started_ = spdlog::log_clock::now();
   std::string held_;
   bool released_ = false;
 };

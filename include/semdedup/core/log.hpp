@@ -20,9 +20,10 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view name);
 /// A logger writing "[time] [level] message" lines to stderr.
 LoggerPtr make_stderr_logger(spdlog::level::level_enum level);
 
-/// A logger like make_stderr_logger whose lines are held in memory until
-/// release_held_lines() writes them; lines never released are dropped. The CLI holds its log
-/// off a terminal so that a failing command prints its one error line and nothing else.
+/// A logger like make_stderr_logger whose lines are held in memory for the first 5 seconds
+/// (or until release_held_lines()), then written as they come; lines still held when the
+/// process ends are dropped. The CLI holds its log off a terminal, so a command that fails up
+/// front prints its one error line and nothing else, while a long run still logs as it goes.
 LoggerPtr make_held_stderr_logger(spdlog::level::level_enum level);
 
 /// Writes the lines `logger` (from make_held_stderr_logger) holds to stderr, and every later
