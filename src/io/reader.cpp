@@ -73,7 +73,8 @@ bool is_embedding_type(const arrow::DataType& type) {
     case arrow::Type::LIST:
     case arrow::Type::LARGE_LIST:
     case arrow::Type::FIXED_SIZE_LIST:
-      return is_number_type(type.field(0)->type()->id());
+      return is_number_type(type.field(0)->type()->id()) ||
+             type.field(0)->type()->id() == arrow::Type::HALF_FLOAT;
     default:
       return false;
   }
@@ -87,6 +88,7 @@ bool is_id_type(const arrow::DataType& type) {
 /// Positions of the requested columns in one schema.
 struct ColumnIndices {
   int embedding = -1;
+  bool half = false;  ///< the embedding values are fp16 (uint16 bit patterns or halffloat)
   std::vector<int> passthrough;  ///< id (unless embeddings_only) then metadata fields
 };
 
@@ -123,6 +125,12 @@ Result<ColumnIndices> resolve_columns(const arrow::Schema& schema, const std::st
         "file {}: column '{}' has type {}; expected a list of numbers (float32, float64 or "
         "integers)",
         path, embedding_name, embedding_type.ToString());
+  }
+  if (embedding_type.id() != arrow::Type::NA) {
+    SD_ASSIGN_OR_RETURN(indices.half,
+                        is_half_storage(*embedding_type.field(0)->type(),
+                                        options.input_embedding_dtype, path, embedding_name,
+                                        embedding_type.ToString()));
   }
   for (const std::string& name : passthrough_names(options)) {
     SD_ASSIGN_OR_RETURN(const int index, find_column(schema, name, path));
@@ -564,6 +572,7 @@ struct Extracted {
   Matrix* matrix = nullptr;          ///< [input rows x dim]
   int64_t dim = 0;
   bool normalise = true;
+  bool half = false;                 ///< uint16 values are fp16 bit patterns
   int64_t finished = 0;              ///< rows [0, finished) are checked, normalised and kept
   int64_t written = 0;               ///< rows [finished, written) are copied, not yet checked
   std::vector<int64_t> source_rows;  ///< batch row of each matrix row in [0, written)
@@ -573,9 +582,16 @@ struct Extracted {
   void finish();
 };
 
+/// One fp16 value as stored (uint16 bits or Arrow halffloat), for extract_rows.
+struct HalfBits {
+  uint16_t bits;
+};
+
 template <typename T>
 void copy_values(const T* src, float* dst, int64_t count) {
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<T, HalfBits>) {
+    halves_to_floats(reinterpret_cast<const uint16_t*>(src), dst, count);
+  } else if constexpr (std::is_same_v<T, float>) {
     std::memcpy(dst, src, static_cast<std::size_t>(count) * sizeof(float));
   } else {
     for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(src[i]);
@@ -640,7 +656,10 @@ void extract_typed(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Ext
     case arrow::Type::INT64: return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT8: return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT16:
+      if (out.half) return extract_rows<ListArrayT, HalfBits>(lists, batch_row0, dim, out);
       return extract_rows<ListArrayT, uint16_t>(lists, batch_row0, dim, out);
+    case arrow::Type::HALF_FLOAT:
+      return extract_rows<ListArrayT, HalfBits>(lists, batch_row0, dim, out);
     case arrow::Type::UINT32:
       return extract_rows<ListArrayT, uint32_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT64:
@@ -960,6 +979,7 @@ Result<Batch> DatasetReader::Impl::build(
   extracted.matrix = &batch.embeddings;
   extracted.dim = dim;
   extracted.normalise = options.normalise;
+  extracted.half = columns.half;
   extracted.source_rows.reserve(static_cast<std::size_t>(rows));
   int64_t batch_row0 = 0;
   for (const auto& part : parts) {

@@ -13,6 +13,7 @@
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/io/batch_ops.hpp"
 #include "semdedup/io/discovery.hpp"
+#include "semdedup/io/footprint.hpp"
 #include "semdedup/io/kmeans_output.hpp"
 #include "semdedup/io/npy.hpp"
 #include "semdedup/io/rank_ids.hpp"
@@ -25,8 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kCentroidsFile = "kmeans_centroids.npy";
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -282,7 +281,9 @@ class PartWriter {
       part.l2_dist = l2;
       part.cosine_dist = cosine;
       part.n_clusters = centroids_.rows;
-      SD_RETURN_IF_ERROR(io::write_kmeans_part(params_.output_path, part, params_.columns));
+      SD_RETURN_IF_ERROR(io::write_kmeans_part(
+          params_.output_path, part, params_.columns,
+          io::KMeansWriteOptions{.embedding_dtype = params_.embedding_output_dtype}));
       for (const int32_t label : labels_) written_[static_cast<size_t>(label)] = 1;
       rows_ += n;
       ++parts_;
@@ -391,7 +392,7 @@ Status save_centroids(const Context& ctx, const Params& params, MatrixView centr
     fs::create_directories(params.cache_path, ec);
     if (ec)
       return Status::io_error("cannot create cache_path {}: {}", params.cache_path, ec.message());
-    const std::string path = (fs::path(params.cache_path) / kCentroidsFile).string();
+    const std::string path = (fs::path(params.cache_path) / kCacheCentroidsFile).string();
     SD_RETURN_IF_ERROR(io::write_npy(path, centroids));
     ctx.logger->info("Saved {} KMeans centroids to {}", centroids.rows, path);
   }
@@ -420,7 +421,63 @@ io::ReadOptions read_options(const Params& params) {
   options.columns = params.columns;
   options.invalid_rows = params.invalid_rows;
   options.normalise = true;
+  options.input_embedding_dtype = params.input_embedding_dtype;
   return options;
+}
+
+// The files the fit reads (indices into `files`, in read order) and how they were chosen: a
+// fit_data_fraction sample, or with none given the files that fit the memory limit. Empty when
+// every row fits: the single pass.
+struct FitPlan {
+  std::vector<int64_t> files;
+  std::string how;  // for the log line
+};
+
+Result<FitPlan> plan_fit(const Context& ctx, const Params& params,
+                         const std::vector<std::string>& files) {
+  const auto num_files = static_cast<int64_t>(files.size());
+  FitPlan plan;
+  if (params.fit_data_fraction) {
+    const double fraction = *params.fit_data_fraction;
+    bool rounded_to_zero = false;
+    const int64_t count = fit_file_count(num_files, fraction, &rounded_to_zero);
+    if (rounded_to_zero) {
+      ctx.logger->warn(
+          "fit_data_fraction={} of {} files would sample 0 files; fitting on 1 file instead",
+          fraction, num_files);
+    }
+    plan.files = python_sample(num_files, count, params.fit.random_state);
+    plan.how = fmt::format("fit_data_fraction={:.4f}", fraction);
+    return plan;
+  }
+  // Every rank estimates every file (footers only), so all agree on the plan whatever the rank
+  // count.
+  std::vector<int64_t> bytes;
+  int64_t total = 0;
+  Status estimated;
+  for (const auto& file : files) {
+    Result<int64_t> size = io::embedding_bytes(file, params.input_filetype,
+                                               params.columns.embedding_field);
+    if (!size.ok()) {
+      estimated = size.status();
+      break;
+    }
+    bytes.push_back(*size);
+    total += *size;
+  }
+  SD_RETURN_IF_ERROR(ctx.comm->agree(estimated));
+  const int64_t budget =
+      params.memory_limit > 0 ? params.memory_limit : io::available_memory_bytes() / 2;
+  if (total <= budget) return plan;
+  const int64_t count = files_within_budget(bytes, budget);
+  for (int64_t i = 0; i < count; ++i) plan.files.push_back(i);
+  plan.how = "memory limit";
+  constexpr double kMiB = 1024.0 * 1024.0;
+  ctx.logger->info(
+      "fit_data_fraction unset and the embeddings (~{:.0f} MiB) exceed the memory limit ({:.0f} "
+      "MiB): fitting on the first {} of {} files, then assigning every row in a second pass",
+      static_cast<double>(total) / kMiB, static_cast<double>(budget) / kMiB, count, num_files);
+  return plan;
 }
 
 }  // namespace
@@ -500,7 +557,8 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   };
 
   Matrix centroids;
-  if (!params.fit_data_fraction) {
+  SD_ASSIGN_OR_RETURN(const FitPlan plan, reused ? FitPlan{} : plan_fit(ctx, params, files));
+  if (plan.files.empty() && (!reused || !params.fit_data_fraction)) {
     // Single pass: every row in memory, fit, then write part by part from memory.
     auto read_start = Clock::now();
     Result<Loaded> read = load_all(ctx, files, options, mine);
@@ -546,32 +604,22 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     result.write_seconds = seconds_since(write_start);
     SD_RETURN_IF_ERROR(total_counts(writer));
   } else {
-    // Two passes: fit on a seeded sample of the files read embedding-only, then stream every
-    // file part by part to assign and write.
-    const double fraction = *params.fit_data_fraction;
-    bool rounded_to_zero = false;
-    const int64_t count = fit_file_count(result.num_files, fraction, &rounded_to_zero);
-    if (rounded_to_zero) {
-      ctx.logger->warn(
-          "fit_data_fraction={} of {} files would sample 0 files; fitting on 1 file instead",
-          fraction, result.num_files);
-    }
+    // Two passes: fit on the planned files read embedding-only, then stream every file part
+    // by part to assign and write.
+    const auto count = static_cast<int64_t>(plan.files.size());
     if (reused) {
       centroids = std::move(*reused);
       result.reused_centroids = true;
     } else {
       std::vector<std::string> sampled;
-      for (const int64_t index : python_sample(result.num_files, count, params.fit.random_state)) {
-        sampled.push_back(files[static_cast<size_t>(index)]);
-      }
+      for (const int64_t index : plan.files) sampled.push_back(files[static_cast<size_t>(index)]);
       io::ReadOptions fit_options = options;
       fit_options.embeddings_only = true;
       // The sampled files' rows, in sample order, split over the ranks in equal blocks.
       RowRange fit_range;
       if (ranks > 1) {
         std::vector<int64_t> sampled_rows;
-        for (const int64_t index :
-             python_sample(result.num_files, count, params.fit.random_state)) {
+        for (const int64_t index : plan.files) {
           sampled_rows.push_back(file_rows[static_cast<size_t>(index)]);
         }
         int64_t total = 0;
@@ -592,8 +640,8 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       result.read_seconds += seconds_since(read_start);
       result.fit_files = count;
       result.fit_rows = loaded.embeddings.rows();
-      ctx.logger->info("Fitting KMeans on {} sampled rows (fit_data_fraction={:.4f}, {}/{} files)",
-                       result.fit_rows, fraction, count, result.num_files);
+      ctx.logger->info("Fitting KMeans on {} sampled rows ({}, {}/{} files)", result.fit_rows,
+                       plan.how, count, result.num_files);
       SD_RETURN_IF_ERROR(fit_and_log(loaded.embeddings.view(), centroids, nullptr));
     }
     const auto write_start = Clock::now();

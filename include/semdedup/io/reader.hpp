@@ -12,6 +12,7 @@
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/half.hpp"
 
 namespace arrow {
 class RecordBatch;
@@ -26,6 +27,9 @@ struct ReadOptions {
   FileType filetype = FileType::kParquet;
   /// Columns to read: [id, embedding, *metadata].
   ColumnSpec columns;
+  /// How the embedding values are read: auto takes list<uint16> and list<halffloat> as fp16
+  /// (NeMo 1.4's storage); float32 refuses list<uint16>; float16 requires fp16 storage.
+  InputEmbeddingDtype input_embedding_dtype = InputEmbeddingDtype::kAuto;
   /// Read only the embedding column (k-means fit pass); Batch::columns is then null and the
   /// id column is neither read nor checked.
   bool embeddings_only = false;

@@ -51,7 +51,7 @@ constexpr const char* kCheckOutput = R"PY(
 import glob, os, re, sys
 import numpy as np, pyarrow.dataset as ds, pyarrow.parquet as pq
 out, rows, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-c = np.load(os.path.join(out, "kmeans_centroids.npy"))
+c = np.load(os.path.join(out, "_kmeans_centroids.npy"))
 assert c.dtype == np.float32 and c.shape[0] == k, (c.dtype, c.shape)
 files = sorted(glob.glob(os.path.join(out, "centroid=*", "*.parquet")))
 part = ds.HivePartitioning.discover(infer_dictionary=True)
@@ -106,9 +106,9 @@ TEST_F(StageTest, SinglePassWritesNeMosLayout) {
     dirs += entry.path().filename().string().starts_with("centroid=");
   }
   EXPECT_EQ(dirs, 4);
-  EXPECT_EQ(read_bytes(tmp_ / "out/kmeans_centroids.npy"),
+  EXPECT_EQ(read_bytes(tmp_ / "out/_kmeans_centroids.npy"),
             read_bytes(tmp_ / "cache/nested/deeper/kmeans_centroids.npy"));
-  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/kmeans_centroids.npy"));
+  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/_kmeans_centroids.npy"));
   EXPECT_EQ(centroids.rows(), 4);
   EXPECT_EQ(centroids.cols(), 16);
 }
@@ -117,7 +117,7 @@ TEST_F(StageTest, NoCachePathWritesNoExtraCopy) {
   const auto blobs = make_blobs(20, 2, 4, 1.0f, 2);
   write_embedding_files(tmp_ / "in", blobs.x.view(), 2);
   ASSERT_OK(run_stage(Context::make_default(1), params_for(tmp_ / "in", tmp_ / "out", 2)));
-  EXPECT_TRUE(fs::exists(tmp_ / "out/kmeans_centroids.npy"));
+  EXPECT_TRUE(fs::exists(tmp_ / "out/_kmeans_centroids.npy"));
   EXPECT_EQ(list_files(tmp_.path()).size(),
             list_files(tmp_ / "in").size() + list_files(tmp_ / "out").size());
 }
@@ -237,8 +237,8 @@ TEST_F(StageTest, RowsPerPartNeverChangesTheResult) {
   b.rows_per_part = 7;
   ASSERT_OK_AND_ASSIGN(const StageResult result, run_stage(Context::make_default(2), b));
   EXPECT_EQ(result.num_parts, (450 + 6) / 7);
-  EXPECT_EQ(read_bytes(tmp_ / "a/kmeans_centroids.npy"),
-            read_bytes(tmp_ / "b/kmeans_centroids.npy"));
+  EXPECT_EQ(read_bytes(tmp_ / "a/_kmeans_centroids.npy"),
+            read_bytes(tmp_ / "b/_kmeans_centroids.npy"));
   const auto same = run_python(R"PY(
 import glob, os, sys, pyarrow.dataset as ds
 def load(out):
@@ -265,7 +265,7 @@ TEST_F(StageTest, ResumeReusesTheCentroidsAndGivesTheSameBytes) {
   for (const bool two_pass : {false, true}) {
     const std::string dir = tmp_ / (two_pass ? "resumed2" : "resumed1");
     fs::create_directories(dir);
-    fs::copy_file(tmp_ / "full/kmeans_centroids.npy", dir + "/kmeans_centroids.npy");
+    fs::copy_file(tmp_ / "full/_kmeans_centroids.npy", dir + "/_kmeans_centroids.npy");
     Params r = p;
     r.output_path = dir;
     r.output_mode = io::OutputMode::kResume;
@@ -308,7 +308,7 @@ TEST_F(StageTest, AnEmptyCentroidGetsNoDirectory) {
   EXPECT_TRUE(fs::exists(tmp_ / "out/centroid=0"));
   EXPECT_TRUE(fs::exists(tmp_ / "out/centroid=1"));
   EXPECT_FALSE(fs::exists(tmp_ / "out/centroid=2"));
-  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/kmeans_centroids.npy"));
+  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/_kmeans_centroids.npy"));
   EXPECT_EQ(centroids.rows(), 3);
   EXPECT_EQ(centroids.row(2)[0], -40.0f);
 }
