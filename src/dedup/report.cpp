@@ -90,6 +90,7 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
         const float score = scores[i];
         if (std::isnan(score)) continue;
         ++report.rows;
+        // Negative scores (NeMo 1.4: a best earlier match pointing away) count in the first bin.
         const auto bin = static_cast<int64_t>(std::floor(score / report.bin_width));
         ++report.histogram[static_cast<size_t>(std::clamp<int64_t>(bin, 0, params.bins - 1))];
         for (size_t e = 0; e < report.sweep.size(); ++e) {

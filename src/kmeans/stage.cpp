@@ -13,11 +13,11 @@
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/io/batch_ops.hpp"
 #include "semdedup/io/discovery.hpp"
-#include "semdedup/io/footprint.hpp"
 #include "semdedup/io/kmeans_output.hpp"
 #include "semdedup/io/npy.hpp"
 #include "semdedup/io/rank_ids.hpp"
 #include "semdedup/io/reader.hpp"
+#include "kmeans/fit_plan.hpp"
 #include "semdedup/kmeans/kmeans.hpp"
 
 namespace semdedup::kmeans {
@@ -423,61 +423,6 @@ io::ReadOptions read_options(const Params& params) {
   options.normalise = true;
   options.input_embedding_dtype = params.input_embedding_dtype;
   return options;
-}
-
-// The files the fit reads (indices into `files`, in read order) and how they were chosen: a
-// fit_data_fraction sample, or with none given the files that fit the memory limit. Empty when
-// every row fits: the single pass.
-struct FitPlan {
-  std::vector<int64_t> files;
-  std::string how;  // for the log line
-};
-
-Result<FitPlan> plan_fit(const Context& ctx, const Params& params,
-                         const std::vector<std::string>& files) {
-  const auto num_files = static_cast<int64_t>(files.size());
-  FitPlan plan;
-  if (params.fit_data_fraction) {
-    const double fraction = *params.fit_data_fraction;
-    bool rounded_to_zero = false;
-    const int64_t count = fit_file_count(num_files, fraction, &rounded_to_zero);
-    if (rounded_to_zero) {
-      ctx.logger->warn(
-          "fit_data_fraction={} of {} files would sample 0 files; fitting on 1 file instead",
-          fraction, num_files);
-    }
-    plan.files = python_sample(num_files, count, params.fit.random_state);
-    plan.how = fmt::format("fit_data_fraction={:.4f}", fraction);
-    return plan;
-  }
-  // Every rank estimates every file (footers only), so all agree on the plan whatever the rank
-  // count.
-  std::vector<int64_t> bytes;
-  int64_t total = 0;
-  Status estimated;
-  for (const auto& file : files) {
-    Result<int64_t> size = io::embedding_bytes(file, params.input_filetype,
-                                               params.columns.embedding_field);
-    if (!size.ok()) {
-      estimated = size.status();
-      break;
-    }
-    bytes.push_back(*size);
-    total += *size;
-  }
-  SD_RETURN_IF_ERROR(ctx.comm->agree(estimated));
-  const int64_t budget =
-      params.memory_limit > 0 ? params.memory_limit : io::available_memory_bytes() / 2;
-  if (total <= budget) return plan;
-  const int64_t count = files_within_budget(bytes, budget);
-  for (int64_t i = 0; i < count; ++i) plan.files.push_back(i);
-  plan.how = "memory limit";
-  constexpr double kMiB = 1024.0 * 1024.0;
-  ctx.logger->info(
-      "fit_data_fraction unset and the embeddings (~{:.0f} MiB) exceed the memory limit ({:.0f} "
-      "MiB): fitting on the first {} of {} files, then assigning every row in a second pass",
-      static_cast<double>(total) / kMiB, static_cast<double>(budget) / kMiB, count, num_files);
-  return plan;
 }
 
 }  // namespace

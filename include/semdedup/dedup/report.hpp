@@ -47,7 +47,9 @@ struct Report {
   int64_t rows = 0;
   int64_t clusters = 0;
   double bin_width = 0;
-  std::vector<int64_t> histogram;  ///< counts of scores in [b*w, (b+1)*w), last bin closed
+  /// Counts of scores in [b*w, (b+1)*w), last bin closed; scores below 0 (a row whose best
+  /// earlier match points away) count in the first bin.
+  std::vector<int64_t> histogram;
   std::vector<EpsRow> sweep;
 
   /// Share of rows with score <= x (the ECDF the tutorials plot), from the histogram.

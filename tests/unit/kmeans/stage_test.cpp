@@ -2,7 +2,9 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <cmath>
 #include <cstring>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -176,14 +178,47 @@ TEST_F(StageTest, TwoPassLogsOneWarningWhenTheFractionRoundsToZero) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
 }
 
-TEST_F(StageTest, FitDataFractionOutsideTheOpenIntervalIsRejected) {
-  for (const double bad : {0.0, 1.0, -0.001, 1.001}) {
+TEST_F(StageTest, FitDataFractionOutsideTheHalfOpenIntervalIsRejected) {
+  for (const double bad : {0.0, -0.001, 1.001, std::nan("")}) {
     Params p = params_for(tmp_ / "in", tmp_ / "out", 2);
     p.fit_data_fraction = bad;
     EXPECT_THAT(run_stage(Context::make_default(1), p).status(),
-                StatusIs(StatusCode::kInvalidArgument, "fit_data_fraction must be in (0, 1)"));
+                StatusIs(StatusCode::kInvalidArgument, "fit_data_fraction must be in (0, 1]"));
   }
   EXPECT_FALSE(fs::exists(tmp_ / "out"));
+}
+
+// NeMo 1.4: 1.0 fits on every file; unset, every row when it fits the memory limit, else the
+// first files that fit it. Every row is labelled either way.
+TEST_F(StageTest, FractionOneAndTheMemoryLimitChooseTheFitFiles) {
+  const auto blobs = make_blobs(50, 3, 8, 0.5f, 5);
+  write_embedding_files(tmp_ / "in", blobs.x.view(), 5);  // 30 rows x 8 floats = 960 B a file
+  using FitFiles = std::pair<int64_t, int64_t>;  // fit_files, fit_rows
+  const auto run = [&](const std::string& out, std::optional<double> fraction,
+                       int64_t memory_limit) {
+    Params p = params_for(tmp_ / "in", tmp_ / out, 3);
+    p.fit_data_fraction = fraction;
+    p.memory_limit = memory_limit;
+    auto result = run_stage(Context::make_default(1), p);
+    EXPECT_OK(result);
+    EXPECT_EQ(result->num_rows, 150);
+    return FitFiles(result->fit_files, result->fit_rows);
+  };
+  EXPECT_EQ(run("one", 1.0, 0), (FitFiles{5, 150}));
+  EXPECT_EQ(run("fits", std::nullopt, 4800), (FitFiles{5, 150}));
+  EXPECT_EQ(run("over", std::nullopt, 4799), (FitFiles{4, 120}));
+  EXPECT_EQ(run("tiny", std::nullopt, 1), (FitFiles{1, 30}));
+  // A fraction ignores the limit.
+  EXPECT_EQ(run("half", 0.4, 1), (FitFiles{2, 60}));
+}
+
+TEST(FilesWithinBudget, LongestPrefixAndAtLeastOne) {
+  EXPECT_EQ(files_within_budget({}, 10), 0);
+  EXPECT_EQ(files_within_budget({5, 5, 5}, 15), 3);
+  EXPECT_EQ(files_within_budget({5, 5, 5}, 14), 2);
+  EXPECT_EQ(files_within_budget({5, 1, 1}, 6), 2);
+  EXPECT_EQ(files_within_budget({50, 1}, 10), 1);
+  EXPECT_EQ(files_within_budget({1, 50, 1}, 10), 1);  // in input order: no skipping
 }
 
 TEST(FitFileCount, RoundsHalfToEvenWithAtLeastOneFile) {
