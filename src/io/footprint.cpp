@@ -65,8 +65,7 @@ int64_t available_memory_bytes() {
 Result<int64_t> parse_byte_size(std::string_view text) {
   const auto bad = [&] {
     return Status::invalid_argument(
-        "'{}' is not a byte count (a number with an optional K, M, G or T suffix: 512M, 8G)",
-        text);
+        "'{}' is not a byte count (a number with an optional K, M, G or T suffix: 512M, 8G)", text);
   };
   double number = 0;
   const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), number);

@@ -23,7 +23,7 @@ float float_of(uint32_t bits) {
 
 constexpr uint32_t kExponentRebias = (127 - 15) << 23;  // float32 bias minus fp16 bias
 constexpr uint32_t kFloatInf = 0x7f800000;
-constexpr uint32_t kHalfOverflow = 0x477ff000;    // 65520: rounds to fp16 infinity
+constexpr uint32_t kHalfOverflow = 0x477ff000;        // 65520: rounds to fp16 infinity
 constexpr uint32_t kHalfSmallestNormal = 0x38800000;  // 2^-14
 
 }  // namespace
@@ -32,15 +32,18 @@ Result<InputEmbeddingDtype> parse_input_embedding_dtype(std::string_view name) {
   if (name == "auto") return InputEmbeddingDtype::kAuto;
   if (name == "float16") return InputEmbeddingDtype::kFloat16;
   if (name == "float32") return InputEmbeddingDtype::kFloat32;
-  return Status::invalid_argument("input embedding dtype must be auto, float16 or float32, got '{}'",
-                                  name);
+  return Status::invalid_argument(
+      "input embedding dtype must be auto, float16 or float32, got '{}'", name);
 }
 
 std::string_view input_embedding_dtype_name(InputEmbeddingDtype dtype) {
   switch (dtype) {
-    case InputEmbeddingDtype::kFloat16: return "float16";
-    case InputEmbeddingDtype::kFloat32: return "float32";
-    default: return "auto";
+    case InputEmbeddingDtype::kFloat16:
+      return "float16";
+    case InputEmbeddingDtype::kFloat32:
+      return "float32";
+    default:
+      return "auto";
   }
 }
 

@@ -29,8 +29,8 @@ Result<FitPlan> plan_fit(const Context& ctx, const Params& params,
   int64_t total = 0;
   Status estimated;
   for (const auto& file : files) {
-    Result<int64_t> size = io::embedding_bytes(file, params.input_filetype,
-                                               params.columns.embedding_field);
+    Result<int64_t> size =
+        io::embedding_bytes(file, params.input_filetype, params.columns.embedding_field);
     if (!size.ok()) {
       estimated = size.status();
       break;
@@ -40,7 +40,7 @@ Result<FitPlan> plan_fit(const Context& ctx, const Params& params,
   }
   SD_RETURN_IF_ERROR(ctx.comm->agree(estimated));
   // Rank 0's budget for every rank (their available memory may differ).
-  int64_t budget = ctx.comm->rank() != 0      ? 0
+  int64_t budget = ctx.comm->rank() != 0     ? 0
                    : params.memory_limit > 0 ? params.memory_limit
                                              : io::available_memory_bytes() / 2;
   SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(&budget, 1));

@@ -78,14 +78,15 @@ TEST(Nemo14Cli, Fp16KMeansOutputGivesThePairwiseOfItsFloat32Decoding) {
   TempDir dir;
   ASSERT_EQ(run_python(kWriteNemo14Layout, {dir.path().string()}).exit_code, 0);
   for (const std::string layout : {"fp16", "half", "fp32"}) {
-    const auto run = run_semdedup({"pairwise", "--input", dir / layout, "--output",
-                                   dir / ("pairwise_" + layout), "--pairwise-batch-size", "auto",
-                                   "--pairwise-compute-dtype", "float16"});
+    const auto run =
+        run_semdedup({"pairwise", "--input", dir / layout, "--output", dir / ("pairwise_" + layout),
+                      "--pairwise-batch-size", "auto", "--pairwise-compute-dtype", "float16"});
     ASSERT_EQ(run.exit_code, 0) << layout << ": " << run.err;
     EXPECT_THAT(run.err, HasSubstr("compute dtype float16"));
   }
   for (const std::string layout : {"fp16", "half"}) {
-    const auto same = run_python(kComparePairwise, {dir / "pairwise_fp32", dir / ("pairwise_" + layout)});
+    const auto same =
+        run_python(kComparePairwise, {dir / "pairwise_fp32", dir / ("pairwise_" + layout)});
     EXPECT_EQ(same.exit_code, 0) << layout << ": " << same.out << same.err;
   }
   // The 16-bit integers are fp16 bits: read with float32 they are an error naming the column and
@@ -158,9 +159,9 @@ TEST(Nemo14Cli, KMeansWritesFp16EmbeddingsThatNemoReadersRead) {
   const std::string input = dir / "in.parquet";
   ASSERT_EQ(run_python(kWriteInput, {input}).exit_code, 0);
   for (const std::string dtype : {"float16", "float32"}) {
-    const auto run = run_semdedup({"kmeans", "--input", input, "--output", dir / dtype,
-                                   "--n-clusters", "4", "--embedding-output-dtype", dtype,
-                                   "--cache-path", dir / ("cache_" + dtype)});
+    const auto run =
+        run_semdedup({"kmeans", "--input", input, "--output", dir / dtype, "--n-clusters", "4",
+                      "--embedding-output-dtype", dtype, "--cache-path", dir / ("cache_" + dtype)});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     // NeMo's centroids file goes to cache_path only; semdedup's own copy is skipped by readers.
     EXPECT_TRUE(fs::exists(dir / ("cache_" + dtype) + "/kmeans_centroids.npy"));
@@ -170,8 +171,8 @@ TEST(Nemo14Cli, KMeansWritesFp16EmbeddingsThatNemoReadersRead) {
   const auto check = run_python(kCheckFp16Output, {input, dir / "float16", dir / "float32"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   // Pairwise reads its own fp16 output back.
-  const auto pairwise = run_semdedup({"pairwise", "--input", dir / "float16", "--output",
-                                      dir / "pairwise"});
+  const auto pairwise =
+      run_semdedup({"pairwise", "--input", dir / "float16", "--output", dir / "pairwise"});
   EXPECT_EQ(pairwise.exit_code, 0) << pairwise.err;
 }
 
@@ -189,7 +190,8 @@ pq.write_table(pa.table({"id": np.arange(40), "embeddings": pa.array(list(e), ty
   const auto refused = run_semdedup({"kmeans", "--input", input, "--output", dir / "out",
                                      "--n-clusters", "2", "--input-embedding-dtype", "float32"});
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_THAT(refused.err, HasSubstr("file " + input + ": column 'embeddings' has type "
+  EXPECT_THAT(refused.err, HasSubstr("file " + input +
+                                     ": column 'embeddings' has type "
                                      "list<element: uint16>"));
   EXPECT_FALSE(fs::exists(dir / "out"));
   // auto (the default) reads the bits as fp16, and the fit sees the decoded values.
@@ -222,8 +224,8 @@ TEST(Nemo14Cli, YamlKeysOfNemo14) {
             "float32\npairwise_batch_size: auto\ninput_embedding_dtype: auto\nmemory_limit: 1G\n"
             "embedding_dim: 24\neps: 0.01\n";
   }
-  const auto run = run_semdedup({"run", "--config", dir / "run.yaml", "--input", input,
-                                 "--output", dir / "out"});
+  const auto run = run_semdedup(
+      {"run", "--config", dir / "run.yaml", "--input", input, "--output", dir / "out"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("deprecated"));
   EXPECT_THAT(run.err, HasSubstr("compute dtype float32"));

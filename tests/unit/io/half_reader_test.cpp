@@ -31,7 +31,8 @@ std::shared_ptr<arrow::Table> table_of(const std::shared_ptr<arrow::DataType>& v
     EXPECT_TRUE(lists.Append().ok());
     for (const uint16_t bits : row) {
       if (value_type->id() == arrow::Type::HALF_FLOAT) {
-        EXPECT_TRUE(static_cast<arrow::HalfFloatBuilder*>(lists.value_builder())->Append(bits).ok());
+        EXPECT_TRUE(
+            static_cast<arrow::HalfFloatBuilder*>(lists.value_builder())->Append(bits).ok());
       } else {
         EXPECT_TRUE(static_cast<arrow::UInt16Builder*>(lists.value_builder())->Append(bits).ok());
       }
@@ -39,12 +40,12 @@ std::shared_ptr<arrow::Table> table_of(const std::shared_ptr<arrow::DataType>& v
   }
   auto embeddings = lists.Finish().ValueOrDie();
   auto ids = arrow::json::ArrayFromJSONString(arrow::int64(), "[1, 2, 3, 4]").ValueOrDie();
-  auto dist = arrow::json::ArrayFromJSONString(arrow::float32(), "[0.1, 0.2, 0.3, 0.4]").ValueOrDie();
-  return arrow::Table::Make(
-      arrow::schema({arrow::field("id", arrow::int64()),
-                     arrow::field("embeddings", embeddings->type()),
-                     arrow::field("cosine_dist_to_cent", arrow::float32())}),
-      {ids, embeddings, dist});
+  auto dist =
+      arrow::json::ArrayFromJSONString(arrow::float32(), "[0.1, 0.2, 0.3, 0.4]").ValueOrDie();
+  return arrow::Table::Make(arrow::schema({arrow::field("id", arrow::int64()),
+                                           arrow::field("embeddings", embeddings->type()),
+                                           arrow::field("cosine_dist_to_cent", arrow::float32())}),
+                            {ids, embeddings, dist});
 }
 
 TEST(HalfReader, EmbeddingReaderDecodesBitsAndHalfFloats) {
@@ -73,9 +74,10 @@ TEST(HalfReader, EmbeddingReaderDecodesBitsAndHalfFloats) {
     as_float32.input_embedding_dtype = InputEmbeddingDtype::kFloat32;
     ASSERT_OK_AND_ASSIGN(auto reader, DatasetReader::open({path}, as_float32));
     if (value_type->id() == arrow::Type::UINT16) {
-      EXPECT_THAT(reader->next(),
-                  StatusIs(StatusCode::kDataError,
-                           "file " + path + ": column 'embeddings' has type list<element: uint16>"));
+      EXPECT_THAT(
+          reader->next(),
+          StatusIs(StatusCode::kDataError,
+                   "file " + path + ": column 'embeddings' has type list<element: uint16>"));
     } else {
       // halffloat is unambiguous: float32 reads it too.
       EXPECT_OK(reader->next());
@@ -100,16 +102,20 @@ TEST(HalfReader, ClusterReaderDecodesBitsAndHalfFloats) {
     }
   }
   const std::string bits = dir / "uint16.parquet";
-  EXPECT_THAT(inspect_cluster({bits}, {"id"}, "embeddings", InputEmbeddingDtype::kFloat32),
-              StatusIs(StatusCode::kDataError, "column 'embeddings' has type list<element: uint16>"));
+  EXPECT_THAT(
+      inspect_cluster({bits}, {"id"}, "embeddings", InputEmbeddingDtype::kFloat32),
+      StatusIs(StatusCode::kDataError, "column 'embeddings' has type list<element: uint16>"));
   // fp16 infinity is refused like any non-finite value.
   const std::string inf_path = dir / "inf.parquet";
   arrow::ListBuilder lists(arrow::default_memory_pool(), std::make_shared<arrow::UInt16Builder>());
   ASSERT_TRUE(lists.Append().ok());
-  ASSERT_TRUE(static_cast<arrow::UInt16Builder*>(lists.value_builder())->AppendValues({0x3c00, 0x7c00}).ok());
+  ASSERT_TRUE(static_cast<arrow::UInt16Builder*>(lists.value_builder())
+                  ->AppendValues({0x3c00, 0x7c00})
+                  .ok());
   auto column = lists.Finish().ValueOrDie();
   auto one = arrow::Table::Make(
-      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("embeddings", column->type())}),
+      arrow::schema(
+          {arrow::field("id", arrow::int64()), arrow::field("embeddings", column->type())}),
       {arrow::json::ArrayFromJSONString(arrow::int64(), "[7]").ValueOrDie(), column});
   ASSERT_OK(write_parquet(inf_path, one));
   EXPECT_THAT(read_cluster({inf_path}, {"id"}, "embeddings"),
