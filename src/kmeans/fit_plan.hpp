@@ -20,9 +20,10 @@ struct FitPlan {
 };
 
 /// The plan for `files` under `params` (fit_data_fraction, memory_limit), the same on every
-/// rank: a memory budget is rank 0's. Logs the fraction's bump to one file and the choice of
-/// files under the memory limit. io_error / data_error naming a file whose footer cannot be read.
+/// rank: a memory budget is rank 0's. When `fitting` (not reusing centroids), logs the
+/// fraction's bump to one file and the choice of files under the memory limit. A file whose
+/// footer cannot be read counts as empty here; the reader reports it.
 Result<FitPlan> plan_fit(const Context& ctx, const Params& params,
-                         const std::vector<std::string>& files);
+                         const std::vector<std::string>& files, bool fitting);
 
 }  // namespace semdedup::kmeans

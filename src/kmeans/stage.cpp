@@ -502,8 +502,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   };
 
   Matrix centroids;
-  SD_ASSIGN_OR_RETURN(const FitPlan plan, reused ? FitPlan{} : plan_fit(ctx, params, files));
-  if (plan.files.empty() && (!reused || !params.fit_data_fraction)) {
+  // Also with reused centroids: rows that do not fit memory are streamed, not loaded.
+  SD_ASSIGN_OR_RETURN(const FitPlan plan, plan_fit(ctx, params, files, !reused.has_value()));
+  if (plan.files.empty()) {
     // Single pass: every row in memory, fit, then write part by part from memory.
     auto read_start = Clock::now();
     Result<Loaded> read = load_all(ctx, files, options, mine);
