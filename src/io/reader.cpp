@@ -88,7 +88,6 @@ bool is_id_type(const arrow::DataType& type) {
 /// Positions of the requested columns in one schema.
 struct ColumnIndices {
   int embedding = -1;
-  bool half = false;  ///< the embedding values are fp16 (uint16 bit patterns or halffloat)
   std::vector<int> passthrough;  ///< id (unless embeddings_only) then metadata fields
 };
 
@@ -126,11 +125,12 @@ Result<ColumnIndices> resolve_columns(const arrow::Schema& schema, const std::st
         "integers)",
         path, embedding_name, embedding_type.ToString());
   }
+  // uint16 values are fp16 bit patterns (NeMo 1.4), unless the dtype refuses them.
   if (embedding_type.id() != arrow::Type::NA) {
-    SD_ASSIGN_OR_RETURN(indices.half,
-                        is_half_storage(*embedding_type.field(0)->type(),
-                                        options.input_embedding_dtype, path, embedding_name,
-                                        embedding_type.ToString()));
+    SD_RETURN_IF_ERROR(is_half_storage(*embedding_type.field(0)->type(),
+                                       options.input_embedding_dtype, path, embedding_name,
+                                       embedding_type.ToString())
+                           .status());
   }
   for (const std::string& name : passthrough_names(options)) {
     SD_ASSIGN_OR_RETURN(const int index, find_column(schema, name, path));
@@ -572,7 +572,6 @@ struct Extracted {
   Matrix* matrix = nullptr;          ///< [input rows x dim]
   int64_t dim = 0;
   bool normalise = true;
-  bool half = false;                 ///< uint16 values are fp16 bit patterns
   int64_t finished = 0;              ///< rows [0, finished) are checked, normalised and kept
   int64_t written = 0;               ///< rows [finished, written) are copied, not yet checked
   std::vector<int64_t> source_rows;  ///< batch row of each matrix row in [0, written)
@@ -655,9 +654,7 @@ void extract_typed(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Ext
     case arrow::Type::INT32: return extract_rows<ListArrayT, int32_t>(lists, batch_row0, dim, out);
     case arrow::Type::INT64: return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT8: return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
-    case arrow::Type::UINT16:
-      if (out.half) return extract_rows<ListArrayT, HalfBits>(lists, batch_row0, dim, out);
-      return extract_rows<ListArrayT, uint16_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT16:  // fp16 bit patterns: resolve_columns refused them otherwise
     case arrow::Type::HALF_FLOAT:
       return extract_rows<ListArrayT, HalfBits>(lists, batch_row0, dim, out);
     case arrow::Type::UINT32:
@@ -979,7 +976,6 @@ Result<Batch> DatasetReader::Impl::build(
   extracted.matrix = &batch.embeddings;
   extracted.dim = dim;
   extracted.normalise = options.normalise;
-  extracted.half = columns.half;
   extracted.source_rows.reserve(static_cast<std::size_t>(rows));
   int64_t batch_row0 = 0;
   for (const auto& part : parts) {

@@ -90,7 +90,7 @@ struct Batch {
 /// parsed whole instead, so its type comes from every row.
 /// Output never depends on the threads. Id columns: any integer type, string or large_string.
 /// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
-/// converted to float32; every row of every file must have the width of the first row.
+/// converted to float32 (uint16 and halffloat values are fp16, decoded exactly); every row of every file must have the width of the first row.
 ///
 /// Errors are one line naming the file, and the column and 0-based row where one applies:
 /// io_error for a file that cannot be opened or parsed (corrupt, truncated, not JSON);
