@@ -53,6 +53,13 @@ std::vector<std::pair<std::string, std::string>> version_pairs();
 /// Splits "a,b,c" into {"a","b","c"} (empty pieces dropped).
 std::vector<std::string> split_list(const std::string& text);
 
+/// `result`, with its error prefixed by the flag whose value it parsed ("--flag: ...").
+template <typename T>
+Result<T> with_flag(std::string_view flag, Result<T> result) {
+  if (!result.ok()) return result.status().with_context(flag);
+  return result;
+}
+
 // One setup_ function per subcommand (one file each).
 Command setup_kmeans(CLI::App& parent);
 Command setup_pairwise(CLI::App& parent);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/common.hpp"
+#include "semdedup/io/footprint.hpp"
 #include "semdedup/kmeans/stage.hpp"
 
 namespace semdedup::cli {
@@ -45,13 +46,25 @@ void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
                  "rows per distance batch: memory only, results never depend on it")
       ->capture_default_str();
   app.add_option("--fit-data-fraction", options.fit_data_fraction,
-                 "fit on a seeded sample of this fraction of the files, in (0, 1), then assign "
-                 "every row in a second pass")
+                 "fit on a seeded sample of this fraction of the files, in (0, 1] (1: every "
+                 "file), then assign every row in a second pass. Unset: fit on every row if the "
+                 "embeddings fit --memory-limit, else on the first files that do")
       ->each([&options](const std::string&) { options.has_fit_data_fraction = true; });
+  app.add_option("--memory-limit", options.memory_limit,
+                 "memory the fit's float32 embeddings may take when --fit-data-fraction is unset "
+                 "(512M, 8G; default: half the available memory)");
   app.add_option("--cache-path", options.cache_path,
-                 "also write kmeans_centroids.npy into this directory");
+                 "also write NeMo's kmeans_centroids.npy into this directory");
   app.add_option("--embedding-dim", options.embedding_dim,
-                 "embedding width hint (NeMo's grouping hint; never checked against the data)");
+                 "deprecated (removed in NeMo Curator 1.4): accepted and ignored");
+  app.add_option("--input-embedding-dtype", options.input_embedding_dtype,
+                 "auto: list<uint16> and list<halffloat> are fp16 (NeMo 1.4's storage), other "
+                 "numbers as stored; float16: require fp16 storage; float32: refuse list<uint16>")
+      ->capture_default_str();
+  app.add_option("--embedding-output-dtype", options.embedding_output_dtype,
+                 "storage of the output's embeddings: float32, or float16 (list<uint16> fp16 "
+                 "bits, rounded to nearest even, as NeMo 1.4); distances stay float32")
+      ->capture_default_str();
   app.add_option("--rows-per-part", options.rows_per_part,
                  "output part size: part p holds input rows [p*R, (p+1)*R)")
       ->capture_default_str();
@@ -79,6 +92,19 @@ Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options) {
   params.columns.embedding_field = options.embedding_field;
   params.columns.metadata_fields = split_list(options.metadata_fields);
   params.embedding_dim = options.embedding_dim;
+  SD_ASSIGN_OR_RETURN(params.input_embedding_dtype,
+                      with_flag("--input-embedding-dtype",
+                                io::parse_input_embedding_dtype(options.input_embedding_dtype)));
+  SD_ASSIGN_OR_RETURN(params.embedding_output_dtype,
+                      with_flag("--embedding-output-dtype",
+                                io::parse_embedding_output_dtype(options.embedding_output_dtype)));
+  if (!options.memory_limit.empty()) {
+    SD_ASSIGN_OR_RETURN(params.memory_limit,
+                        with_flag("--memory-limit", io::parse_byte_size(options.memory_limit)));
+    if (params.memory_limit < 1) {
+      return Status::invalid_argument("--memory-limit must be at least 1 byte");
+    }
+  }
   if (options.has_fit_data_fraction) params.fit_data_fraction = options.fit_data_fraction;
   params.cache_path = options.cache_path;
   params.rows_per_part = options.rows_per_part;
@@ -90,6 +116,13 @@ Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options) {
   return params;
 }
 
+void warn_deprecated_kmeans_flags(const Context& ctx, const KMeansOptions& options) {
+  if (options.embedding_dim != 0) {
+    ctx.logger->warn("--embedding-dim (embedding_dim) is deprecated: NeMo Curator 1.4 removed it "
+                     "and semdedup ignores it");
+  }
+}
+
 Command setup_kmeans(CLI::App& parent) {
   Command cmd;
   cmd.common = std::make_shared<CommonOptions>();
@@ -97,7 +130,7 @@ Command setup_kmeans(CLI::App& parent) {
   cmd.app = parent.add_subcommand(
       "kmeans",
       "cluster L2-normalised embeddings; write <output>/centroid=K/part-NNNNNN.parquet and "
-      "<output>/kmeans_centroids.npy");
+      "<output>/_kmeans_centroids.npy");
   CLI::App& app = *cmd.app;
   app.add_option("--input", options->input, "input files, directories or glob patterns")
       ->required()
@@ -114,6 +147,7 @@ Command setup_kmeans(CLI::App& parent) {
 
   cmd.run = [options](const Context& ctx) -> Status {
     SD_ASSIGN_OR_RETURN(const kmeans::Params params, make_kmeans_params(*options));
+    warn_deprecated_kmeans_flags(ctx, *options);
     SD_ASSIGN_OR_RETURN(const kmeans::StageResult result, kmeans::run_stage(ctx, params));
     fmt::print(
         "kmeans: {} rows, {} clusters ({} non-empty), {} iterations, inertia {:.6f}, {:.2f} s "

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "semdedup/core/context.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/kmeans/params.hpp"
 
@@ -31,6 +32,9 @@ struct KMeansOptions {
   bool has_fit_data_fraction = false;
   std::string cache_path;
   int64_t embedding_dim = 0;
+  std::string input_embedding_dtype = "auto";
+  std::string embedding_output_dtype = "float32";
+  std::string memory_limit;
   int64_t rows_per_part = int64_t{1} << 20;
   std::string invalid_rows = "error";
   bool overwrite = false;
@@ -43,5 +47,8 @@ void add_kmeans_flags(CLI::App& app, KMeansOptions& options);
 
 /// The stage parameters the flags describe, validated.
 Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options);
+
+/// Warns about flags NeMo Curator 1.4 removed that are still accepted (--embedding-dim).
+void warn_deprecated_kmeans_flags(const Context& ctx, const KMeansOptions& options);
 
 }  // namespace semdedup::cli

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <memory>
 #include <string>
 
@@ -53,7 +54,24 @@ Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options) {
   if (params.ranking_columns.empty() && !params.ranking_ascending.empty()) {
     return Status::invalid_argument("--ranking-ascending needs --ranking-columns");
   }
-  params.pairwise_batch_size = options.pairwise_batch_size;
+  if (options.pairwise_batch_size == "auto") {
+    params.pairwise_batch_size = pairwise::kPairwiseBatchAuto;
+  } else {
+    const std::string& text = options.pairwise_batch_size;
+    int64_t value = 0;
+    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (err != std::errc() || end != text.data() + text.size() || value < 1) {
+      return Status::invalid_argument(
+          "--pairwise-batch-size: '{}' is not a positive integer or auto", text);
+    }
+    params.pairwise_batch_size = value;
+  }
+  SD_ASSIGN_OR_RETURN(params.compute_dtype,
+                      with_flag("--pairwise-compute-dtype",
+                                pairwise::parse_compute_dtype(options.compute_dtype)));
+  SD_ASSIGN_OR_RETURN(params.input_embedding_dtype,
+                      with_flag("--input-embedding-dtype",
+                                io::parse_input_embedding_dtype(options.input_embedding_dtype)));
   params.output_mode = options.overwrite ? io::OutputMode::kOverwrite
                        : options.resume  ? io::OutputMode::kResume
                                          : io::OutputMode::kFresh;
@@ -79,9 +97,15 @@ void add_pairwise_flags(CLI::App& app, PairwiseOptions& options) {
   app.add_option("--ranking-ascending", options.ranking_ascending,
                  "direction of the ranking columns: one for all or one per column (true,false)");
   app.add_option("--pairwise-batch-size", options.pairwise_batch_size,
-                 "NeMo's column batch; results never depend on it")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+                 "NeMo's column batch (a positive integer or auto), accepted for compatibility: "
+                 "it does nothing here, the kernel uses fixed tiles of at most 256 columns and "
+                 "results never depend on it")
+      ->capture_default_str();
+  app.add_option("--pairwise-compute-dtype", options.compute_dtype,
+                 "NeMo's compute_dtype (auto|float16|float32). semdedup always computes float32 "
+                 "dot products of the stored embeddings (fp16 storage widened exactly), so "
+                 "decisions are exact; the value is logged")
+      ->capture_default_str();
 }
 
 Command setup_pairwise(CLI::App& parent) {
@@ -98,6 +122,10 @@ Command setup_pairwise(CLI::App& parent) {
   app.add_option("--embedding-field", options->embedding_field, "embedding column")
       ->capture_default_str();
   add_pairwise_flags(app, *options);
+  app.add_option("--input-embedding-dtype", options->input_embedding_dtype,
+                 "auto: list<uint16> and list<halffloat> are fp16 (NeMo 1.4's storage); float16: "
+                 "require fp16 storage; float32: refuse list<uint16>")
+      ->capture_default_str();
   auto* overwrite = app.add_flag("--overwrite", options->overwrite,
                                  "replace what the output directory holds");
   auto* resume = app.add_flag("--resume", options->resume,

@@ -21,7 +21,9 @@ struct PairwiseOptions {
   uint64_t random_seed = 42;
   std::string ranking_columns;
   std::string ranking_ascending;
-  int64_t pairwise_batch_size = 1024;
+  std::string pairwise_batch_size = "1024";
+  std::string compute_dtype = "auto";
+  std::string input_embedding_dtype = "auto";
   bool overwrite = false;
   bool resume = false;
 };

@@ -72,6 +72,7 @@ Command setup_run(CLI::App& parent) {
     options->pairwise.embedding_field = options->kmeans.embedding_field;
     SD_ASSIGN_OR_RETURN(params.kmeans, make_kmeans_params(options->kmeans));
     SD_ASSIGN_OR_RETURN(params.pairwise, make_pairwise_params(options->pairwise));
+    warn_deprecated_kmeans_flags(ctx, options->kmeans);
     if (options->has_eps) params.eps = options->eps;
     params.exact = options->exact;
     params.output_mode = params.kmeans.output_mode;

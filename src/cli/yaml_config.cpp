@@ -13,6 +13,9 @@ std::string flag_for_parameter(const std::string& name) {
       {"output_path", "output"},
       {"distance_metric", "sim-metric"},
       {"duplicates_path", "duplicates"},
+      // NeMo 1.4's workflow and stage spellings.
+      {"kmeans_embedding_output_dtype", "embedding-output-dtype"},
+      {"compute_dtype", "pairwise-compute-dtype"},
   };
   if (auto it = kRenamed.find(name); it != kRenamed.end()) return it->second;
   std::string flag = name;

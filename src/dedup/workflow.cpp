@@ -150,7 +150,10 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
     "ranking_columns": {},
     "ranking_ascending": [{}],
     "random_seed": {},
-    "pairwise_batch_size": {}
+    "pairwise_batch_size": {},
+    "input_embedding_dtype": {},
+    "embedding_output_dtype": {},
+    "pairwise_compute_dtype": {}
   }},
   "versions": {{{}}}
 }}
@@ -176,7 +179,12 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
       quote(which_to_keep_name(pw.which_to_keep)),
       quote(pw.sim_metric == pairwise::SimMetric::kCosine ? "cosine" : "l2"),
       quote_list(pw.ranking_columns), fmt::join(ascending, ", "), pw.random_seed,
-      pw.pairwise_batch_size, fmt::join(versions, ", "));
+      pw.pairwise_batch_size == pairwise::kPairwiseBatchAuto
+          ? quote("auto")
+          : fmt::format("{}", pw.pairwise_batch_size),
+      quote(io::input_embedding_dtype_name(km.input_embedding_dtype)),
+      quote(io::embedding_output_dtype_name(km.embedding_output_dtype)),
+      quote(pairwise::compute_dtype_name(pw.compute_dtype)), fmt::join(versions, ", "));
 }
 
 }  // namespace
@@ -243,6 +251,9 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params);
 Result<WorkflowResult> run_workflow(const Context& ctx, WorkflowParams params) {
   // The stages read and write the workflow's directories, with the KMeans stage's columns.
   params.kmeans.output_path = kmeans_results_dir(params);
+  // NeMo's name for the centroids, beside kmeans_results/ where no directory read of the
+  // partitions meets it.
+  params.kmeans.cache_path = fs::path(params.kmeans.output_path).parent_path().string();
   params.pairwise.input_path = params.kmeans.output_path;
   params.pairwise.output_path = pairwise_results_dir(params);
   params.pairwise.id_field = params.kmeans.columns.id_field;

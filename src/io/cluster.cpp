@@ -99,8 +99,13 @@ Result<std::vector<int>> field_indices(const std::string& path, const arrow::Sch
   return indices;
 }
 
-Status check_embedding_type(const std::string& path, const std::string& column,
-                            const arrow::DataType& type) {
+// Whether the embedding column holds fp16 (see is_half_storage); an error naming the file for
+// anything but a list of float32, float64 or fp16.
+Result<bool> check_embedding_type(const std::string& path, const std::string& column,
+                                  const arrow::DataType& type, InputEmbeddingDtype dtype) {
+  constexpr std::string_view kExpected =
+      "expected a list of float32 or float64, or fp16 (list<uint16> bit patterns or "
+      "list<halffloat>)";
   const arrow::DataType* value_type = nullptr;
   switch (type.id()) {
     case arrow::Type::LIST:
@@ -109,14 +114,29 @@ Status check_embedding_type(const std::string& path, const std::string& column,
       value_type = static_cast<const arrow::BaseListType&>(type).value_type().get();
       break;
     default:
-      return Status::data_error("{}: column '{}' has type {}, expected a list of float32 or float64",
-                                path, column, type.ToString());
+      return Status::data_error("{}: column '{}' has type {}, {}", path, column, type.ToString(),
+                                kExpected);
   }
-  if (value_type->id() != arrow::Type::FLOAT && value_type->id() != arrow::Type::DOUBLE) {
-    return Status::data_error("{}: column '{}' has type {}, expected a list of float32 or float64",
-                              path, column, type.ToString());
+  switch (value_type->id()) {
+    case arrow::Type::FLOAT:
+    case arrow::Type::DOUBLE:
+    case arrow::Type::UINT16:
+    case arrow::Type::HALF_FLOAT:
+      return is_half_storage(*value_type, dtype, path, column, type.ToString());
+    default:
+      return Status::data_error("{}: column '{}' has type {}, {}", path, column, type.ToString(),
+                                kExpected);
   }
-  return Status::OK();
+}
+
+// Stored value -> float32: fp16 bits are decoded, wider floats rounded.
+template <typename ValueType>
+float stored_to_float(typename ValueType::c_type value) {
+  if constexpr (std::is_same_v<typename ValueType::c_type, uint16_t>) {
+    return half_to_float(value);
+  } else {
+    return static_cast<float>(value);
+  }
 }
 
 // Appends the rows of one list chunk to `out`, checking width, nulls and finiteness.
@@ -152,12 +172,12 @@ Status append_list_chunk(const std::string& path, const std::string& column,
         return Status::data_error("{}: column '{}' row {}: null value at position {}", path,
                                   column, file_row, k);
       }
-      const auto value = raw[start + k];
+      const float value = stored_to_float<ValueType>(raw[start + k]);
       if (!std::isfinite(value)) {
         return Status::data_error("{}: column '{}' row {}: non-finite value {} at position {}",
                                   path, column, file_row, static_cast<double>(value), k);
       }
-      out.push_back(static_cast<float>(value));
+      out.push_back(value);
     }
   }
   return Status::OK();
@@ -181,16 +201,23 @@ Status append_chunk(const std::string& path, const std::string& column, const ar
 }
 
 Status append_embeddings(const std::string& path, const std::string& column,
-                         const arrow::ChunkedArray& array, int64_t& dim, std::vector<float>& out) {
-  SD_RETURN_IF_ERROR(check_embedding_type(path, column, *array.type()));
+                         const arrow::ChunkedArray& array, InputEmbeddingDtype dtype,
+                         int64_t& dim, std::vector<float>& out) {
+  SD_ASSIGN_OR_RETURN(const bool half, check_embedding_type(path, column, *array.type(), dtype));
   const auto& list_type = static_cast<const arrow::BaseListType&>(*array.type());
   const bool is_double = list_type.value_type()->id() == arrow::Type::DOUBLE;
   int64_t first_row = 0;
   for (const auto& chunk : array.chunks()) {
-    SD_RETURN_IF_ERROR(is_double ? append_chunk<arrow::DoubleType>(path, column, *chunk, first_row,
-                                                                   dim, out)
-                                 : append_chunk<arrow::FloatType>(path, column, *chunk, first_row,
-                                                                  dim, out));
+    if (half) {
+      // uint16 bit patterns and halffloat share the storage: read both through uint16.
+      SD_RETURN_IF_ERROR(
+          append_chunk<arrow::UInt16Type>(path, column, *chunk, first_row, dim, out));
+    } else if (is_double) {
+      SD_RETURN_IF_ERROR(
+          append_chunk<arrow::DoubleType>(path, column, *chunk, first_row, dim, out));
+    } else {
+      SD_RETURN_IF_ERROR(append_chunk<arrow::FloatType>(path, column, *chunk, first_row, dim, out));
+    }
     first_row += chunk->length();
   }
   return Status::OK();
@@ -238,15 +265,17 @@ Result<std::vector<ClusterFiles>> discover_clusters(const std::string& kmeans_di
 
 Result<int64_t> inspect_cluster(const std::vector<std::string>& files,
                                 const std::vector<std::string>& columns,
-                                const std::string& embedding_field) {
+                                const std::string& embedding_field,
+                                InputEmbeddingDtype dtype) {
   int64_t rows = 0;
   std::vector<std::string> wanted = columns;
   wanted.push_back(embedding_field);
   for (const auto& path : files) {
     SD_ASSIGN_OR_RETURN(OpenedFile file, open_parquet(path));
     SD_ASSIGN_OR_RETURN(auto indices, field_indices(path, *file.schema, wanted));
-    SD_RETURN_IF_ERROR(
-        check_embedding_type(path, embedding_field, *file.schema->field(indices.back())->type()));
+    SD_RETURN_IF_ERROR(check_embedding_type(path, embedding_field,
+                                            *file.schema->field(indices.back())->type(), dtype)
+                           .status());
     rows += file.reader->parquet_reader()->metadata()->num_rows();
   }
   return rows;
@@ -254,7 +283,8 @@ Result<int64_t> inspect_cluster(const std::vector<std::string>& files,
 
 Result<ClusterData> read_cluster(const std::vector<std::string>& files,
                                  const std::vector<std::string>& columns,
-                                 const std::string& embedding_field) {
+                                 const std::string& embedding_field,
+                                 InputEmbeddingDtype dtype) {
   std::vector<std::string> wanted = columns;
   wanted.push_back(embedding_field);
   std::shared_ptr<arrow::Schema> first_schema;
@@ -274,7 +304,7 @@ Result<ClusterData> read_cluster(const std::vector<std::string>& files,
                                     StatusCode::kIOError,
                                     fmt::format("{}: column '{}'", path, wanted[c])));
       if (c + 1 == indices.size()) {
-        SD_RETURN_IF_ERROR(append_embeddings(path, embedding_field, *array, dim, values));
+        SD_RETURN_IF_ERROR(append_embeddings(path, embedding_field, *array, dtype, dim, values));
         rows += array->length();
       } else {
         if (c == 0 && array->null_count() > 0) {

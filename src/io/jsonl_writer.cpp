@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/half.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -114,6 +115,16 @@ class FloatWriter final : public ValueWriter {
   }
 };
 
+// fp16 values as the shortest text of their (exact) float32 value.
+class HalfFloatWriter final : public ValueWriter {
+ public:
+  using ValueWriter::ValueWriter;
+  void write_valid(int64_t index, std::string& out) const override {
+    append_float(half_to_float(static_cast<const arrow::HalfFloatArray&>(array_).Value(index)),
+                 out);
+  }
+};
+
 template <typename ArrayType>
 class StringWriter final : public ValueWriter {
  public:
@@ -205,6 +216,7 @@ Result<std::unique_ptr<ValueWriter>> make_writer(const arrow::Array& array,
     case Type::UINT16: return writer<IntegerWriter<arrow::UInt16Type>>(array);
     case Type::UINT32: return writer<IntegerWriter<arrow::UInt32Type>>(array);
     case Type::UINT64: return writer<IntegerWriter<arrow::UInt64Type>>(array);
+    case Type::HALF_FLOAT: return writer<HalfFloatWriter>(array);
     case Type::FLOAT: return writer<FloatWriter<arrow::FloatType>>(array);
     case Type::DOUBLE: return writer<FloatWriter<arrow::DoubleType>>(array);
     case Type::STRING: return writer<StringWriter<arrow::StringArray>>(array);

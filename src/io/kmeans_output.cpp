@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/half.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -27,6 +28,35 @@ std::shared_ptr<arrow::Array> wrap(std::span<const T> values) {
                                                 static_cast<int64_t>(values.size_bytes()));
   return std::make_shared<arrow::NumericArray<ArrowType>>(static_cast<int64_t>(values.size()),
                                                           std::move(buffer));
+}
+
+// The embeddings of `rows` of `matrix` as list<uint16> fp16 bit patterns (NeMo 1.4's fp16
+// storage), rounded to nearest even. One chunk: a part file holds far fewer than 2^31 values.
+Result<std::shared_ptr<arrow::ChunkedArray>> make_half_embedding_column(
+    MatrixView matrix, std::span<const int64_t> rows) {
+  const auto n = static_cast<int64_t>(rows.size());
+  const int64_t dim = matrix.cols;
+  if (n * dim > INT32_MAX) {
+    return Status::internal("fp16 embedding column of {} x {} values", n, dim);
+  }
+  auto values = arrow::AllocateBuffer(n * dim * static_cast<int64_t>(sizeof(uint16_t)));
+  auto offsets = arrow::AllocateBuffer((n + 1) * static_cast<int64_t>(sizeof(int32_t)));
+  if (!values.ok()) return arrow_error(values.status(), 0);
+  if (!offsets.ok()) return arrow_error(offsets.status(), 0);
+  auto* out = reinterpret_cast<uint16_t*>((*values)->mutable_data());
+  auto* off = reinterpret_cast<int32_t*>((*offsets)->mutable_data());
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t row = rows[static_cast<size_t>(i)];
+    floats_to_halves(matrix.row(row), out + i * dim, dim);
+    off[i] = static_cast<int32_t>(i * dim);
+  }
+  off[n] = static_cast<int32_t>(n * dim);
+  auto value_array = std::make_shared<arrow::UInt16Array>(
+      n * dim, std::shared_ptr<arrow::Buffer>(std::move(*values)));
+  auto list = std::make_shared<arrow::ListArray>(arrow::list(arrow::uint16()), n,
+                                                 std::shared_ptr<arrow::Buffer>(std::move(*offsets)),
+                                                 value_array);
+  return std::make_shared<arrow::ChunkedArray>(list);
 }
 
 }  // namespace
@@ -125,7 +155,9 @@ Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const C
 
   const auto* order_values = reinterpret_cast<const int64_t*>(
       static_cast<const arrow::UInt64Array&>(**order).raw_values());
-  auto embedding_field = arrow::field(columns.embedding_field, arrow::list(arrow::float32()));
+  const bool half = options.embedding_dtype == EmbeddingOutputDtype::kFloat16;
+  auto embedding_field = arrow::field(columns.embedding_field,
+                                      arrow::list(half ? arrow::uint16() : arrow::float32()));
   std::vector<int64_t> centroids, offsets;
   int64_t offset = 0;
   for (int64_t centroid = 0; centroid < part.n_clusters; ++centroid) {
@@ -145,7 +177,9 @@ Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const C
     statuses[at] = [&]() -> Status {
       const int64_t count = counts[static_cast<size_t>(centroid)];
       const std::span<const int64_t> rows(order_values + offsets[at], static_cast<size_t>(count));
-      SD_ASSIGN_OR_RETURN(auto embeddings, make_embedding_column(part.embeddings, rows));
+      SD_ASSIGN_OR_RETURN(auto embeddings, half
+                                               ? make_half_embedding_column(part.embeddings, rows)
+                                               : make_embedding_column(part.embeddings, rows));
       auto file_table = (*sorted)->Slice(offsets[at], count)->AddColumn(1, embedding_field, embeddings);
       if (!file_table.ok()) return arrow_error(file_table.status(), part.index);
       const std::string path = kmeans_part_path(dir, centroid, part.index);

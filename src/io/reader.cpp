@@ -75,7 +75,8 @@ bool is_embedding_type(const arrow::DataType& type) {
     case arrow::Type::LIST:
     case arrow::Type::LARGE_LIST:
     case arrow::Type::FIXED_SIZE_LIST:
-      return is_number_type(type.field(0)->type()->id());
+      return is_number_type(type.field(0)->type()->id()) ||
+             type.field(0)->type()->id() == arrow::Type::HALF_FLOAT;
     default:
       return false;
   }
@@ -125,6 +126,13 @@ Result<ColumnIndices> resolve_columns(const arrow::Schema& schema, const std::st
         "file {}: column '{}' has type {}; expected a list of numbers (float32, float64 or "
         "integers)",
         path, embedding_name, embedding_type.ToString());
+  }
+  // uint16 values are fp16 bit patterns (NeMo 1.4), unless the dtype refuses them.
+  if (embedding_type.id() != arrow::Type::NA) {
+    SD_RETURN_IF_ERROR(is_half_storage(*embedding_type.field(0)->type(),
+                                       options.input_embedding_dtype, path, embedding_name,
+                                       embedding_type.ToString())
+                           .status());
   }
   for (const std::string& name : passthrough_names(options)) {
     SD_ASSIGN_OR_RETURN(const int index, find_column(schema, name, path));
@@ -550,9 +558,16 @@ struct Extracted {
   void finish();
 };
 
+/// One fp16 value as stored (uint16 bits or Arrow halffloat), for extract_rows.
+struct HalfBits {
+  uint16_t bits;
+};
+
 template <typename T>
 void copy_values(const T* src, float* dst, int64_t count) {
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<T, HalfBits>) {
+    halves_to_floats(reinterpret_cast<const uint16_t*>(src), dst, count);
+  } else if constexpr (std::is_same_v<T, float>) {
     std::memcpy(dst, src, static_cast<std::size_t>(count) * sizeof(float));
   } else {
     for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(src[i]);
@@ -621,8 +636,9 @@ void extract_typed(const ListArrayT& lists, int64_t batch_row0, int64_t dim, Ext
     case arrow::Type::INT32: return extract_rows<ListArrayT, int32_t>(lists, batch_row0, dim, out);
     case arrow::Type::INT64: return extract_rows<ListArrayT, int64_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT8: return extract_rows<ListArrayT, uint8_t>(lists, batch_row0, dim, out);
-    case arrow::Type::UINT16:
-      return extract_rows<ListArrayT, uint16_t>(lists, batch_row0, dim, out);
+    case arrow::Type::UINT16:  // fp16 bit patterns: resolve_columns refused them otherwise
+    case arrow::Type::HALF_FLOAT:
+      return extract_rows<ListArrayT, HalfBits>(lists, batch_row0, dim, out);
     case arrow::Type::UINT32:
       return extract_rows<ListArrayT, uint32_t>(lists, batch_row0, dim, out);
     case arrow::Type::UINT64:

@@ -106,6 +106,17 @@ int64_t fit_file_count(int64_t num_files, double fraction, bool* rounded_to_zero
   return std::min(num_files, std::max<int64_t>(1, rounded));
 }
 
+int64_t files_within_budget(const std::vector<int64_t>& file_bytes, int64_t budget) {
+  int64_t used = 0;
+  int64_t count = 0;
+  for (const int64_t bytes : file_bytes) {
+    if (count > 0 && used + bytes > budget) break;
+    used += bytes;
+    ++count;
+  }
+  return count;
+}
+
 std::vector<int64_t> python_sample(int64_t num_files, int64_t count, uint64_t seed) {
   Mt19937 rng(seed);
   const int64_t n = num_files;

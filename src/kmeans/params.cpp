@@ -69,10 +69,14 @@ Status Params::validate() const {
     return Status::invalid_argument("embedding_field must not be empty");
   }
   SD_RETURN_IF_ERROR(io::check_output_column_names(columns));
-  if (fit_data_fraction && !(*fit_data_fraction > 0.0 && *fit_data_fraction < 1.0)) {
+  if (fit_data_fraction && !(*fit_data_fraction > 0.0 && *fit_data_fraction <= 1.0)) {
     return Status::invalid_argument(
-        "fit_data_fraction must be in (0, 1), got {}; pass None to fit on the full dataset",
+        "fit_data_fraction must be in (0, 1], got {}; pass None to fit on everything that fits "
+        "the memory limit",
         *fit_data_fraction);
+  }
+  if (memory_limit < 0) {
+    return Status::invalid_argument("memory_limit must be >= 0 bytes, got {}", memory_limit);
   }
   if (embedding_dim < 0) return Status::invalid_argument("embedding_dim must be >= 0");
   if (rows_per_part < 1) return Status::invalid_argument("rows_per_part must be >= 1");

@@ -17,6 +17,7 @@
 #include "semdedup/io/npy.hpp"
 #include "semdedup/io/rank_ids.hpp"
 #include "semdedup/io/reader.hpp"
+#include "kmeans/fit_plan.hpp"
 #include "semdedup/kmeans/kmeans.hpp"
 
 namespace semdedup::kmeans {
@@ -25,8 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kCentroidsFile = "kmeans_centroids.npy";
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -282,7 +281,9 @@ class PartWriter {
       part.l2_dist = l2;
       part.cosine_dist = cosine;
       part.n_clusters = centroids_.rows;
-      SD_RETURN_IF_ERROR(io::write_kmeans_part(params_.output_path, part, params_.columns));
+      SD_RETURN_IF_ERROR(io::write_kmeans_part(
+          params_.output_path, part, params_.columns,
+          io::KMeansWriteOptions{.embedding_dtype = params_.embedding_output_dtype}));
       for (const int32_t label : labels_) written_[static_cast<size_t>(label)] = 1;
       rows_ += n;
       ++parts_;
@@ -391,7 +392,7 @@ Status save_centroids(const Context& ctx, const Params& params, MatrixView centr
     fs::create_directories(params.cache_path, ec);
     if (ec)
       return Status::io_error("cannot create cache_path {}: {}", params.cache_path, ec.message());
-    const std::string path = (fs::path(params.cache_path) / kCentroidsFile).string();
+    const std::string path = (fs::path(params.cache_path) / kCacheCentroidsFile).string();
     SD_RETURN_IF_ERROR(io::write_npy(path, centroids));
     ctx.logger->info("Saved {} KMeans centroids to {}", centroids.rows, path);
   }
@@ -436,6 +437,7 @@ io::ReadOptions read_options(const Params& params) {
   options.columns = params.columns;
   options.invalid_rows = params.invalid_rows;
   options.normalise = true;
+  options.input_embedding_dtype = params.input_embedding_dtype;
   return options;
 }
 
@@ -516,7 +518,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   };
 
   Matrix centroids;
-  if (!params.fit_data_fraction) {
+  // Also with reused centroids: rows that do not fit memory are streamed, not loaded.
+  SD_ASSIGN_OR_RETURN(const FitPlan plan, plan_fit(ctx, params, files, !reused.has_value()));
+  if (plan.files.empty()) {
     // Single pass: every row in memory, fit, then write part by part from memory.
     auto read_start = Clock::now();
     Result<Loaded> read = load_all(ctx, files, options, mine);
@@ -566,16 +570,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     result.write_seconds = seconds_since(write_start);
     SD_RETURN_IF_ERROR(total_counts(writer));
   } else {
-    // Two passes: fit on a seeded sample of the files read embedding-only, then stream every
-    // file part by part to assign and write.
-    const double fraction = *params.fit_data_fraction;
-    bool rounded_to_zero = false;
-    const int64_t count = fit_file_count(result.num_files, fraction, &rounded_to_zero);
-    if (rounded_to_zero) {
-      ctx.logger->warn(
-          "fit_data_fraction={} of {} files would sample 0 files; fitting on 1 file instead",
-          fraction, result.num_files);
-    }
+    // Two passes: fit on the planned files read embedding-only, then stream every file part
+    // by part to assign and write.
+    const auto count = static_cast<int64_t>(plan.files.size());
     std::string origin;  // where the centroids come from, for a width mismatch
     if (reused) {
       centroids = std::move(*reused);
@@ -583,17 +580,14 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       origin = "in " + reused_path(params);
     } else {
       std::vector<std::string> sampled;
-      for (const int64_t index : python_sample(result.num_files, count, params.fit.random_state)) {
-        sampled.push_back(files[static_cast<size_t>(index)]);
-      }
+      for (const int64_t index : plan.files) sampled.push_back(files[static_cast<size_t>(index)]);
       io::ReadOptions fit_options = options;
       fit_options.embeddings_only = true;
       // The sampled files' rows, in sample order, split over the ranks in equal blocks.
       RowRange fit_range;
       if (ranks > 1) {
         std::vector<int64_t> sampled_rows;
-        for (const int64_t index :
-             python_sample(result.num_files, count, params.fit.random_state)) {
+        for (const int64_t index : plan.files) {
           sampled_rows.push_back(file_rows[static_cast<size_t>(index)]);
         }
         int64_t total = 0;
@@ -617,8 +611,8 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       result.read_seconds += seconds_since(read_start);
       result.fit_files = count;
       result.fit_rows = loaded.embeddings.rows();
-      ctx.logger->info("Fitting KMeans on {} sampled rows (fit_data_fraction={:.4f}, {}/{} files)",
-                       result.fit_rows, fraction, count, result.num_files);
+      ctx.logger->info("Fitting KMeans on {} sampled rows ({}, {}/{} files)", result.fit_rows,
+                       plan.how, count, result.num_files);
       SD_RETURN_IF_ERROR(fit_and_log(loaded.embeddings.view(), centroids, nullptr));
     }
     const auto write_start = Clock::now();

@@ -52,7 +52,8 @@ Status process_cluster(const Context& ctx, const Job& job, const Ranking& rankin
   const auto start = Clock::now();
   const io::ClusterFiles& cluster = *job.cluster;
   SD_ASSIGN_OR_RETURN(io::ClusterData data,
-                      io::read_cluster(cluster.files, columns, params.embedding_field));
+                      io::read_cluster(cluster.files, columns, params.embedding_field,
+                                       params.input_embedding_dtype));
   const auto ranked_order = rank(ranking, *data.columns);
   if (!ranked_order.ok()) {
     return ranked_order.status().with_context(fmt::format("cluster {} ({})", cluster.centroid,
@@ -135,7 +136,8 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       cluster_rows[i] = -1;
       continue;
     }
-    Result<int64_t> rows = io::inspect_cluster(clusters[i].files, columns, params.embedding_field);
+    Result<int64_t> rows = io::inspect_cluster(clusters[i].files, columns, params.embedding_field,
+                                               params.input_embedding_dtype);
     if (rows.ok()) {
       cluster_rows[i] = *rows;
     } else {
@@ -190,6 +192,12 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
 
   ctx.logger->info("pairwise: {} clusters to compute ({} rows), {} resumed, {} empty",
                    all_jobs.size(), total_rows, result.clusters_resumed, result.clusters_empty);
+  ctx.logger->info("pairwise: compute dtype {}: similarities are float32 dot products of the "
+                   "stored embeddings (fp16 storage widened exactly){}",
+                   compute_dtype_name(params.compute_dtype),
+                   params.compute_dtype == ComputeDtype::kFloat16
+                       ? "; NeMo's fp16 arithmetic is not used, decisions stay exact"
+                       : "");
   int64_t my_rows = 0;
   for (const auto& job : jobs) my_rows += job.rows;
   ProgressTask progress(*ctx.progress, "pairwise", my_rows, "rows");

@@ -17,7 +17,8 @@
 namespace semdedup::dedup {
 
 struct WorkflowParams {
-  /// KMeans stage parameters; its output_path is set to <cache>/kmeans_results.
+  /// KMeans stage parameters; its output_path is set to <cache>/kmeans_results and its
+  /// cache_path to <cache> (kmeans_centroids.npy beside kmeans_results/).
   kmeans::Params kmeans;
   /// Pairwise stage parameters; input/output paths are set to the cache directories, and the
   /// id/embedding fields to the KMeans stage's.

@@ -13,6 +13,7 @@
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/half.hpp"
 
 namespace arrow {
 class RecordBatch;
@@ -49,6 +50,8 @@ struct KMeansWriteOptions {
   int threads = 1;
   /// fsync every file before its rename (see AtomicFile::commit).
   bool durable = true;
+  /// Storage of the embedding column: list<float32>, or list<uint16> fp16 bit patterns.
+  EmbeddingOutputDtype embedding_dtype = EmbeddingOutputDtype::kFloat32;
 };
 
 /// `<dir>/centroid=<centroid>/part-<part, 6 digits>.parquet`.
@@ -56,7 +59,8 @@ std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t p
 
 /// Writes, for every centroid K with at least one row in `part`, the file
 /// kmeans_part_path(dir, K, part.index) with the columns, in order: columns.id_field (its
-/// original type), columns.embedding_field (list<float32>, the normalised embeddings),
+/// original type), columns.embedding_field (the normalised embeddings: list<float32>, or
+/// list<uint16> fp16 bits when options.embedding_dtype is kFloat16),
 /// columns.metadata_fields (original types), l2_dist_to_cent and cosine_dist_to_cent
 /// (float32); rows in input order. Centroid directories are created as needed; centroids
 /// without rows get none. Each file is atomic and its bytes depend only on the data. On failure

@@ -12,6 +12,7 @@
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/half.hpp"
 
 namespace arrow {
 class RecordBatch;
@@ -26,6 +27,9 @@ struct ReadOptions {
   FileType filetype = FileType::kParquet;
   /// Columns to read: [id, embedding, *metadata].
   ColumnSpec columns;
+  /// How the embedding values are read: auto takes list<uint16> and list<halffloat> as fp16
+  /// (NeMo 1.4's storage); float32 refuses list<uint16>; float16 requires fp16 storage.
+  InputEmbeddingDtype input_embedding_dtype = InputEmbeddingDtype::kAuto;
   /// Read only the embedding column (k-means fit pass); Batch::columns is then null and the
   /// id column is neither read nor checked.
   bool embeddings_only = false;
@@ -87,7 +91,7 @@ struct Batch {
 /// 128 levels is an io_error naming it.
 /// Output never depends on the threads. Id columns: any integer type, string or large_string.
 /// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
-/// converted to float32; every row of every file must have the width of the first row.
+/// converted to float32 (uint16 and halffloat values are fp16, decoded exactly); every row of every file must have the width of the first row.
 ///
 /// Errors are one line naming the file, and the column and 0-based row where one applies:
 /// io_error for a file that cannot be opened or parsed (corrupt, truncated, not JSON);

@@ -2,8 +2,8 @@
 /// \file The triangular max-similarity kernel of the Pairwise stage (NeMo's
 /// `pairwise_cosine_similarity_batched`, spec section 10), on fixed square GEMM tiles.
 ///
-/// For the row ranked j of a cluster, the kernel finds `max(0, max_{i<j} e_i . e_j)` and the
-/// lowest position i attaining it. Only tiles on or below the diagonal are computed: column
+/// For the row ranked j of a cluster, the kernel finds `max_{i<j} e_i . e_j` (negative too: NeMo
+/// 1.4 masks with -inf, spec section 19) and the lowest position i attaining it. Only tiles on or below the diagonal are computed: column
 /// tile [s, s + T) needs rows [0, s + T) only. Row tiles well above the diagonal are multiplied
 /// a band of kPairwiseBandTiles at a time (one [band x T] GEMM: BLAS packs the column tile once
 /// per band instead of once per tile); the rest as single [T x T] tiles, the last tile padded
@@ -75,9 +75,8 @@ class PairwiseWorkspace {
 };
 
 /// For each row j of `embeddings` (the cluster in ranked order):
-///   max_sim[j] = max(0, max_{i<j} e_i . e_j)   (float32 dot products, the vectors as given)
-///   max_idx[j] = the lowest i < j attaining it, or j itself when every earlier similarity is
-///                negative (an earlier similarity of exactly 0 wins over j); row 0 gets (0, 0).
+///   max_sim[j] = max_{i<j} e_i . e_j   (float32 dot products, the vectors as given; may be < 0)
+///   max_idx[j] = the lowest i < j attaining it; row 0 gets (0, 0).
 ///
 /// `embeddings`: [N x dim] row-major, any stride, rows finite (L2-normalised by the caller for
 /// cosine similarity). `max_sim`, `max_idx`: [N], caller-owned. `threads` >= 1 OpenMP workers,

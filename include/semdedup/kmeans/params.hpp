@@ -10,6 +10,7 @@
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/half.hpp"
 
 namespace semdedup::kmeans {
 
@@ -67,13 +68,24 @@ struct Params {
   /// Extensions that select input files; empty = the filetype's defaults.
   std::vector<std::string> input_file_extensions;
   io::ColumnSpec columns;
-  /// Grouping hint only (NeMo's embedding_dim); 0 = unknown. Never checked against the data.
+  /// Removed in NeMo 1.4 (was a grouping hint); accepted with a deprecation warning, unused.
   int64_t embedding_dim = 0;
-  /// Fit on a seeded sample of this fraction of the files, in (0, 1); unset = all rows.
+  /// How the input embedding values are read (NeMo's input_embedding_dtype).
+  io::InputEmbeddingDtype input_embedding_dtype = io::InputEmbeddingDtype::kAuto;
+  /// Storage of the output's embedding column (NeMo's embedding_output_dtype). Fit, predict
+  /// and the distance columns are float32 either way.
+  io::EmbeddingOutputDtype embedding_output_dtype = io::EmbeddingOutputDtype::kFloat32;
+  /// Fit on a seeded sample of this fraction of the files, in (0, 1] (1 = every file), then
+  /// assign every row in a second pass. Unset: fit on every row when the embeddings fit
+  /// memory_limit, else on whole files in input order while they fit it (two passes).
   std::optional<double> fit_data_fraction;
-  /// Output directory: <output>/centroid=K/part-NNNNN.parquet and kmeans_centroids.npy.
+  /// Bytes the fit's embeddings may take in memory (float32), >= 0; 0 = half the memory
+  /// available when the stage starts. Used only when fit_data_fraction is unset.
+  int64_t memory_limit = 0;
+  /// Output directory: <output>/centroid=K/part-NNNNN.parquet and the stage's own centroids
+  /// file, kCentroidsFile (which dataset readers of the directory skip).
   std::string output_path;
-  /// Extra copy of kmeans_centroids.npy (NeMo's KMeansStage cache_path); empty = none.
+  /// Where NeMo's KMeansStage writes kmeans_centroids.npy (cache_path); empty = nowhere else.
   std::string cache_path;
   /// Rows per output part: part p holds global input rows [p*R, (p+1)*R). >= 1.
   int64_t rows_per_part = 1 << 20;

@@ -13,8 +13,8 @@
 namespace semdedup::pairwise {
 
 /// For the row ranked j of `embeddings` ([N x dim], row-major, L2-normalised, in ranked order):
-/// first = max(0, max_{i<j} e_i . e_j) (float32), second = the lowest i attaining it, or j when
-/// every earlier similarity is negative; row 0 gets (0, 0). Spec section 10.
+/// first = max_{i<j} e_i . e_j (float32, negative when every earlier row points away), second =
+/// the lowest i attaining it; row 0 gets (0, 0). NeMo 1.4's -inf masking, spec section 19.
 ///
 /// `batch_size` is NeMo's column batch (>= 1). Results never depend on it nor on ctx.threads:
 /// the kernel works on fixed tiles whose scratch memory, ctx.threads x T x (T + dim) floats

@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/half.hpp"
 
 namespace semdedup::pairwise {
 
@@ -18,6 +20,21 @@ enum class WhichToKeep {
 };
 
 enum class SimMetric { kCosine, kL2 };
+
+/// NeMo 1.4's `compute_dtype` of the pairwise stage. semdedup computes every similarity as a
+/// float32 dot product of the stored values (fp16 storage widened exactly) whatever the value:
+/// keep/remove decisions are never made in lower precision. The value is accepted so that NeMo
+/// configurations run, and the stage logs once what it does with it.
+enum class ComputeDtype {
+  kAuto,     ///< NeMo: the stored precision. semdedup: float32 of the stored values
+  kFloat16,  ///< NeMo: fp16 products and reduction. semdedup: float32 (logged as such)
+  kFloat32,  ///< NeMo: float32 (an error on fp16 storage). semdedup: float32, fp16 widened
+};
+Result<ComputeDtype> parse_compute_dtype(std::string_view name);
+std::string_view compute_dtype_name(ComputeDtype dtype);
+
+/// pairwise_batch_size "auto" (NeMo 1.4): the value stored in Params::pairwise_batch_size.
+inline constexpr int64_t kPairwiseBatchAuto = 0;
 
 struct Params {
   /// KMeans output directory holding centroid=K/ partitions (semdedup's or NeMo's).
@@ -35,8 +52,14 @@ struct Params {
   std::vector<std::string> ranking_columns;
   /// One direction for all ranking columns, or one per column; empty = all ascending.
   std::vector<bool> ranking_ascending;
-  /// Columns per similarity tile B: memory O(N x B), never results. >= 1.
+  /// NeMo's column batch B (>= 1, or kPairwiseBatchAuto for "auto"). Accepted for
+  /// compatibility and validated; it changes nothing: semdedup's kernel works on fixed tiles of
+  /// at most 256 columns (memory O(N x 256) per thread), and results never depend on it.
   int64_t pairwise_batch_size = 1024;
+  /// How embedding values are read: auto takes list<uint16> as fp16 bit patterns (NeMo 1.4).
+  io::InputEmbeddingDtype input_embedding_dtype = io::InputEmbeddingDtype::kAuto;
+  /// NeMo's compute_dtype: see ComputeDtype (semdedup always computes in float32).
+  ComputeDtype compute_dtype = ComputeDtype::kAuto;
   io::OutputMode output_mode = io::OutputMode::kFresh;
 
   Status validate() const;

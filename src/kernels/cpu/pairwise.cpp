@@ -158,10 +158,11 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
                           row_tile == col_tile);
       }
 
-      // max(0, ...): when no earlier row reaches 0, NeMo's zero padding wins, and its first
-      // padded row is the column itself. A similarity of exactly 0 keeps its (lower) row.
+      // NeMo 1.4 masks the diagonal and later rows with -inf: the best earlier similarity is
+      // kept even when negative, with its earliest row. Position 0 has no earlier row and gets
+      // (0, itself).
       for (int64_t col = 0; col < col_count; ++col) {
-        const bool has_match = best[col] >= 0 && col_max[col] >= 0.0f;
+        const bool has_match = best[col] >= 0;
         max_sim[col_first + col] = has_match ? col_max[col] : 0.0f;
         if (!has_match) best[col] = col_first + col;
       }

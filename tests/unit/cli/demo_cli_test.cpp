@@ -20,7 +20,8 @@ TEST(DemoCli, FindsThePlantedDuplicatesAndWritesEveryOutput) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("0\\.01 +[0-9]+ +[0-9]+ +[0-9]+ +100\\.00%"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("0\\.05 +[0-9]+ +[0-9]+ +[0-9]+ +100\\.00%"));
   for (const char* path : {"input/ground_truth.parquet", "output/summary.json", "output/report.html",
-                           "output/kmeans_results/kmeans_centroids.npy"}) {
+                           "output/kmeans_centroids.npy",
+                           "output/kmeans_results/_kmeans_centroids.npy"}) {
     EXPECT_TRUE(fs::is_regular_file(dir.path() / path)) << path;
   }
   for (const char* path : {"output/pairwise_results", "output/duplicates", "output/deduplicated"}) {

@@ -1,6 +1,7 @@
 // `semdedup kmeans` end to end: identical bytes whatever the threads and batch size, the
 // summary line, usage and data errors with nothing left behind.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -19,6 +20,7 @@ using ::testing::HasSubstr;
 using testing::list_files;
 using testing::make_blobs;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using testing::read_bytes;
 using testing::run_semdedup;
 using testing::TempDir;
@@ -80,10 +82,15 @@ TEST_F(KMeansCli, PrintsASummaryAndWritesTheLayout) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, MatchesRegex("kmeans: 600 rows, 8 clusters \\([0-9]+ non-empty\\), [0-9]+ "
                                     "iterations, inertia [0-9.]+, [0-9.]+ s -> .*\n"));
-  EXPECT_TRUE(fs::exists(tmp_ / "out/kmeans_centroids.npy"));
+  // NeMo's kmeans_centroids.npy in cache_path only; the stage's own copy under a name that
+  // dataset readers of the directory skip.
+  EXPECT_TRUE(fs::exists(tmp_ / "out/_kmeans_centroids.npy"));
+  EXPECT_FALSE(fs::exists(tmp_ / "out/kmeans_centroids.npy"));
   EXPECT_TRUE(fs::exists(tmp_ / "cache/a/b/kmeans_centroids.npy"));
+  EXPECT_EQ(testing::read_bytes(tmp_ / "out/_kmeans_centroids.npy"),
+            testing::read_bytes(tmp_ / "cache/a/b/kmeans_centroids.npy"));
   for (const auto& file : list_files(tmp_ / "out")) {
-    if (file == "kmeans_centroids.npy") continue;
+    if (file == "_kmeans_centroids.npy") continue;
     EXPECT_THAT(file, MatchesRegex("centroid=[0-7]/part-00000[0-2]\\.parquet"));
   }
 }
@@ -92,12 +99,55 @@ TEST_F(KMeansCli, ResumeAfterTheFitGivesTheSameBytes) {
   const auto full = run_semdedup(base_args(tmp_ / "full"));
   ASSERT_EQ(full.exit_code, 0) << full.err;
   fs::create_directories(tmp_ / "resumed");
-  fs::copy_file(tmp_ / "full/kmeans_centroids.npy", tmp_ / "resumed/kmeans_centroids.npy");
+  fs::copy_file(tmp_ / "full/_kmeans_centroids.npy", tmp_ / "resumed/_kmeans_centroids.npy");
   auto args = base_args(tmp_ / "resumed");
   args.push_back("--resume");
   const auto resumed = run_semdedup(args);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   expect_same_tree(tmp_ / "full", tmp_ / "resumed");
+}
+
+TEST_F(KMeansCli, CentroidsFileRoundTripsThroughInit) {
+  const auto first = run_semdedup(base_args(tmp_ / "first"));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto args = base_args(tmp_ / "second");
+  args.insert(args.end(), {"--init", tmp_ / "first/_kmeans_centroids.npy"});
+  const auto second = run_semdedup(args);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  ASSERT_OK_AND_ASSIGN(const Matrix a, io::read_npy(tmp_ / "first/_kmeans_centroids.npy"));
+  ASSERT_OK_AND_ASSIGN(const Matrix b, io::read_npy(tmp_ / "second/_kmeans_centroids.npy"));
+  ASSERT_EQ(a.rows(), b.rows());
+  ASSERT_EQ(a.cols(), b.cols());
+  // Starting from converged centroids, Lloyd moves them by no more than its tolerance.
+  double shift = 0;
+  for (int64_t r = 0; r < a.rows(); ++r) {
+    for (int64_t c = 0; c < a.cols(); ++c) shift += std::pow(a.row(r)[c] - b.row(r)[c], 2.0);
+  }
+  EXPECT_LT(shift, 1e-4);
+}
+
+// NeMo 1.4: fit_data_fraction 1.0 is every file; unset, the fit takes every row when the
+// embeddings fit --memory-limit, else the first files that do (and still labels every row).
+TEST_F(KMeansCli, FitFractionOneAndTheMemoryLimit) {
+  const auto logged = [&](const std::string& out, std::vector<std::string> extra) {
+    auto args = base_args(tmp_ / out);
+    args.pop_back();  // --quiet: the log lines are the subject here
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto run = run_semdedup(args);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_THAT(run.out, HasSubstr("kmeans: 600 rows"));
+    return run.err;
+  };
+  EXPECT_THAT(logged("one", {"--fit-data-fraction", "1.0"}),
+              HasSubstr("Fitting KMeans on 600 sampled rows (fit_data_fraction=1.0000, 3/3 files)"));
+  // Three files of 200 rows x 16 float32 values: 12,800 bytes each.
+  const std::string within = logged("within", {"--memory-limit", "40000"});
+  EXPECT_THAT(within, Not(HasSubstr("memory limit")));
+  EXPECT_THAT(within, HasSubstr("Read 600 rows"));
+  EXPECT_THAT(logged("over", {"--memory-limit", "30000"}),
+              HasSubstr("exceed the memory limit (0 MiB): fitting on the first 2 of 3 files"));
+  EXPECT_THAT(logged("tiny", {"--memory-limit", "1k"}),
+              HasSubstr("fitting on the first 1 of 3 files"));
 }
 
 TEST_F(KMeansCli, BadParametersAreUsageErrorsThatLeaveNothing) {
@@ -114,8 +164,14 @@ TEST_F(KMeansCli, BadParametersAreUsageErrorsThatLeaveNothing) {
       {{"--max-iter", "0"}, "8", "max_iter must be >= 1"},
       {{"--oversampling-factor", "0"}, "8", "oversampling_factor must be > 0"},
       {{"--max-samples-per-batch", "0"}, "8", "max_samples_per_batch must be >= 1"},
-      {{"--fit-data-fraction", "1.0"}, "8", "fit_data_fraction must be in (0, 1), got 1"},
-      {{"--fit-data-fraction", "0"}, "8", "fit_data_fraction must be in (0, 1), got 0"},
+      {{"--fit-data-fraction", "1.5"}, "8", "fit_data_fraction must be in (0, 1], got 1.5"},
+      {{"--fit-data-fraction", "0"}, "8", "fit_data_fraction must be in (0, 1], got 0"},
+      {{"--memory-limit", "lots"}, "8", "--memory-limit: 'lots' is not a byte count"},
+      {{"--memory-limit", "0"}, "8", "--memory-limit must be at least 1 byte"},
+      {{"--embedding-output-dtype", "bfloat16"}, "8",
+       "--embedding-output-dtype: embedding output dtype must be float16 or float32"},
+      {{"--input-embedding-dtype", "int8"}, "8",
+       "--input-embedding-dtype: input embedding dtype must be auto, float16 or float32"},
       {{"--n-init", "zero"}, "8", "n_init must be a positive integer or 'auto'"},
       {{"--init", tmp_ / "wrong.npy"},
        "8",

@@ -37,8 +37,9 @@ os.makedirs(os.path.join(root, "other_dir"))
 open(os.path.join(root, "stray.txt"), "w").write("x")
 )PY";
 
-// argv[1] = KMeans dir, argv[2] = pairwise dir. NeMo's algorithm: hard ranking (distance then
-// id, both descending), S = E E^T, keep i < j, zero elsewhere, column max, first argmax.
+// argv[1] = KMeans dir, argv[2] = pairwise dir. NeMo 1.4's algorithm: hard ranking (distance
+// then id, both descending), S = E E^T, keep i < j, -inf elsewhere, column max, first argmax;
+// position 0 gets (0, 0).
 constexpr const char* kCheckAgainstNumpy = R"PY(
 import glob, os, sys
 import numpy as np, pyarrow.parquet as pq
@@ -55,9 +56,10 @@ for cdir in dirs:
     e = emb[order].astype(np.float64)
     n = len(order)
     s = e @ e.T
-    s[np.tril_indices(n)] = 0.0
+    s[np.tril_indices(n)] = -np.inf
     idx = s.argmax(axis=0)
     best = s.max(axis=0)
+    idx[0], best[0] = 0, 0.0
     res = pq.read_table(os.path.join(out, "cluster_%s.parquet" % cdir.split("centroid=")[-1]))
     assert res.column_names == ["id", "max_id", "cosine_sim_score"], res.column_names
     assert str(res.schema.field("id").type) == "int64" and str(res.schema.field("max_id").type) == "int64"

@@ -72,22 +72,70 @@ TEST(PairwiseKernel, NemoSixByThreeExampleForEveryBatchSize) {
   expect_six_by_three(direct.sim, direct.idx);
 }
 
-TEST(PairwiseKernel, NegativeSimilaritiesGiveZeroAndTheRowItselfButAnExactZeroWins) {
-  // Row 1 is opposite to row 0: no earlier row reaches 0, so (0, itself).
-  // Rows 2 and 3 are orthogonal to rows 0 and 1: the exact 0 of row 0 beats the padding.
-  // Row 4 = (-0.6, -0.8): -0.6 with row 0, 0.6 with row 1, -0.8 with row 2, 0.8 with row 3.
-  Matrix e(5, 2);
-  const float rows[5][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {-0.6f, -0.8f}};
-  for (int r = 0; r < 5; ++r) std::memcpy(e.row(r), rows[r], sizeof rows[r]);
-  for (int threads : {1, 2}) {
-    const KernelOutput out = run_kernel(e.view(), threads);
-    EXPECT_THAT(out.idx, ElementsAre(0, 1, 0, 0, 3));
-    EXPECT_EQ(out.sim[0], 0.0f);
-    EXPECT_EQ(out.sim[1], 0.0f);
-    EXPECT_EQ(out.sim[2], 0.0f);
-    EXPECT_EQ(out.sim[3], 0.0f);
-    EXPECT_FLOAT_EQ(out.sim[4], 0.8f);
+Matrix from_rows(const std::vector<std::vector<float>>& rows) {
+  Matrix e(static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows[0].size()));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    std::memcpy(e.row(static_cast<int64_t>(r)), rows[r].data(), rows[r].size() * sizeof(float));
   }
+  return e;
+}
+
+// NeMo 1.4 (spec section 19): later rows are masked with -inf, so a negative best match is kept
+// with its row; ties go to the earliest row; position 0 alone gets (0, itself). Checked through
+// the batched call at every batch size and through the kernel at two thread counts.
+void expect_at_every_batch_size(const Matrix& e, const std::vector<float>& sim,
+                                const std::vector<int64_t>& idx) {
+  for (int threads : {1, 2}) {
+    Context ctx = Context::make_default(threads);
+    for (int64_t batch = 1; batch <= e.rows() + 1; ++batch) {
+      SCOPED_TRACE(::testing::Message() << "threads " << threads << " batch " << batch);
+      ASSERT_OK_AND_ASSIGN(auto result,
+                           pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), batch));
+      EXPECT_EQ(result.first, sim);
+      EXPECT_EQ(result.second, idx);
+    }
+    const KernelOutput out = run_kernel(e.view(), threads);
+    EXPECT_EQ(out.sim, sim);
+    EXPECT_EQ(out.idx, idx);
+  }
+}
+
+TEST(PairwiseKernel, OppositeRowsGiveTheNegativeScoreAndTheEarlierRow) {
+  // The example: [[1,0],[-1,0]] -> max_id [0, 0], scores [0, -1].
+  expect_at_every_batch_size(from_rows({{1, 0}, {-1, 0}}), {0.0f, -1.0f}, {0, 0});
+}
+
+TEST(PairwiseKernel, NegativeMaximaOrthogonalRowsAndTies) {
+  // Row 1 is opposite to row 0: (-1, 0). Rows 2 and 3 are orthogonal to rows 0 and 1: an exact
+  // 0 with both, the earliest (row 0) wins. Row 4 = (-0.6, -0.8): -0.6 with row 0, 0.6 with
+  // row 1, -0.8 with row 2, 0.8 with row 3.
+  const Matrix e = from_rows({{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {-0.6f, -0.8f}});
+  const KernelOutput out = run_kernel(e.view(), 1);
+  EXPECT_FLOAT_EQ(out.sim[4], 0.8f);
+  expect_at_every_batch_size(e, {0.0f, -1.0f, 0.0f, 0.0f, out.sim[4]}, {0, 0, 0, 0, 3});
+  // A row opposite to two copies: the tie at -1 goes to the earlier copy.
+  expect_at_every_batch_size(from_rows({{1, 0}, {1, 0}, {-1, 0}}), {0.0f, 1.0f, -1.0f},
+                             {0, 0, 0});
+  // Three orthogonal axes, then the row pointing away from all three: -1/sqrt(3) with each,
+  // an exact three-way tie at a negative score that the first axis wins.
+  const Matrix away = normalised({{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {-1, -1, -1}});
+  EXPECT_NEAR(away.row(3)[0], -1.0 / std::sqrt(3.0), 1e-6);
+  expect_at_every_batch_size(away, {0.0f, 0.0f, 0.0f, away.row(3)[0]}, {0, 0, 0, 0});
+}
+
+// Random unit rows with a first coordinate above 0.5 / norm, and row `negative` replaced by
+// (-1, 0, ...): every earlier row points away from it, so its best match is negative.
+Matrix with_negative_row(int64_t rows, int64_t dim, uint32_t seed, int64_t negative) {
+  Matrix e = random_unit_rows(rows, dim, seed);
+  for (int64_t r = 0; r < rows; ++r) {
+    e.row(r)[0] = std::fabs(e.row(r)[0]) + 0.5f;
+    double norm = 0;
+    for (int64_t c = 0; c < dim; ++c) norm += double(e.row(r)[c]) * e.row(r)[c];
+    for (int64_t c = 0; c < dim; ++c) e.row(r)[c] = static_cast<float>(e.row(r)[c] / std::sqrt(norm));
+  }
+  std::fill(e.row(negative), e.row(negative) + dim, 0.0f);
+  e.row(negative)[0] = -1.0f;
+  return e;
 }
 
 TEST(PairwiseKernel, SingleRowAndEmptyInput) {
@@ -115,13 +163,14 @@ double dot_double(const Matrix& e, int64_t a, int64_t b) {
   return dot;
 }
 
-// NeMo's column j: the dot products of the rows before j, zero for j and every row after it;
-// the maximum and the first row attaining it.
+// NeMo 1.4's column j: the dot products of the rows before j, -inf for j and every row after
+// it; the maximum and the first row attaining it. Position 0 gets (0, 0).
 Oracle brute_force(const Matrix& e) {
   const int64_t n = e.rows();
   Oracle oracle{std::vector<double>(n), std::vector<int64_t>(n), std::vector<double>(n)};
   for (int64_t j = 0; j < n; ++j) {
-    std::vector<double> column(static_cast<size_t>(n), 0.0);
+    std::vector<double> column(static_cast<size_t>(n), -std::numeric_limits<double>::infinity());
+    if (j == 0) column[0] = 0.0;
     for (int64_t i = 0; i < j; ++i) column[i] = dot_double(e, i, j);
     const auto best = std::max_element(column.begin(), column.end());
     oracle.best[j] = *best;
@@ -140,11 +189,10 @@ void expect_matches_oracle(const Matrix& e, const std::vector<float>& sim,
   const Oracle oracle = brute_force(e);
   for (int64_t j = 0; j < e.rows(); ++j) {
     ASSERT_NEAR(sim[j], oracle.best[j], 1e-5) << "row " << j;
-    ASSERT_GE(sim[j], 0.0f);
-    ASSERT_LE(idx[j], j);
+    ASSERT_LE(idx[j], std::max<int64_t>(j - 1, 0));
     if (oracle.best[j] - oracle.runner_up[j] > 1e-5) {
       ASSERT_EQ(idx[j], oracle.best_row[j]) << "row " << j;
-    } else if (idx[j] < j) {
+    } else {
       ASSERT_NEAR(dot_double(e, idx[j], j), oracle.best[j], 1e-5) << "row " << j;
     }
   }
@@ -276,9 +324,32 @@ TEST(PairwiseKernel, RandomBatchSizesGiveIdenticalResults) {
     for (size_t j = 0; j < result.first.size(); ++j) ASSERT_EQ(result.first[j], reference.first[j]);
   }
   for (size_t j = 0; j < reference.first.size(); ++j) {
-    ASSERT_GE(reference.first[j], 0.0f);
+    ASSERT_GE(reference.first[j], -1.0f - 1e-6f);
     ASSERT_LE(reference.first[j], 1.0f + 1e-6f);
     ASSERT_LE(reference.second[j], static_cast<int64_t>(j));
+  }
+}
+
+TEST(PairwiseKernel, NegativeMaximaInLaterTilesAndBandsMatchBruteForce) {
+  // 600 rows (three 256-row tiles, the last padded): the negative row in the second tile or in
+  // the padded last one. 2,400 x 64: column tiles 8 and 9 take rows [0, 2048) as one band.
+  for (const auto& [rows, dim, negative] :
+       {std::tuple<int64_t, int64_t, int64_t>{600, 24, 300}, {600, 24, 599},
+        {2400, kernels::kPairwiseBandMinDim, 2100}, {2400, kernels::kPairwiseBandMinDim, 2399}}) {
+    SCOPED_TRACE(::testing::Message() << rows << "x" << dim << " row " << negative);
+    const Matrix e = with_negative_row(rows, dim, 29, negative);
+    const KernelOutput one = run_kernel(e.view(), 1);
+    expect_matches_oracle(e, one.sim, one.idx);
+    EXPECT_LT(one.sim[negative], 0.0f);
+    Context ctx = Context::make_default(2);
+    for (int64_t batch : {1, 7, 256, 1024, 4096}) {
+      ASSERT_OK_AND_ASSIGN(auto result,
+                           pairwise::pairwise_cosine_similarity_batched(ctx, e.view(), batch));
+      EXPECT_EQ(result.second, one.idx) << batch;
+      for (size_t j = 0; j < one.sim.size(); ++j) {
+        ASSERT_EQ(bits_of(result.first[j]), bits_of(one.sim[j])) << batch;
+      }
+    }
   }
 }
 

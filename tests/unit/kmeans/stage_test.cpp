@@ -2,7 +2,9 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <cmath>
 #include <cstring>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -51,7 +53,7 @@ constexpr const char* kCheckOutput = R"PY(
 import glob, os, re, sys
 import numpy as np, pyarrow.dataset as ds, pyarrow.parquet as pq
 out, rows, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-c = np.load(os.path.join(out, "kmeans_centroids.npy"))
+c = np.load(os.path.join(out, "_kmeans_centroids.npy"))
 assert c.dtype == np.float32 and c.shape[0] == k, (c.dtype, c.shape)
 files = sorted(glob.glob(os.path.join(out, "centroid=*", "*.parquet")))
 part = ds.HivePartitioning.discover(infer_dictionary=True)
@@ -106,9 +108,9 @@ TEST_F(StageTest, SinglePassWritesNeMosLayout) {
     dirs += entry.path().filename().string().starts_with("centroid=");
   }
   EXPECT_EQ(dirs, 4);
-  EXPECT_EQ(read_bytes(tmp_ / "out/kmeans_centroids.npy"),
+  EXPECT_EQ(read_bytes(tmp_ / "out/_kmeans_centroids.npy"),
             read_bytes(tmp_ / "cache/nested/deeper/kmeans_centroids.npy"));
-  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/kmeans_centroids.npy"));
+  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/_kmeans_centroids.npy"));
   EXPECT_EQ(centroids.rows(), 4);
   EXPECT_EQ(centroids.cols(), 16);
 }
@@ -117,7 +119,7 @@ TEST_F(StageTest, NoCachePathWritesNoExtraCopy) {
   const auto blobs = make_blobs(20, 2, 4, 1.0f, 2);
   write_embedding_files(tmp_ / "in", blobs.x.view(), 2);
   ASSERT_OK(run_stage(Context::make_default(1), params_for(tmp_ / "in", tmp_ / "out", 2)));
-  EXPECT_TRUE(fs::exists(tmp_ / "out/kmeans_centroids.npy"));
+  EXPECT_TRUE(fs::exists(tmp_ / "out/_kmeans_centroids.npy"));
   EXPECT_EQ(list_files(tmp_.path()).size(),
             list_files(tmp_ / "in").size() + list_files(tmp_ / "out").size());
 }
@@ -176,14 +178,47 @@ TEST_F(StageTest, TwoPassLogsOneWarningWhenTheFractionRoundsToZero) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
 }
 
-TEST_F(StageTest, FitDataFractionOutsideTheOpenIntervalIsRejected) {
-  for (const double bad : {0.0, 1.0, -0.001, 1.001}) {
+TEST_F(StageTest, FitDataFractionOutsideTheHalfOpenIntervalIsRejected) {
+  for (const double bad : {0.0, -0.001, 1.001, std::nan("")}) {
     Params p = params_for(tmp_ / "in", tmp_ / "out", 2);
     p.fit_data_fraction = bad;
     EXPECT_THAT(run_stage(Context::make_default(1), p).status(),
-                StatusIs(StatusCode::kInvalidArgument, "fit_data_fraction must be in (0, 1)"));
+                StatusIs(StatusCode::kInvalidArgument, "fit_data_fraction must be in (0, 1]"));
   }
   EXPECT_FALSE(fs::exists(tmp_ / "out"));
+}
+
+// NeMo 1.4: 1.0 fits on every file; unset, every row when it fits the memory limit, else the
+// first files that fit it. Every row is labelled either way.
+TEST_F(StageTest, FractionOneAndTheMemoryLimitChooseTheFitFiles) {
+  const auto blobs = make_blobs(50, 3, 8, 0.5f, 5);
+  write_embedding_files(tmp_ / "in", blobs.x.view(), 5);  // 30 rows x 8 floats = 960 B a file
+  using FitFiles = std::pair<int64_t, int64_t>;  // fit_files, fit_rows
+  const auto run = [&](const std::string& out, std::optional<double> fraction,
+                       int64_t memory_limit) {
+    Params p = params_for(tmp_ / "in", tmp_ / out, 3);
+    p.fit_data_fraction = fraction;
+    p.memory_limit = memory_limit;
+    auto result = run_stage(Context::make_default(1), p);
+    EXPECT_OK(result);
+    EXPECT_EQ(result->num_rows, 150);
+    return FitFiles(result->fit_files, result->fit_rows);
+  };
+  EXPECT_EQ(run("one", 1.0, 0), (FitFiles{5, 150}));
+  EXPECT_EQ(run("fits", std::nullopt, 4800), (FitFiles{5, 150}));
+  EXPECT_EQ(run("over", std::nullopt, 4799), (FitFiles{4, 120}));
+  EXPECT_EQ(run("tiny", std::nullopt, 1), (FitFiles{1, 30}));
+  // A fraction ignores the limit.
+  EXPECT_EQ(run("half", 0.4, 1), (FitFiles{2, 60}));
+}
+
+TEST(FilesWithinBudget, LongestPrefixAndAtLeastOne) {
+  EXPECT_EQ(files_within_budget({}, 10), 0);
+  EXPECT_EQ(files_within_budget({5, 5, 5}, 15), 3);
+  EXPECT_EQ(files_within_budget({5, 5, 5}, 14), 2);
+  EXPECT_EQ(files_within_budget({5, 1, 1}, 6), 2);
+  EXPECT_EQ(files_within_budget({50, 1}, 10), 1);
+  EXPECT_EQ(files_within_budget({1, 50, 1}, 10), 1);  // in input order: no skipping
 }
 
 TEST(FitFileCount, RoundsHalfToEvenWithAtLeastOneFile) {
@@ -237,8 +272,8 @@ TEST_F(StageTest, RowsPerPartNeverChangesTheResult) {
   b.rows_per_part = 7;
   ASSERT_OK_AND_ASSIGN(const StageResult result, run_stage(Context::make_default(2), b));
   EXPECT_EQ(result.num_parts, (450 + 6) / 7);
-  EXPECT_EQ(read_bytes(tmp_ / "a/kmeans_centroids.npy"),
-            read_bytes(tmp_ / "b/kmeans_centroids.npy"));
+  EXPECT_EQ(read_bytes(tmp_ / "a/_kmeans_centroids.npy"),
+            read_bytes(tmp_ / "b/_kmeans_centroids.npy"));
   const auto same = run_python(R"PY(
 import glob, os, sys, pyarrow.dataset as ds
 def load(out):
@@ -265,7 +300,7 @@ TEST_F(StageTest, ResumeReusesTheCentroidsAndGivesTheSameBytes) {
   for (const bool two_pass : {false, true}) {
     const std::string dir = tmp_ / (two_pass ? "resumed2" : "resumed1");
     fs::create_directories(dir);
-    fs::copy_file(tmp_ / "full/kmeans_centroids.npy", dir + "/kmeans_centroids.npy");
+    fs::copy_file(tmp_ / "full/_kmeans_centroids.npy", dir + "/_kmeans_centroids.npy");
     Params r = p;
     r.output_path = dir;
     r.output_mode = io::OutputMode::kResume;
@@ -308,7 +343,7 @@ TEST_F(StageTest, AnEmptyCentroidGetsNoDirectory) {
   EXPECT_TRUE(fs::exists(tmp_ / "out/centroid=0"));
   EXPECT_TRUE(fs::exists(tmp_ / "out/centroid=1"));
   EXPECT_FALSE(fs::exists(tmp_ / "out/centroid=2"));
-  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/kmeans_centroids.npy"));
+  ASSERT_OK_AND_ASSIGN(const Matrix centroids, io::read_npy(tmp_ / "out/_kmeans_centroids.npy"));
   EXPECT_EQ(centroids.rows(), 3);
   EXPECT_EQ(centroids.row(2)[0], -40.0f);
 }

@@ -128,7 +128,7 @@ void expect_valid_result(const ClusterResult& out, std::set<int64_t> ids) {
   EXPECT_EQ(out.id.size(), ids.size());
   for (size_t k = 0; k < out.id.size(); ++k) {
     EXPECT_TRUE(ids.count(out.max_id[k])) << out.max_id[k];
-    EXPECT_GE(out.score[k], 0.0f);
+    EXPECT_GE(out.score[k], -1.0f - 1e-6f);
     EXPECT_LE(out.score[k], 1.0f + 1e-6f);
   }
 }
