@@ -1,6 +1,7 @@
 #include "cli/common.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -47,6 +48,31 @@ CLI::Validator seed_validator() {
         return {};
       },
       "UINT64");
+}
+
+CLI::Validator whole_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        int64_t whole = 0;
+        const char* end = text.data() + text.size();
+        if (const auto [at, ec] = std::from_chars(text.data(), end, whole);
+            ec == std::errc() && at == end) {
+          return {};
+        }
+        double value = 0;
+        const auto [at, ec] = std::from_chars(text.data(), end, value);
+        if (ec != std::errc() || at != end || value != std::floor(value)) {
+          return fmt::format("must be a whole number, got '{}'", text);
+        }
+        // 2^63 is the first double beyond int64.
+        if (std::fabs(value) >= 9223372036854775808.0) {
+          return fmt::format("{} is out of range (at most {})", text,
+                             std::numeric_limits<int64_t>::max());
+        }
+        text = std::to_string(static_cast<int64_t>(value));
+        return {};
+      },
+      "INT");
 }
 
 Result<Context> make_context(const CommonOptions& options) {

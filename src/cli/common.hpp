@@ -34,6 +34,11 @@ int max_threads();
 /// and saturate 2^64 to 2^64 - 1).
 CLI::Validator seed_validator();
 
+/// CLI11 transform of a count flag: a whole number also written in scientific notation (1e6)
+/// becomes its digits, so that the size checks can say what was asked; a fraction or a number
+/// beyond int64 is refused.
+CLI::Validator whole_number();
+
 /// Adds --threads, --device, --log-level, --quiet, --progress and --config to `app`.
 void add_common_flags(CLI::App& app, CommonOptions& options);
 

@@ -19,8 +19,12 @@ Command setup_generate(CLI::App& parent) {
       "synthetic unit-norm embeddings in clusters with planted duplicates: <output>/data/ and "
       "<output>/ground_truth.parquet");
   app->add_option("--output", params->output_path, "output directory")->required();
-  app->add_option("--rows", params->rows, "number of rows (>= 1)")->required();
-  app->add_option("--dim", params->dim, "embedding dimension (>= 1)")->required();
+  app->add_option("--rows", params->rows, "number of rows (>= 1)")
+      ->required()
+      ->transform(whole_number());
+  app->add_option("--dim", params->dim, "embedding dimension, in [1, 65536]")
+      ->required()
+      ->transform(whole_number());
   app->add_option("--clusters", params->clusters, "number of cluster centres (>= 1)")
       ->capture_default_str();
   app->add_option("--duplicate-fraction", params->duplicate_fraction,

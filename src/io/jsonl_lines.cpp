@@ -9,6 +9,9 @@ namespace semdedup::io {
 
 namespace {
 
+/// White space as JSON defines it, but for the '\n' that ends lines.
+constexpr const char* kJsonSpace = " \t\r";
+
 /// Deepest nesting of `line` (arrays and objects outside strings), or kMaxJsonDepth + 1 as
 /// soon as it is exceeded. The line need not be valid JSON: Arrow or RapidJSON judge that.
 int nesting_depth(std::string_view line) {
@@ -56,7 +59,7 @@ bool JsonlLineReader::next(std::string& line) {
 }
 
 bool has_content(std::string_view line) {
-  return line.find_first_not_of(" \t\r\f\v") != std::string_view::npos;
+  return line.find_first_not_of(kJsonSpace) != std::string_view::npos;
 }
 
 Status check_lines_are_objects(const std::string& path) {
@@ -64,7 +67,7 @@ Status check_lines_are_objects(const std::string& path) {
   std::string line;
   int64_t row = 0;
   while (lines.next(line)) {
-    const size_t first = line.find_first_not_of(" \t\r\f\v");
+    const size_t first = line.find_first_not_of(kJsonSpace);
     if (first == std::string::npos) continue;
     if (line[first] != '{') {
       return Status::io_error("file {}: row {} (line {}): not a JSON object", path, row,

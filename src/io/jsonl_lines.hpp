@@ -49,11 +49,11 @@ class JsonlLineReader {
   bool had_bom_ = false;
 };
 
-/// Whether `line` holds more than white space.
+/// Whether `line` holds more than JSON white space (space, tab, carriage return).
 bool has_content(std::string_view line);
 
 /// io_error naming the row and line of the first non-blank line of `path` that does not
-/// start with '{' (after white space) or nests arrays and objects deeper than kMaxJsonDepth;
+/// start with '{' (after JSON white space) or nests arrays and objects deeper than kMaxJsonDepth;
 /// OK otherwise.
 Status check_lines_are_objects(const std::string& path);
 

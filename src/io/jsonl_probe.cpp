@@ -24,6 +24,17 @@ struct FieldSeen {
   int64_t row = -1;
 };
 
+/// Arrow's JSON messages end with " in row N", N counted inside a parse block: misleading
+/// next to our file rows, so it is cut.
+std::string without_block_row(std::string message) {
+  const std::size_t at = message.rfind(" in row ");
+  if (at != std::string::npos &&
+      message.find_first_not_of("0123456789", at + 8) == std::string::npos) {
+    message.resize(at);
+  }
+  return message;
+}
+
 /// Arrow's inference failed over the probed rows (one block, so the " in row N" its message
 /// ends with is the file's row N): the row and line named, Arrow's own row number cut.
 Status explain_disagreement(const std::string& path, const arrow::Status& failure,
@@ -118,6 +129,38 @@ Result<JsonlProbe> probe_jsonl(const std::string& path, const std::vector<std::s
   if (!table.ok()) return explain_disagreement(path, table.status(), line_of_row);
   probe.schema = (*table)->schema();
   return probe;
+}
+
+Status explain_json_failure(const std::string& path, const arrow::Status& failure,
+                            const arrow::json::ParseOptions& options) {
+  auto lines = JsonlLineReader::open(path);
+  if (!lines.ok()) return lines.status();
+  std::string line;
+  int64_t row = 0;
+  while (lines->next(line)) {
+    const int64_t line_number = lines->line_number();
+    if (!has_content(line)) continue;
+    auto parsed = arrow::json::ParseOne(options, arrow::Buffer::FromString(line));
+    if (!parsed.ok()) {
+      const std::string message = without_block_row(arrow_message(parsed.status()));
+      const bool changed = message.find("changed from") != std::string::npos;
+      if (options.explicit_schema &&
+          (changed || message.find("JSON parse error") == std::string::npos)) {
+        return Status::data_error(
+            "file {}: row {} (line {}): types differ from the file's first rows: {}", path, row,
+            line_number, message);
+      }
+      if (changed) {
+        return Status::data_error("file {}: row {} (line {}): inconsistent JSON types: {}", path,
+                                  row, line_number, message);
+      }
+      return Status::io_error("file {}: row {} (line {}): not a valid JSON object: {}", path, row,
+                              line_number, message);
+    }
+    ++row;
+  }
+  return Status::data_error("file {}: the JSON lines do not agree on column types: {}", path,
+                            without_block_row(arrow_message(failure)));
 }
 
 }  // namespace semdedup::io

@@ -1,8 +1,10 @@
 #pragma once
 // The column types of a JSON-lines file, inferred by Arrow from the fields semdedup reads
 // only: fields it does not read may hold anything (change type, nest, disagree) without
-// effect, whatever the file's size.
+// effect, whatever the file's size. And, when Arrow fails on a file, the line to blame.
 
+#include <arrow/json/options.h>
+#include <arrow/status.h>
 #include <arrow/type_fwd.h>
 
 #include <cstdint>
@@ -32,5 +34,12 @@ struct JsonlProbe {
 /// string, list, ...).
 Result<JsonlProbe> probe_jsonl(const std::string& path, const std::vector<std::string>& names,
                                int64_t block_bytes);
+
+/// After Arrow failed (`failure`) to read the JSONL file `path` with `options`: the first line
+/// that is not a JSON object on its own (io_error) or, with `options` holding the file's column
+/// types, that does not fit them (data_error), naming its row and line; a data_error when every
+/// line passes alone (the lines disagree on a column's type).
+Status explain_json_failure(const std::string& path, const arrow::Status& failure,
+                            const arrow::json::ParseOptions& options);
 
 }  // namespace semdedup::io

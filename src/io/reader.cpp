@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -253,53 +252,6 @@ class ParquetSource final : public Source {
   std::unique_ptr<arrow::RecordBatchReader> batches_;
 };
 
-/// Arrow's JSON messages end with " in row N", N counted inside a parse block: misleading
-/// next to our file rows, so it is cut.
-std::string without_block_row(std::string message) {
-  const std::size_t at = message.rfind(" in row ");
-  if (at != std::string::npos &&
-      message.find_first_not_of("0123456789", at + 8) == std::string::npos) {
-    message.resize(at);
-  }
-  return message;
-}
-
-/// After Arrow failed to read a JSONL file: the first line that is not a JSON object on its
-/// own (io_error) or, with `options` holding the file's column types, that does not fit them
-/// (data_error), naming its row; a data_error when every line passes alone (the lines disagree
-/// on a column's type).
-Status explain_json_failure(const std::string& path, const arrow::Status& failure,
-                            const arrow::json::ParseOptions& options) {
-  auto lines = JsonlLineReader::open(path);
-  if (!lines.ok()) return lines.status();
-  std::string line;
-  int64_t row = 0;
-  while (lines->next(line)) {
-    const int64_t line_number = lines->line_number();
-    if (!has_content(line)) continue;
-    auto parsed = arrow::json::ParseOne(options, arrow::Buffer::FromString(line));
-    if (!parsed.ok()) {
-      const std::string message = without_block_row(arrow_message(parsed.status()));
-      const bool changed = message.find("changed from") != std::string::npos;
-      if (options.explicit_schema &&
-          (changed || message.find("JSON parse error") == std::string::npos)) {
-        return Status::data_error(
-            "file {}: row {} (line {}): types differ from the file's first rows: {}", path, row,
-            line_number, message);
-      }
-      if (changed) {
-        return Status::data_error("file {}: row {} (line {}): inconsistent JSON types: {}", path,
-                                  row, line_number, message);
-      }
-      return Status::io_error("file {}: row {} (line {}): not a valid JSON object: {}", path, row,
-                              line_number, message);
-    }
-    ++row;
-  }
-  return Status::data_error("file {}: the JSON lines do not agree on column types: {}", path,
-                            without_block_row(arrow_message(failure)));
-}
-
 /// A list of integers is read as a list of doubles: an embedding whose first rows hold only
 /// whole numbers must not fix an integer type that later rows contradict.
 std::shared_ptr<arrow::DataType> widened(const std::shared_ptr<arrow::DataType>& type) {
@@ -339,7 +291,7 @@ class JsonlSource final : public Source {
 
     source->parse_options_.explicit_schema = arrow::schema(std::move(fields));
     source->parse_options_.unexpected_field_behavior = arrow::json::UnexpectedFieldBehavior::Ignore;
-    SD_ASSIGN_OR_RETURN(source->batches_, source->stream(source->parse_options_, true));
+    SD_ASSIGN_OR_RETURN(source->batches_, source->stream(source->parse_options_));
     if (!source->batches_) return empty();
     source->schema_ = source->batches_->schema();
     SD_ASSIGN_OR_RETURN(source->columns_, resolve_columns(*source->schema_, path, options));
@@ -361,18 +313,18 @@ class JsonlSource final : public Source {
 
   /// A streaming reader of the file under `parse_options`; null when the file holds no rows.
   Result<std::shared_ptr<arrow::RecordBatchReader>> stream(
-      const arrow::json::ParseOptions& parse_options, bool threads) const {
+      const arrow::json::ParseOptions& parse_options) const {
     SD_ASSIGN_OR_RETURN(auto file, open_jsonl_stream(path_));
-    auto reader = arrow::json::StreamingReader::Make(std::move(file), source_read_options(threads),
+    auto reader = arrow::json::StreamingReader::Make(std::move(file), source_read_options(),
                                                      parse_options);
     if (reader.ok()) return std::shared_ptr<arrow::RecordBatchReader>(*std::move(reader));
     SD_RETURN_IF_ERROR(unless_empty(reader.status(), parse_options));
     return std::shared_ptr<arrow::RecordBatchReader>();
   }
 
-  arrow::json::ReadOptions source_read_options(bool threads) const {
+  arrow::json::ReadOptions source_read_options() const {
     auto options = arrow::json::ReadOptions::Defaults();
-    options.use_threads = threads;
+    options.use_threads = true;
     options.block_size = block_bytes_;
     return options;
   }
@@ -1109,8 +1061,13 @@ Result<int64_t> count_rows(const std::string& path, FileType type) {
   bool content = false;
   char buffer[1 << 16];
   std::size_t got = 0;
+  bool first = true;
   while ((got = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
-    for (std::size_t i = 0; i < got; ++i) {
+    std::size_t i = 0;
+    // A leading byte order mark is not content (the readers skip it).
+    if (first && std::string_view(buffer, got).starts_with(kUtf8Bom)) i = kUtf8Bom.size();
+    first = false;
+    for (; i < got; ++i) {
       const char c = buffer[i];
       if (c == '\n') {
         rows += content ? 1 : 0;

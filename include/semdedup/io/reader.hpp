@@ -33,12 +33,14 @@ struct ReadOptions {
   /// Read only the embedding column (k-means fit pass); Batch::columns is then null and the
   /// id column is neither read nor checked.
   bool embeddings_only = false;
-  /// L2-normalise each row in float32 (spec §4). Zero-norm rows are bad rows only when true.
+  /// L2-normalise each row in float32 (spec §4); a row whose float32 sum of squares under- or
+  /// overflows is normalised in double instead. All-zero rows are bad rows only when true.
   bool normalise = true;
   /// Most input rows per Batch (valid plus rejected), >= 1: the reader's memory bound.
   int64_t batch_rows = int64_t{1} << 16;
-  /// kError: the first bad row (null, empty or ragged list, null/NaN/inf value, zero norm)
-  /// fails next(). kSkip: bad rows are dropped and listed in Batch::rejected.
+  /// kError: the first bad row (null, empty or ragged list, null/NaN/inf value, a value
+  /// beyond float32's range, zero norm) fails next(). kSkip: bad rows are dropped and listed
+  /// in Batch::rejected. A null id fails next() either way (unless embeddings_only).
   InvalidRows invalid_rows = InvalidRows::kError;
   /// Ids must be unique over all files (a repeated id would make removal by id drop the row
   /// that was kept): the second occurrence of an id fails next() with a data_error naming both
@@ -89,7 +91,8 @@ struct Batch {
 /// a later row that contradicts them is a data_error naming it. Fields not read are ignored
 /// whatever they hold. A leading UTF-8 byte order mark is skipped; a line nested deeper than
 /// 128 levels is an io_error naming it.
-/// Output never depends on the threads. Id columns: any integer type, string or large_string.
+/// Output never depends on the threads. Id columns: any integer type, string or large_string;
+/// a null id is a data_error naming the file and row.
 /// Embedding columns: list, large_list or fixed_size_list of float32, float64 or integers,
 /// converted to float32 (uint16 and halffloat values are fp16, decoded exactly); every row of every file must have the width of the first row.
 ///

@@ -186,6 +186,23 @@ TEST_F(ReaderValuesTest, JsonlByteOrderMarkIsSkipped) {
   EXPECT_EQ(got, (std::vector<std::vector<float>>{{0.6f, 0.8f}, {0.0f, 1.0f}}));
 }
 
+// The row count (what mpirun splits by) agrees with the reader: the mark and blank lines are
+// not rows. A form feed is not JSON white space: its line is refused, not skipped.
+TEST_F(ReaderValuesTest, JsonlRowCountIgnoresTheByteOrderMarkAndBlankLines) {
+  const std::string file = path("count.jsonl");
+  std::ofstream(file, std::ios::binary) << "\xEF\xBB\xBF\n{\"id\": 1, \"embeddings\": [1]}\n \t\r\n"
+                                           "{\"id\": 2, \"embeddings\": [2]}";
+  ASSERT_OK_AND_ASSIGN(const int64_t rows, count_rows(file, FileType::kJsonl));
+  EXPECT_EQ(rows, 2);
+  ReadOptions options;
+  options.filetype = FileType::kJsonl;
+  ASSERT_OK_AND_ASSIGN(auto got, read_rows(file, options));
+  EXPECT_EQ(got.size(), 2u);
+  std::ofstream(file, std::ios::binary) << "{\"id\": 1, \"embeddings\": [1]}\n\f\n";
+  EXPECT_THAT(read_rows(file, options),
+              StatusIs(StatusCode::kIOError, "row 1 (line 2): not a JSON object"));
+}
+
 TEST_F(ReaderValuesTest, JsonlNestingIsBoundedBeforeArrowParsesIt) {
   const std::string file = path("deep.jsonl");
   const auto nested = [](int depth) {
