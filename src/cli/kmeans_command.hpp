@@ -33,15 +33,13 @@ struct KMeansOptions {
   int64_t embedding_dim = 0;
   int64_t rows_per_part = int64_t{1} << 20;
   std::string invalid_rows = "error";
-  bool overwrite = false;
-  bool resume = false;
 };
 
 /// Adds the k-means fit and input flags (everything but --input, --output, --overwrite and
 /// --resume) to `app`.
 void add_kmeans_flags(CLI::App& app, KMeansOptions& options);
 
-/// The stage parameters the flags describe, validated.
-Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options);
+/// The stage parameters the flags describe, validated, writing in `mode`.
+Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options, io::OutputMode mode);
 
 }  // namespace semdedup::cli

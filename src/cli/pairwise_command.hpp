@@ -22,15 +22,14 @@ struct PairwiseOptions {
   std::string ranking_columns;
   std::string ranking_ascending;
   int64_t pairwise_batch_size = 1024;
-  bool overwrite = false;
-  bool resume = false;
 };
 
 /// Adds the ranking and batch flags (everything but --input, --output, --id-field,
 /// --embedding-field, --overwrite and --resume) to `app`.
 void add_pairwise_flags(CLI::App& app, PairwiseOptions& options);
 
-/// The stage parameters the flags describe, validated.
-Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options);
+/// The stage parameters the flags describe, validated, writing in `mode`.
+Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options,
+                                              io::OutputMode mode);
 
 }  // namespace semdedup::cli

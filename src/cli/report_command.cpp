@@ -24,7 +24,7 @@ Command setup_report(CLI::App& parent) {
       ->capture_default_str();
   add_common_flags(*app, *cmd.common);
   cmd.app = app;
-  cmd.run = [params, eps_text](const Context& ctx) -> Status {
+  cmd.run = [params, eps_text](const Context& ctx, io::OutputMode) -> Status {
     params->eps.clear();
     for (const auto& item : split_list(*eps_text)) {
       try {
