@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 namespace semdedup::io {
 
 namespace fs = std::filesystem;
@@ -89,7 +91,9 @@ Result<std::string> output_lock_path(const std::string& dir) {
   if (!path.has_parent_path() || path.parent_path() == path || path.filename() == "..") {
     return Status::invalid_argument("output directory {} has no parent to hold its lock", dir);
   }
-  return (path.parent_path() / ("." + path.filename().string() + ".semdedup.lock")).string();
+  // fmt rather than operator+: GCC 12 reports a false -Wrestrict on the concatenation.
+  return (path.parent_path() / fmt::format(".{}.semdedup.lock", path.filename().string()))
+      .string();
 }
 
 OutputLock::OutputLock(std::string dir, std::string path, int fd,
