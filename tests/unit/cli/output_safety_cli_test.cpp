@@ -2,10 +2,14 @@
 // --overwrite deleting only what semdedup wrote, the lock file, explicitly named inputs, no
 // half-written output, the manifest / _SUCCESS markers, --resume checked against the run it
 // finishes, and discovery skipping earlier outputs. docs/bad-input.md tables them.
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -331,6 +335,58 @@ TEST_F(OutputSafety, UnfinishedOutputsAreRefusedAndForeignOnesAccepted) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("was not written by semdedup"));
   EXPECT_TRUE(fs::exists(root / "nemo_id" / "_SUCCESS"));
+}
+
+// Starts `semdedup args`, lets it run for `ms` milliseconds and kills it with SIGKILL.
+void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
+// Item 7 with a real kill: whenever a kmeans dies, the next stage never takes its output.
+TEST_F(OutputSafety, KilledKMeansOutputIsNeverTakenByPairwise) {
+  const fs::path root = dir_.path();
+  ASSERT_EQ(run_semdedup({"generate", "--output", root / "big", "--rows", "20000", "--dim", "32",
+                          "--files", "4", "--quiet"})
+                .exit_code,
+            0);
+  const std::vector<std::string> args = {"kmeans", "--input", root / "big" / "data", "--output",
+                                         root / "km_full", "--n-clusters", "16",
+                                         "--rows-per-part", "2000", "--threads", "1", "--quiet"};
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_semdedup(args).exit_code, 0);
+  const double full_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  int refused = 0;
+  for (const double fraction : {0.3, 0.6, 0.9}) {
+    const fs::path km = root / ("km_" + std::to_string(static_cast<int>(fraction * 10)));
+    std::vector<std::string> killed = args;
+    killed[4] = km.string();
+    run_and_kill_after(killed, static_cast<int64_t>(fraction * full_ms));
+    if (fs::exists(km / "_SUCCESS")) continue;  // finished before the kill
+    const fs::path pw = km.string() + "_pw";
+    const auto r = run_semdedup({"pairwise", "--input", km.string(), "--output", pw.string(),
+                                 "--quiet"});
+    EXPECT_NE(r.exit_code, 0) << "killed at " << fraction << ": " << r.out;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    if (fs::exists(km / "_semdedup_manifest")) {
+      EXPECT_THAT(r.err, HasSubstr("unfinished semdedup kmeans output"));
+      ++refused;
+    }
+    EXPECT_FALSE(fs::exists(pw));
+  }
+  EXPECT_GT(refused, 0) << "no kill landed while the output was being written";
 }
 
 // Item 8: --resume finishes only the run it was started as.
