@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "cli/common.hpp"
+#include "cli/outputs.hpp"
 #include "cli/world.hpp"
 #include "cli/yaml_config.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
@@ -123,9 +124,9 @@ bool is_distributed(const CLI::App& app) {
 
 // Stages report failures as Status; an exception that still escapes one (an allocation that
 // cannot be met) becomes the same one-line error instead of an abort.
-Status run_guarded(const Command& cmd, const Context& ctx) {
+Status run_guarded(const Command& cmd, const Context& ctx, io::OutputMode mode) {
   try {
-    return cmd.run(ctx);
+    return cmd.run(ctx, mode);
   } catch (const std::bad_alloc&) {
     return Status::io_error("out of memory");
   } catch (const std::exception& e) {
@@ -191,11 +192,22 @@ int run_app(int argc, char** argv) {
       ctx->cancel_flag = g_cancel;
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);
+      // Nothing is touched before the outputs are known to lie apart from the inputs and the
+      // inputs to be finished.
+      st = check_outputs_apart(*cmd.app);
+      if (st.ok()) st = check_inputs_finished(*cmd.app, *ctx);
       std::vector<io::OutputLock> locks;
-      // One job, one holder: rank 0 locks for every rank.
-      if (ctx->comm->rank() == 0) st = lock_outputs(*cmd.app, locks);
+      OutputDirs outputs = OutputDirs::plan(*cmd.app);
+      // One job, one holder: rank 0 locks and prepares the outputs for every rank.
+      const bool leader = ctx->comm->rank() == 0;
+      if (st.ok() && leader) st = lock_outputs(*cmd.app, locks);
+      if (st.ok() && leader) st = outputs.begin();
       st = ctx->comm->agree(st);
-      if (st.ok()) st = run_guarded(cmd, *ctx);
+      if (st.ok()) st = run_guarded(cmd, *ctx, outputs.stage_mode());
+      st = ctx->comm->agree(st);
+      // _SUCCESS last, once every rank has finished.
+      if (st.ok()) st = ctx->comm->agree(leader ? outputs.finish() : Status::OK());
+      if (!st.ok() && leader && !locks.empty()) outputs.abandon(st);
     }
     if (ctx.ok()) st = ctx->comm->agree(st);
     if (st.ok()) {

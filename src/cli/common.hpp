@@ -10,6 +10,7 @@
 
 #include "semdedup/core/context.hpp"
 #include "semdedup/core/status.hpp"
+#include "semdedup/io/common.hpp"
 
 namespace semdedup::cli {
 
@@ -45,10 +46,11 @@ void add_common_flags(CLI::App& app, CommonOptions& options);
 /// The context of a run from the common flags.
 Result<Context> make_context(const CommonOptions& options);
 
-/// A subcommand: its CLI11 app and the function that runs it once flags are parsed.
+/// A subcommand: its CLI11 app and the function that runs it once flags are parsed, given the
+/// mode its stages apply to their output (see cli/outputs.hpp, which handles the flags).
 struct Command {
   CLI::App* app = nullptr;
-  std::function<Status(const Context&)> run;
+  std::function<Status(const Context&, io::OutputMode)> run;
   std::shared_ptr<CommonOptions> common;
 };
 

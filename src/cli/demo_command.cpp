@@ -75,7 +75,7 @@ Command setup_demo(CLI::App& parent) {
   app.add_option("--seed", params->seed, "seed of everything random")->capture_default_str()
       ->check(seed_validator());
   add_common_flags(app, *cmd.common);
-  cmd.run = [params](const Context& ctx) -> Status {
+  cmd.run = [params](const Context& ctx, io::OutputMode) -> Status {
     if (params->output_path.empty()) {
       dedup::DemoParams check = *params;
       check.output_path = "-";

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/common.hpp"
+#include "cli/outputs.hpp"
 #include "semdedup/dedup/generate.hpp"
 
 namespace semdedup::cli {
@@ -13,7 +14,6 @@ Command setup_generate(CLI::App& parent) {
   cmd.common = std::make_shared<CommonOptions>();
   auto params = std::make_shared<dedup::GenerateParams>();
   auto format = std::make_shared<std::string>("parquet");
-  auto overwrite = std::make_shared<bool>(false);
   CLI::App* app = parent.add_subcommand(
       "generate",
       "synthetic unit-norm embeddings in clusters with planted duplicates: <output>/data/ and "
@@ -36,12 +36,12 @@ Command setup_generate(CLI::App& parent) {
   app->add_option("--seed", params->seed, "seed of every random draw")->capture_default_str()
       ->check(seed_validator());
   app->add_option("--format", *format, "data file format: parquet|jsonl")->capture_default_str();
-  app->add_flag("--overwrite", *overwrite, "replace a non-empty output directory");
+  add_output_mode_flags(*app, "replace what an earlier semdedup run wrote there");
   add_common_flags(*app, *cmd.common);
   cmd.app = app;
-  cmd.run = [params, format, overwrite](const Context& ctx) -> Status {
+  cmd.run = [params, format](const Context& ctx, io::OutputMode mode) -> Status {
     SD_ASSIGN_OR_RETURN(params->format, io::parse_file_type(*format));
-    params->output_mode = *overwrite ? io::OutputMode::kOverwrite : io::OutputMode::kFresh;
+    params->output_mode = mode;
     SD_ASSIGN_OR_RETURN(auto result, dedup::generate(ctx, *params));
     std::printf(
         "generate: %lld rows x %lld dims in %zu %s file(s) under %s/data\n"

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/common.hpp"
+#include "cli/outputs.hpp"
 #include "semdedup/dedup/identify.hpp"
 
 namespace semdedup::cli {
@@ -10,8 +11,6 @@ Command setup_identify(CLI::App& parent) {
   Command cmd;
   cmd.common = std::make_shared<CommonOptions>();
   auto params = std::make_shared<dedup::IdentifyParams>();
-  auto overwrite = std::make_shared<bool>(false);
-  auto resume = std::make_shared<bool>(false);
   CLI::App* app = parent.add_subcommand(
       "identify",
       "write the ids whose cosine_sim_score >= 1 - eps (or, with --exact, the exact copies) to "
@@ -39,17 +38,15 @@ Command setup_identify(CLI::App& parent) {
   app->add_option("--embedding-field", params->embedding_field,
                   "with --exact: embedding column of the KMeans output")
       ->capture_default_str();
-  auto* ow = app->add_flag("--overwrite", *overwrite, "replace an existing duplicates/ directory");
-  app->add_flag("--resume", *resume, "rewrite into an existing duplicates/ directory")->excludes(ow);
+  add_output_mode_flags(*app, "replace what an earlier semdedup run wrote there",
+                        "finish an interrupted run (duplicates/ is written again)");
   add_common_flags(*app, *cmd.common);
   cmd.app = app;
-  cmd.run = [params, overwrite, resume, eps](const Context& ctx) -> Status {
+  cmd.run = [params, eps](const Context& ctx, io::OutputMode mode) -> Status {
     if (!params->exact && eps->count() == 0) {
       return Status::invalid_argument("--eps or --exact is required");
     }
-    params->output_mode = *overwrite ? io::OutputMode::kOverwrite
-                          : *resume  ? io::OutputMode::kResume
-                                     : io::OutputMode::kFresh;
+    params->output_mode = mode;
     SD_ASSIGN_OR_RETURN(auto result, dedup::identify(ctx, *params));
     const std::string rule = params->exact
                                  ? std::string("exact copies")

@@ -7,6 +7,7 @@
 
 #include "cli/common.hpp"
 #include "semdedup/io/footprint.hpp"
+#include "cli/outputs.hpp"
 #include "semdedup/kmeans/stage.hpp"
 
 namespace semdedup::cli {
@@ -74,7 +75,7 @@ void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
       ->capture_default_str();
 }
 
-Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options) {
+Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options, io::OutputMode mode) {
   kmeans::Params params;
   params.input_paths = options.input;
   params.output_path = options.output;
@@ -109,9 +110,7 @@ Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options) {
   params.cache_path = options.cache_path;
   params.rows_per_part = options.rows_per_part;
   SD_ASSIGN_OR_RETURN(params.invalid_rows, io::parse_invalid_rows(options.invalid_rows));
-  params.output_mode = options.overwrite ? io::OutputMode::kOverwrite
-                       : options.resume  ? io::OutputMode::kResume
-                                         : io::OutputMode::kFresh;
+  params.output_mode = mode;
   SD_RETURN_IF_ERROR(params.validate());
   return params;
 }
@@ -137,16 +136,13 @@ Command setup_kmeans(CLI::App& parent) {
       ->expected(1, -1);
   app.add_option("--output", options->output, "output directory")->required();
   add_kmeans_flags(app, *options);
-  auto* overwrite =
-      app.add_flag("--overwrite", options->overwrite, "replace what the output directory holds");
-  auto* resume = app.add_flag("--resume", options->resume,
-                              "finish an interrupted run in its output directory (reuses its "
-                              "centroids when the fit had finished)");
-  overwrite->excludes(resume);
+  add_output_mode_flags(app, "replace what an earlier semdedup run wrote there",
+                        "finish an interrupted run in its output directory (reuses its "
+                        "centroids when the fit had finished)");
   add_common_flags(app, *cmd.common);
 
-  cmd.run = [options](const Context& ctx) -> Status {
-    SD_ASSIGN_OR_RETURN(const kmeans::Params params, make_kmeans_params(*options));
+  cmd.run = [options](const Context& ctx, io::OutputMode mode) -> Status {
+    SD_ASSIGN_OR_RETURN(const kmeans::Params params, make_kmeans_params(*options, mode));
     warn_deprecated_kmeans_flags(ctx, *options);
     SD_ASSIGN_OR_RETURN(const kmeans::StageResult result, kmeans::run_stage(ctx, params));
     fmt::print(

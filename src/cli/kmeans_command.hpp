@@ -37,16 +37,14 @@ struct KMeansOptions {
   std::string memory_limit;
   int64_t rows_per_part = int64_t{1} << 20;
   std::string invalid_rows = "error";
-  bool overwrite = false;
-  bool resume = false;
 };
 
 /// Adds the k-means fit and input flags (everything but --input, --output, --overwrite and
 /// --resume) to `app`.
 void add_kmeans_flags(CLI::App& app, KMeansOptions& options);
 
-/// The stage parameters the flags describe, validated.
-Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options);
+/// The stage parameters the flags describe, validated, writing in `mode`.
+Result<kmeans::Params> make_kmeans_params(const KMeansOptions& options, io::OutputMode mode);
 
 /// Warns about flags NeMo Curator 1.4 removed that are still accepted (--embedding-dim).
 void warn_deprecated_kmeans_flags(const Context& ctx, const KMeansOptions& options);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/common.hpp"
+#include "cli/outputs.hpp"
 #include "semdedup/pairwise/stage.hpp"
 
 namespace semdedup::cli {
@@ -37,7 +38,8 @@ Result<std::vector<bool>> parse_directions(const std::string& text) {
 
 }  // namespace
 
-Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options) {
+Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options,
+                                              io::OutputMode mode) {
   pairwise::Params params;
   params.input_path = options.input;
   params.output_path = options.output;
@@ -72,9 +74,7 @@ Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options) {
   SD_ASSIGN_OR_RETURN(params.input_embedding_dtype,
                       with_flag("--input-embedding-dtype",
                                 io::parse_input_embedding_dtype(options.input_embedding_dtype)));
-  params.output_mode = options.overwrite ? io::OutputMode::kOverwrite
-                       : options.resume  ? io::OutputMode::kResume
-                                         : io::OutputMode::kFresh;
+  params.output_mode = mode;
   SD_RETURN_IF_ERROR(params.validate());
   return params;
 }
@@ -126,15 +126,12 @@ Command setup_pairwise(CLI::App& parent) {
                  "auto: list<uint16> and list<halffloat> are fp16 (NeMo 1.4's storage); float16: "
                  "require fp16 storage; float32: refuse list<uint16>")
       ->capture_default_str();
-  auto* overwrite = app.add_flag("--overwrite", options->overwrite,
-                                 "replace what the output directory holds");
-  auto* resume = app.add_flag("--resume", options->resume,
-                              "keep the cluster files an earlier run finished; compute the rest");
-  overwrite->excludes(resume);
+  add_output_mode_flags(app, "replace what an earlier semdedup run wrote there",
+                        "keep the cluster files an earlier run finished; compute the rest");
   add_common_flags(app, *cmd.common);
 
-  cmd.run = [options](const Context& ctx) -> Status {
-    SD_ASSIGN_OR_RETURN(const pairwise::Params params, make_pairwise_params(*options));
+  cmd.run = [options](const Context& ctx, io::OutputMode mode) -> Status {
+    SD_ASSIGN_OR_RETURN(const pairwise::Params params, make_pairwise_params(*options, mode));
     SD_ASSIGN_OR_RETURN(const pairwise::StageResult result, pairwise::run_stage(ctx, params));
     fmt::print("pairwise: {} of {} clusters written ({} rows) to {} in {:.2f} s; {} resumed, {} "
                "empty\n",

@@ -24,15 +24,14 @@ struct PairwiseOptions {
   std::string pairwise_batch_size = "1024";
   std::string compute_dtype = "auto";
   std::string input_embedding_dtype = "auto";
-  bool overwrite = false;
-  bool resume = false;
 };
 
 /// Adds the ranking and batch flags (everything but --input, --output, --id-field,
 /// --embedding-field, --overwrite and --resume) to `app`.
 void add_pairwise_flags(CLI::App& app, PairwiseOptions& options);
 
-/// The stage parameters the flags describe, validated.
-Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options);
+/// The stage parameters the flags describe, validated, writing in `mode`.
+Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options,
+                                              io::OutputMode mode);
 
 }  // namespace semdedup::cli

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/common.hpp"
+#include "cli/outputs.hpp"
 #include "semdedup/dedup/remove.hpp"
 
 namespace semdedup::cli {
@@ -14,8 +15,6 @@ Command setup_remove(CLI::App& parent) {
     std::string input_filetype = "parquet";
     std::string output_filetype = "parquet";
     std::string extensions;
-    bool overwrite = false;
-    bool resume = false;
   };
   auto options = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
@@ -35,19 +34,16 @@ Command setup_remove(CLI::App& parent) {
   app->add_option("--output-filetype", options->output_filetype, "parquet|jsonl")
       ->capture_default_str()
       ->check(CLI::IsMember({"parquet", "jsonl"}));
-  auto* ow = app->add_flag("--overwrite", options->overwrite, "replace a non-empty output directory");
-  app->add_flag("--resume", options->resume, "keep output files already written, do the rest")
-      ->excludes(ow);
+  add_output_mode_flags(*app, "replace what an earlier semdedup run wrote there",
+                        "keep output files already written, do the rest");
   add_common_flags(*app, *cmd.common);
   cmd.app = app;
-  cmd.run = [options](const Context& ctx) -> Status {
+  cmd.run = [options](const Context& ctx, io::OutputMode mode) -> Status {
     auto& params = options->params;
     SD_ASSIGN_OR_RETURN(params.input_filetype, io::parse_file_type(options->input_filetype));
     SD_ASSIGN_OR_RETURN(params.output_filetype, io::parse_file_type(options->output_filetype));
     params.input_file_extensions = split_list(options->extensions);
-    params.output_mode = options->overwrite ? io::OutputMode::kOverwrite
-                         : options->resume  ? io::OutputMode::kResume
-                                            : io::OutputMode::kFresh;
+    params.output_mode = mode;
     SD_ASSIGN_OR_RETURN(auto result, dedup::remove_duplicates(ctx, params));
     std::printf("remove: %lld of %lld rows removed (%lld duplicate ids), %lld rows kept in %lld files -> %s\n",
                 static_cast<long long>(result.rows_removed), static_cast<long long>(result.rows_in),

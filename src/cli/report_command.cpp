@@ -58,7 +58,7 @@ Command setup_report(CLI::App& parent) {
       ->capture_default_str();
   add_common_flags(*app, *cmd.common);
   cmd.app = app;
-  cmd.run = [params, options](const Context& ctx) -> Status {
+  cmd.run = [params, options](const Context& ctx, io::OutputMode) -> Status {
     params->eps.clear();
     for (const auto& item : split_list(options->eps)) {
       try {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/common.hpp"
+#include "cli/outputs.hpp"
 #include "cli/kmeans_command.hpp"
 #include "cli/pairwise_command.hpp"
 #include "semdedup/dedup/workflow.hpp"
@@ -53,15 +54,14 @@ Command setup_run(CLI::App& parent) {
                "kept). Identical vectors score anywhere from about 0.9999995 to 1.0000003, so "
                "--eps 0 misses many of them")
       ->excludes("--eps");
-  auto* overwrite = app.add_flag("--overwrite", options->kmeans.overwrite,
-                                 "start over: delete what the output (and cache) directories hold");
-  auto* resume = app.add_flag("--resume", options->kmeans.resume,
-                              "finish an interrupted run: keep finished steps and clusters, redo "
-                              "the rest; gives the same bytes as an uninterrupted run");
-  overwrite->excludes(resume);
+  add_output_mode_flags(app,
+                        "start over: delete what an earlier semdedup run wrote in the output "
+                        "(and cache) directories",
+                        "finish an interrupted run: keep finished steps and clusters, redo the "
+                        "rest; gives the same bytes as an uninterrupted run");
   add_common_flags(app, *cmd.common);
 
-  cmd.run = [options](const Context& ctx) -> Status {
+  cmd.run = [options](const Context& ctx, io::OutputMode mode) -> Status {
     dedup::WorkflowParams params;
     params.output_path = options->kmeans.output;
     params.cache_path = options->cache_path;
@@ -70,12 +70,12 @@ Command setup_run(CLI::App& parent) {
     options->pairwise.input = options->pairwise.output = options->kmeans.output;
     options->pairwise.id_field = options->kmeans.id_field;
     options->pairwise.embedding_field = options->kmeans.embedding_field;
-    SD_ASSIGN_OR_RETURN(params.kmeans, make_kmeans_params(options->kmeans));
-    SD_ASSIGN_OR_RETURN(params.pairwise, make_pairwise_params(options->pairwise));
+    SD_ASSIGN_OR_RETURN(params.kmeans, make_kmeans_params(options->kmeans, mode));
+    SD_ASSIGN_OR_RETURN(params.pairwise, make_pairwise_params(options->pairwise, mode));
     warn_deprecated_kmeans_flags(ctx, options->kmeans);
     if (options->has_eps) params.eps = options->eps;
     params.exact = options->exact;
-    params.output_mode = params.kmeans.output_mode;
+    params.output_mode = mode;
     params.versions = version_pairs();
     if (params.kmeans.fit.n_clusters < 1000) {
       ctx.logger->debug("n_clusters = {} < 1000: every cluster must fit in memory",

@@ -34,10 +34,24 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
                                                             : params.kmeans_path,
                                  params.id_field, params.embedding_field));
   }
-  const std::string out_dir = duplicates_dir(params.output_path);
-  // Rank 0 prepares the directory before any rank writes into it.
+  const std::string final_dir = duplicates_dir(params.output_path);
+  // The files go to a hidden directory beside duplicates/ that replaces it once every file is
+  // written, so a failure leaves the earlier duplicates/ (or none), never a part of the new one.
+  // The output is locked, so one fixed name serves every rank.
+  const std::string out_dir =
+      (std::filesystem::path(params.output_path) / ".duplicates.tmp-staging").string();
+  // Rank 0 prepares the directories before any rank writes into them.
   const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
-  SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? io::prepare_output_dir(out_dir, params.output_mode)
+  SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? [&]() -> Status {
+    if (params.output_mode == io::OutputMode::kFresh) {
+      SD_RETURN_IF_ERROR(io::prepare_output_dir(final_dir, params.output_mode));
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(out_dir, ec);
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) return Status::io_error("cannot create {}: {}", out_dir, ec.message());
+    return Status::OK();
+  }()
                                                : Status::OK()));
 
   const double threshold = 1.0 - params.eps;
@@ -75,7 +89,20 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
     }
     return Status::OK();
   }();
-  SD_RETURN_IF_ERROR(ctx.comm->agree(written));
+  // Once every rank has written, rank 0 moves the files into place (or drops them).
+  const Status all_written = ctx.comm->agree(written);
+  SD_RETURN_IF_ERROR(ctx.comm->agree(rank != 0 ? Status::OK() : [&]() -> Status {
+    std::error_code ec;
+    if (all_written.ok()) {
+      std::filesystem::remove_all(final_dir, ec);
+      if (!ec) std::filesystem::rename(out_dir, final_dir, ec);
+      if (!ec) return Status::OK();
+    }
+    const std::string reason = ec.message();
+    std::filesystem::remove_all(out_dir, ec);
+    if (!all_written.ok()) return all_written;
+    return Status::io_error("cannot move the identified ids into {}: {}", final_dir, reason);
+  }()));
   std::vector<int64_t> totals{result.duplicates, result.files};
   SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(totals.data(), 2));
   result.duplicates = totals[0];

@@ -53,11 +53,13 @@ Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& p
   // Rank 0 prepares the directory before any rank writes into it.
   const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
   SD_RETURN_IF_ERROR(ctx.comm->agree(
-      rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
+      rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode, true)
+                : Status::OK()));
 
   RemoveResult result;
   result.duplicate_ids = ids.size();
   ProgressTask progress(*ctx.progress, "remove", static_cast<int64_t>(files.size()), "files");
+  std::vector<fs::path> written;  // by this rank, in this run
   // Under mpirun rank r filters the input files r, r + ranks, r + 2 ranks, ...
   const Status filtered_all = [&]() -> Status {
     for (size_t i = static_cast<size_t>(rank); i < files.size(); i += static_cast<size_t>(ranks)) {
@@ -74,6 +76,7 @@ Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& p
       SD_ASSIGN_OR_RETURN(auto filtered,
                           io::remove_ids(files[i], params.input_filetype, out.string(),
                                          params.output_filetype, params.id_field, ids));
+      written.push_back(out);
       result.rows_in += filtered.rows_in;
       result.rows_out += filtered.rows_out;
       ++result.files;
@@ -81,7 +84,15 @@ Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& p
     }
     return Status::OK();
   }();
-  SD_RETURN_IF_ERROR(ctx.comm->agree(filtered_all));
+  if (Status st = ctx.comm->agree(filtered_all); !st.ok()) {
+    // A failure leaves no part of this run's output (an interruption keeps the finished files
+    // for --resume); every rank removes the files it wrote.
+    if (st.code() != StatusCode::kCancelled) {
+      std::error_code ec;
+      for (const auto& path : written) fs::remove(path, ec);
+    }
+    return st;
+  }
   std::vector<int64_t> totals{result.rows_in, result.rows_out, result.files};
   SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(totals.data(), 3));
   result.rows_in = totals[0];

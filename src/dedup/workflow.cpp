@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/output_dir.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::dedup {
@@ -15,7 +16,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kDoneMarker = "_SUCCESS";
+constexpr const char* kDoneMarker = io::kSuccessFile;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -28,6 +29,17 @@ bool step_done(const std::string& dir) {
 
 Status mark_done(const std::string& dir, const std::string& content = "") {
   return io::write_file_atomic((fs::path(dir) / kDoneMarker).string(), content);
+}
+
+// A step directory's manifest, written before the step writes anything: until mark_done, the
+// directory reads as an unfinished `run` output to every command given it as input.
+Status mark_started(const std::string& dir, const char* step) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::io_error("cannot create {}: {}", dir, ec.message());
+  io::Manifest manifest;
+  manifest.entries = {{"command", "run"}, {"step", step}};
+  return io::write_file_atomic((fs::path(dir) / io::kManifestFile).string(), manifest.to_text());
 }
 
 // The KMeans counts summary.json reports, kept in the step's marker so a resumed run that
@@ -319,6 +331,8 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
     ctx.logger->info("Resuming: KMeans results in {} are complete", params.kmeans.output_path);
   } else {
     params.kmeans.output_mode = step_mode;
+    SD_RETURN_IF_ERROR(ctx.comm->agree(
+        leader ? mark_started(params.kmeans.output_path, "kmeans") : Status::OK()));
     SD_ASSIGN_OR_RETURN(result.kmeans, kmeans::run_stage(ctx, params.kmeans));
     SD_RETURN_IF_ERROR(
         ctx.comm->agree(leader ? mark_done(params.kmeans.output_path, kmeans_marker(result.kmeans))
@@ -333,6 +347,8 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
     ctx.logger->info("Resuming: pairwise results in {} are complete", params.pairwise.output_path);
   } else {
     params.pairwise.output_mode = step_mode;
+    SD_RETURN_IF_ERROR(ctx.comm->agree(
+        leader ? mark_started(params.pairwise.output_path, "pairwise") : Status::OK()));
     SD_ASSIGN_OR_RETURN(result.pairwise, pairwise::run_stage(ctx, params.pairwise));
     SD_RETURN_IF_ERROR(
         ctx.comm->agree(leader ? mark_done(params.pairwise.output_path) : Status::OK()));

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "semdedup/io/output_dir.hpp"
+
 namespace semdedup::io {
 
 namespace fs = std::filesystem;
@@ -46,14 +48,15 @@ Status remove_stale_temp_files(const std::string& dir) {
   return Status::OK();
 }
 
-Status prepare_output_dir(const std::string& dir, OutputMode mode) {
+Status prepare_output_dir(const std::string& dir, OutputMode mode, bool data_files_are_own) {
   std::error_code ec;
   const fs::path path(dir);
   if (fs::exists(path, ec)) {
     if (!fs::is_directory(path, ec)) {
       return Status::io_error("output {} exists and is not a directory", dir);
     }
-    const bool empty = fs::is_empty(path, ec);
+    // The markers alone (a manifest written just before) hold nothing to keep or to lose.
+    const bool empty = fs::is_empty(path, ec) || holds_only_markers(dir);
     if (ec) return Status::io_error("cannot list output directory {}: {}", dir, ec.message());
     if (!empty) {
       if (mode == OutputMode::kFresh) {
@@ -63,10 +66,7 @@ Status prepare_output_dir(const std::string& dir, OutputMode mode) {
             dir);
       }
       if (mode == OutputMode::kResume) SD_RETURN_IF_ERROR(remove_stale_temp_files(dir));
-      if (mode == OutputMode::kOverwrite) {
-        fs::remove_all(path, ec);
-        if (ec) return Status::io_error("cannot clear output directory {}: {}", dir, ec.message());
-      }
+      if (mode == OutputMode::kOverwrite) SD_RETURN_IF_ERROR(clear_own_output(dir, data_files_are_own));
     }
   }
   fs::create_directories(path, ec);

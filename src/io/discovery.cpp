@@ -8,6 +8,8 @@
 
 #include <fmt/ranges.h>
 
+#include "semdedup/io/output_dir.hpp"
+
 namespace semdedup::io {
 
 namespace fs = std::filesystem;
@@ -67,7 +69,15 @@ Status collect_directory(const std::string& dir, bool recursive,
   };
   if (recursive) {
     fs::recursive_directory_iterator it(dir, ec), end;
-    for (; !ec && it != end; it.increment(ec)) take(*it);
+    for (; !ec && it != end; it.increment(ec)) {
+      // Another run's output inside the input is not input (e.g. remove --output in/clean).
+      std::error_code type_ec;
+      if (it->is_directory(type_ec) && holds_semdedup_output(it->path().string())) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      take(*it);
+    }
   } else {
     fs::directory_iterator it(dir, ec), end;
     for (; !ec && it != end; it.increment(ec)) take(*it);
@@ -104,13 +114,17 @@ Result<std::vector<std::string>> discover_files(const std::vector<std::string>& 
     if (paths.empty()) {
       return Status::io_error("input '{}' does not exist and matches no file as a glob", input);
     }
+    // A file named as it is (not through a pattern) is read whatever its extension.
+    std::error_code ec;
+    const bool named = fs::is_regular_file(fs::path(input), ec);
     for (const std::string& path : paths) {
-      std::error_code ec;
       const fs::file_status status = fs::status(path, ec);
       if (fs::is_directory(status)) {
         SD_RETURN_IF_ERROR(collect_directory(path, recursive, wanted, files));
-      } else if (fs::is_regular_file(status) && extension_matches(path, wanted)) {
+      } else if (fs::is_regular_file(status) && (named || extension_matches(path, wanted))) {
         files.push_back(path);
+      } else if (path == input && fs::exists(status)) {
+        return Status::io_error("input {} is neither a regular file nor a directory", path);
       }
     }
   }

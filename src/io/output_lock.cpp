@@ -7,8 +7,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+
+#include <fmt/format.h>
 
 namespace semdedup::io {
 
@@ -35,6 +38,49 @@ std::string holder_pid(int fd) {
   return std::to_string(pid);
 }
 
+// Opens the lock file without following a symlink: created here, or an existing regular file
+// with a single link holding nothing but a pid line (a killed run's lock). -1 when the name
+// vanished between the two opens.
+Result<int> open_lock_file(const std::string& dir, const std::string& lock_path) {
+  const int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+  int fd = ::open(lock_path.c_str(), flags | O_CREAT | O_EXCL, 0644);
+  if (fd >= 0) return fd;
+  if (errno != EEXIST) {
+    return Status::io_error("cannot lock output directory {}: cannot create {}: {}", dir,
+                            lock_path, errno_text());
+  }
+  fd = ::open(lock_path.c_str(), flags);
+  if (fd < 0) {
+    if (errno == ENOENT) return -1;
+    if (errno == ELOOP) {
+      return Status::io_error("cannot lock output directory {}: {} is a symbolic link, not a "
+                              "semdedup lock file; remove it",
+                              dir, lock_path);
+    }
+    return Status::io_error("cannot lock output directory {}: cannot open {}: {}", dir,
+                            lock_path, errno_text());
+  }
+  struct stat st = {};
+  char text[32] = {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
+  const ssize_t n = regular && st.st_size < static_cast<off_t>(sizeof(text))
+                        ? ::pread(fd, text, sizeof(text) - 1, 0)
+                        : -1;
+  long long pid = 0;
+  const char* end = text + std::max<ssize_t>(n, 0);
+  const auto parsed = std::from_chars(text, end, pid);
+  const bool pid_line =
+      n == 0 || (n > 0 && parsed.ec == std::errc() && pid > 0 &&
+                 (parsed.ptr == end || (*parsed.ptr == '\n' && parsed.ptr + 1 == end)));
+  if (!regular || !pid_line) {
+    ::close(fd);
+    return Status::io_error("cannot lock output directory {}: {} exists and is not a semdedup "
+                            "lock file; remove it",
+                            dir, lock_path);
+  }
+  return fd;
+}
+
 }  // namespace
 
 Result<std::string> output_lock_path(const std::string& dir) {
@@ -45,7 +91,9 @@ Result<std::string> output_lock_path(const std::string& dir) {
   if (!path.has_parent_path() || path.parent_path() == path || path.filename() == "..") {
     return Status::invalid_argument("output directory {} has no parent to hold its lock", dir);
   }
-  return (path.parent_path() / ("." + path.filename().string() + ".semdedup.lock")).string();
+  // fmt rather than operator+: GCC 12 reports a false -Wrestrict on the concatenation.
+  return (path.parent_path() / fmt::format(".{}.semdedup.lock", path.filename().string()))
+      .string();
 }
 
 OutputLock::OutputLock(std::string dir, std::string path, int fd,
@@ -96,11 +144,8 @@ Result<OutputLock> OutputLock::acquire(const std::string& dir) {
   // The holder removes the file before it lets go, so a file we locked may already be gone from
   // its name: the lock is ours only if the name still leads to the file we locked.
   for (int attempt = 0; attempt < 64; ++attempt) {
-    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      return Status::io_error("cannot lock output directory {}: cannot create {}: {}", dir,
-                              lock_path, errno_text());
-    }
+    SD_ASSIGN_OR_RETURN(const int fd, open_lock_file(dir, lock_path));
+    if (fd < 0) continue;  // the name vanished between two opens
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
       const std::string pid = holder_pid(fd);
@@ -112,12 +157,13 @@ Result<OutputLock> OutputLock::acquire(const std::string& dir) {
       return Status::io_error("cannot lock output directory {}: {}", dir, std::strerror(error));
     }
     struct stat held = {}, named = {};
-    if (::fstat(fd, &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 ||
+    if (::fstat(fd, &held) != 0 || ::lstat(lock_path.c_str(), &named) != 0 ||
         held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
       ::close(fd);
       continue;
     }
     const std::string pid = std::to_string(::getpid()) + "\n";
+    // Only a lock file (ours, or the pid line of a killed run) is ever truncated.
     if (::ftruncate(fd, 0) != 0 ||
         ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
       const std::string reason = errno_text();

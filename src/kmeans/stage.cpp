@@ -15,6 +15,7 @@
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/kmeans_output.hpp"
 #include "semdedup/io/npy.hpp"
+#include "semdedup/io/output_dir.hpp"
 #include "semdedup/io/rank_ids.hpp"
 #include "semdedup/io/reader.hpp"
 #include "kmeans/fit_plan.hpp"
@@ -349,7 +350,8 @@ Status check_output(const Params& params) {
   if (!fs::is_directory(dir, ec)) {
     return Status::io_error("output {} exists and is not a directory", params.output_path);
   }
-  if (params.output_mode == io::OutputMode::kFresh && !fs::is_empty(dir, ec)) {
+  if (params.output_mode == io::OutputMode::kFresh && !fs::is_empty(dir, ec) &&
+      !io::holds_only_markers(params.output_path)) {
     return Status::already_exists(
         "output directory {} is not empty; pass --resume to finish an earlier run or "
         "--overwrite to replace it",

@@ -18,6 +18,8 @@ struct IdentifyResult {
 /// Reads <input>/cluster_K.parquet in K order, ten at a time, and writes each batch's
 /// duplicate ids, sorted, to <output>/duplicates/part-NNNNN.parquet (a batch without
 /// duplicates still writes an empty file, as NeMo does). No cluster files: nothing is written.
+/// The files are written into a hidden directory beside duplicates/ that replaces it when all
+/// are written, so a failure leaves the earlier duplicates/ (kResume, kOverwrite) or none.
 Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params);
 
 /// The directory identify writes into: <output>/duplicates.

@@ -36,6 +36,8 @@ struct RemoveResult {
   double seconds = 0;
 };
 
+/// Writes one output file per input file (atomically). A failure removes the files this run
+/// wrote; an interruption (kCancelled) keeps them for kResume, which skips existing outputs.
 Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& params);
 
 /// Output names for `files`: paths relative to the single input directory when one directory

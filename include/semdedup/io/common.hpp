@@ -34,12 +34,16 @@ Result<InvalidRows> parse_invalid_rows(std::string_view name);
 enum class OutputMode {
   kFresh,      ///< refuse a non-empty directory (default)
   kResume,     ///< keep finished outputs, redo the rest
-  kOverwrite,  ///< delete what is there first
+  kOverwrite,  ///< delete what is there first (only what semdedup's layouts name)
 };
 
-/// Creates `dir` (and parents) if missing; applies `mode` to an existing non-empty one. kResume
-/// also removes the temporary files a killed run left (hidden ".<name>.tmp-..." files).
-Status prepare_output_dir(const std::string& dir, OutputMode mode);
+/// Creates `dir` (and parents) if missing; applies `mode` to an existing non-empty one (one
+/// holding only semdedup's markers counts as empty). kResume also removes the temporary files a
+/// killed run left (hidden ".<name>.tmp-..." files); kOverwrite deletes the entries through
+/// clear_own_output, refusing a directory that holds anything semdedup did not write.
+/// `data_files_are_own`: the layout's files are data files named after the input (`remove`).
+Status prepare_output_dir(const std::string& dir, OutputMode mode,
+                          bool data_files_are_own = false);
 
 /// Removes, under `dir`, the hidden ".<name>.tmp-..." files of atomic writes that never finished.
 Status remove_stale_temp_files(const std::string& dir);

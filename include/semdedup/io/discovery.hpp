@@ -20,7 +20,10 @@ bool extension_matches(std::string_view path, const std::vector<std::string>& ex
 ///
 /// Exactly one input is a "single string path": it is expanded as a glob (glob(3)); each
 /// resulting directory is searched recursively (regular files at every depth) and each
-/// resulting file is taken if its extension matches. Several inputs are a list: each entry is
+/// resulting file is taken if its extension matches. An input that names an existing regular
+/// file as it is (not through a pattern) is taken whatever its extension (NeMo would skip it
+/// without a word); any other existing path that is not a directory is refused. The recursive
+/// search does not enter a directory holding a semdedup manifest (another run's output). Several inputs are a list: each entry is
 /// handled the same way except that directories are scanned at their top level only. Entries
 /// are concatenated without de-duplication, so a file named twice is listed twice.
 ///

@@ -24,7 +24,10 @@ class OutputLock {
   /// Takes the lock of `dir` without waiting, creating the missing parent directories of `dir`
   /// (not `dir` itself). io_error "output directory <dir> is in use by another semdedup run
   /// (pid N)" when another process (or another lock of this process) holds it; io_error naming
-  /// the path when the lock file cannot be created (e.g. a parent is a regular file).
+  /// the path when the lock file cannot be created (e.g. a parent is a regular file). The lock
+  /// file is opened without following symlinks; an existing one is used only when it is a
+  /// regular file with one link holding nothing but a pid line (a killed run's lock), so a
+  /// symlink, a directory, a FIFO or any other file at that name is refused, never truncated.
   static Result<OutputLock> acquire(const std::string& dir);
 
   OutputLock(OutputLock&& other) noexcept;

@@ -60,7 +60,8 @@ TEST(GenerateCli, WritesJsonlThatPyarrowReads) {
   const auto r = run_semdedup(args(dir / "g", {"--format", "jsonl"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(list_files(dir / "g"),
-              ElementsAre("data/part-00000.jsonl", "data/part-00001.jsonl", "data/part-00002.jsonl",
+              ElementsAre("_SUCCESS", "_semdedup_manifest", "data/part-00000.jsonl",
+                          "data/part-00001.jsonl", "data/part-00002.jsonl",
                           "data/part-00003.jsonl", "ground_truth.parquet"));
   const auto py = run_python(kDescribe, {dir / "g/data", "jsonl"});
   ASSERT_EQ(py.exit_code, 0) << py.err;
@@ -76,10 +77,11 @@ TEST(GenerateCli, SameSeedGivesIdenticalBytesWhateverTheThreads) {
   ASSERT_EQ(run_semdedup(args(dir / "b", {"--threads", "2"})).exit_code, 0);
   ASSERT_EQ(run_semdedup(args(dir / "c", {"--seed", "7"})).exit_code, 0);
   const auto files = list_files(dir / "a");
-  ASSERT_EQ(files.size(), 5u);
+  ASSERT_EQ(files.size(), 7u);  // with the two markers
   ASSERT_EQ(files, list_files(dir / "b"));
   for (const auto& file : files) {
     EXPECT_EQ(read_bytes(dir.path() / "a" / file), read_bytes(dir.path() / "b" / file)) << file;
+    if (file == "_SUCCESS") continue;  // empty in every output
     EXPECT_NE(read_bytes(dir.path() / "a" / file), read_bytes(dir.path() / "c" / file)) << file;
   }
 }
@@ -160,9 +162,16 @@ TEST(GenerateCli, NonEmptyOutputNeedsOverwrite) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("is not empty"));
   EXPECT_THAT(list_files(dir / "g"), ElementsAre("keep.txt"));
-  const auto again = run_semdedup(args(dir / "g", {"--overwrite"}));
+  // --overwrite deletes only what semdedup wrote.
+  auto again = run_semdedup(args(dir / "g", {"--overwrite"}));
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_THAT(again.err, HasSubstr("keep.txt, which semdedup did not write"));
+  EXPECT_THAT(list_files(dir / "g"), ElementsAre("keep.txt"));
+  fs::remove(dir.path() / "g/keep.txt");
+  ASSERT_EQ(run_semdedup(args(dir / "g", {"--seed", "3"})).exit_code, 0);
+  again = run_semdedup(args(dir / "g", {"--overwrite"}));
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(list_files(dir / "g").size(), 5u);
+  EXPECT_EQ(list_files(dir / "g").size(), 7u);
 }
 
 }  // namespace

@@ -90,7 +90,9 @@ TEST_F(KMeansCli, PrintsASummaryAndWritesTheLayout) {
   EXPECT_EQ(testing::read_bytes(tmp_ / "out/_kmeans_centroids.npy"),
             testing::read_bytes(tmp_ / "cache/a/b/kmeans_centroids.npy"));
   for (const auto& file : list_files(tmp_ / "out")) {
-    if (file == "_kmeans_centroids.npy") continue;
+    if (file == "_kmeans_centroids.npy" || file == "_SUCCESS" || file == "_semdedup_manifest") {
+      continue;
+    }
     EXPECT_THAT(file, MatchesRegex("centroid=[0-7]/part-00000[0-2]\\.parquet"));
   }
 }
@@ -98,7 +100,9 @@ TEST_F(KMeansCli, PrintsASummaryAndWritesTheLayout) {
 TEST_F(KMeansCli, ResumeAfterTheFitGivesTheSameBytes) {
   const auto full = run_semdedup(base_args(tmp_ / "full"));
   ASSERT_EQ(full.exit_code, 0) << full.err;
+  // What a run killed after its fit leaves: the manifest (written first) and the centroids.
   fs::create_directories(tmp_ / "resumed");
+  fs::copy_file(tmp_ / "full/_semdedup_manifest", tmp_ / "resumed/_semdedup_manifest");
   fs::copy_file(tmp_ / "full/_kmeans_centroids.npy", tmp_ / "resumed/_kmeans_centroids.npy");
   auto args = base_args(tmp_ / "resumed");
   args.push_back("--resume");
@@ -209,9 +213,16 @@ TEST_F(KMeansCli, IoErrorsAndExistingOutput) {
   EXPECT_TRUE(fs::exists(tmp_ / "out/keep.txt"));
   auto overwrite = base_args(tmp_ / "out");
   overwrite.push_back("--overwrite");
+  // --overwrite deletes only what semdedup wrote: a user's file is named, nothing deleted.
+  run = run_semdedup(overwrite);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("keep.txt, which semdedup did not write"));
+  EXPECT_TRUE(fs::exists(tmp_ / "out/keep.txt"));
+  fs::remove(tmp_ / "out/keep.txt");
+  ASSERT_EQ(run_semdedup(base_args(tmp_ / "out")).exit_code, 0);
   run = run_semdedup(overwrite);
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_FALSE(fs::exists(tmp_ / "out/keep.txt"));
+  EXPECT_TRUE(fs::exists(tmp_ / "out/_SUCCESS"));
 }
 
 }  // namespace

@@ -309,11 +309,16 @@ TEST_F(GenerateTest, NonEmptyOutputNeedsOverwrite) {
   EXPECT_THAT(generate(Context::make_default(1), params("g")),
               StatusIs(StatusCode::kAlreadyExists, "not empty"));
   EXPECT_THAT(list_files(dir_ / "g"), ElementsAre("stale.txt"));
+  // Overwrite deletes only what semdedup's layouts name.
   GenerateParams p = params("g");
   p.output_mode = io::OutputMode::kOverwrite;
+  EXPECT_THAT(generate(Context::make_default(1), p),
+              StatusIs(StatusCode::kInvalidArgument, "stale.txt, which semdedup did not write"));
+  EXPECT_THAT(list_files(dir_ / "g"), ElementsAre("stale.txt"));
+  fs::remove(dir_.path() / "g/stale.txt");
+  ASSERT_OK(generate(Context::make_default(1), params("g")).status());
   ASSERT_OK(generate(Context::make_default(1), p).status());
   EXPECT_EQ(list_files(dir_ / "g").size(), 5u);
-  EXPECT_FALSE(fs::exists(dir_.path() / "g/stale.txt"));
 }
 
 TEST_F(GenerateTest, CancelledRunLeavesNoDataFile) {

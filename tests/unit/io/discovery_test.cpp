@@ -1,5 +1,7 @@
 #include "semdedup/io/discovery.hpp"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -112,11 +114,32 @@ TEST_F(DiscoveryTest, EmptyExtensionListMeansTheFiletypeDefaults) {
   EXPECT_THAT(files, ElementsAre(path("sub/deeper/g.JSON"), path("y.jsonl"), path("z.json")));
 }
 
-TEST_F(DiscoveryTest, FilesNamedDirectlyAreFilteredByExtension) {
+// NeMo skips a named file with another extension without a word; semdedup reads it (and the
+// reader then names it if it is not of the file type). Globs and directories still filter.
+TEST_F(DiscoveryTest, FilesNamedDirectlyAreTakenWhateverTheirExtension) {
   ASSERT_OK_AND_ASSIGN(auto files, discover_files({path("a.parquet"), path("c.pq"),
                                                    path("sub/d.parquet")},
                                                   FileType::kParquet, {}));
-  EXPECT_THAT(files, ElementsAre(path("a.parquet"), path("sub/d.parquet")));
+  EXPECT_THAT(files, ElementsAre(path("a.parquet"), path("c.pq"), path("sub/d.parquet")));
+  ASSERT_OK_AND_ASSIGN(files, discover_files({path("c.pq")}, FileType::kParquet, {}));
+  EXPECT_THAT(files, ElementsAre(path("c.pq")));
+  EXPECT_THAT(discover_files({path("*.pq")}, FileType::kParquet, {}),
+              StatusIs(StatusCode::kIOError, "no parquet files found"));
+}
+
+TEST_F(DiscoveryTest, NamedPathThatIsNeitherFileNorDirectoryIsRefused) {
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0600), 0);
+  EXPECT_THAT(discover_files({path("fifo")}, FileType::kParquet, {}),
+              StatusIs(StatusCode::kIOError, path("fifo")));
+}
+
+TEST_F(DiscoveryTest, RecursiveSearchSkipsDirectoriesHoldingASemdedupOutput) {
+  touch(dir_.path() / "sub" / "out" / "x.parquet");
+  touch(dir_.path() / "sub" / "out" / "_semdedup_manifest");
+  touch(dir_.path() / "sub" / "nemo" / "y.parquet");  // no manifest: input like any other
+  ASSERT_OK_AND_ASSIGN(auto files, discover_files({path("sub")}, FileType::kParquet, {}));
+  EXPECT_THAT(files, ElementsAre(path("sub/d.parquet"), path("sub/deeper/e.parquet"),
+                                 path("sub/nemo/y.parquet")));
 }
 
 TEST_F(DiscoveryTest, SortsTheConcatenationOfAllInputs) {
@@ -147,10 +170,10 @@ TEST_F(DiscoveryTest, MissingPathIsAnErrorNamingIt) {
 }
 
 TEST_F(DiscoveryTest, NoMatchingFileIsAnErrorNamingInputsAndExtensions) {
-  const auto result = discover_files({path("notes.txt"), path("c.pq")}, FileType::kParquet, {});
+  const auto result = discover_files({path("*.txt"), path("*.pq")}, FileType::kParquet, {});
   EXPECT_THAT(result, StatusIs(StatusCode::kIOError, "no parquet files found"));
-  EXPECT_THAT(result, StatusIs(StatusCode::kIOError, path("notes.txt")));
-  EXPECT_THAT(result, StatusIs(StatusCode::kIOError, path("c.pq")));
+  EXPECT_THAT(result, StatusIs(StatusCode::kIOError, path("*.txt")));
+  EXPECT_THAT(result, StatusIs(StatusCode::kIOError, path("*.pq")));
   EXPECT_THAT(result, StatusIs(StatusCode::kIOError, ".parquet"));
   EXPECT_THAT(discover_files({root()}, FileType::kJsonl, {".csv", "tsv"}),
               StatusIs(StatusCode::kIOError, ".csv, tsv"));

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -164,6 +165,9 @@ TEST_F(Mpirun, SkippedInvalidRowsGoWithTheirParts) {
           << (invalid ? "null" : std::to_string(1 + row % 7)) << ", 1, 0.5, 0, 2, 1, 0, "
           << (row % 3) << "]}\n";
     }
+    bad.close();
+    // One modification time in every directory: the output's manifest records it.
+    fs::last_write_time(dir / "extra.jsonl", fs::file_time_type(std::chrono::hours(1)));
   };
   expect_ranks_agree(
       "skip",

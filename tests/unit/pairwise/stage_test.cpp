@@ -277,8 +277,13 @@ TEST_F(PairwiseStage, OutputModes) {
   EXPECT_THAT(testing::list_files(params.output_path),
               ElementsAre("cluster_0.parquet", "cluster_1.parquet", "cluster_2.parquet"));
 
+  // Overwrite deletes only what semdedup's layout names: a stray file is refused, kept.
   { std::ofstream(params.output_path + "/stray.txt") << "x"; }
   params.output_mode = io::OutputMode::kOverwrite;
+  EXPECT_THAT(pairwise::run_stage(ctx, params),
+              StatusIs(StatusCode::kInvalidArgument, "stray.txt, which semdedup did not write"));
+  EXPECT_EQ(testing::read_bytes(params.output_path + "/stray.txt"), "x");
+  fs::remove(params.output_path + "/stray.txt");
   ASSERT_OK(pairwise::run_stage(ctx, params));
   EXPECT_EQ(testing::read_bytes(done), original);
   EXPECT_THAT(testing::list_files(params.output_path),
