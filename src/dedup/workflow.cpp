@@ -94,15 +94,6 @@ const char* which_to_keep_name(pairwise::WhichToKeep which) {
   return "?";
 }
 
-const char* init_name(kmeans::InitMethod init) {
-  switch (init) {
-    case kmeans::InitMethod::kKMeansParallel: return "k-means||";
-    case kmeans::InitMethod::kRandom: return "random";
-    case kmeans::InitMethod::kFile: return "file";
-  }
-  return "?";
-}
-
 std::string summary_json(const WorkflowParams& params, const WorkflowResult& result) {
   const auto& km = params.kmeans;
   const auto& pw = params.pairwise;
@@ -184,7 +175,7 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
       quote(km.columns.id_field),
       quote(km.columns.embedding_field), quote_list(km.columns.metadata_fields),
       quote(io::file_type_name(km.input_filetype)), km.fit.n_clusters, km.fit.max_iter,
-      km.fit.tol, km.fit.random_state, quote(init_name(km.fit.init)),
+      km.fit.tol, km.fit.random_state, quote(kmeans::init_method_name(km.fit.init)),
       km.fit.n_init == 0 ? quote("auto") : fmt::format("{}", km.fit.n_init),
       km.fit.oversampling_factor, km.fit.max_samples_per_batch,
       km.fit_data_fraction ? fmt::format("{}", *km.fit_data_fraction) : "null",

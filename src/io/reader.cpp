@@ -429,7 +429,7 @@ class Prefetcher {
     for (auto file = lane_index; file < static_cast<int64_t>(files_.size()); file += lanes) {
       auto source = open_source(files_[file], options_);
       if (!source.ok()) {
-        push(lane, {file, source.status()});
+        push(lane, {file, source.status(), nullptr, false, {}, nullptr});
         return;
       }
       if (!push(lane, {file, Status::OK(), nullptr, true, (*source)->columns(),
@@ -439,11 +439,11 @@ class Prefetcher {
       while (true) {
         auto batch = (*source)->next();
         if (!batch.ok()) {
-          push(lane, {file, batch.status()});
+          push(lane, {file, batch.status(), nullptr, false, {}, nullptr});
           return;
         }
         const bool end = *batch == nullptr;
-        if (!push(lane, {file, Status::OK(), std::move(*batch)})) return;
+        if (!push(lane, {file, Status::OK(), std::move(*batch), false, {}, nullptr})) return;
         if (end) break;
       }
     }

@@ -30,6 +30,16 @@ Status FitParams::validate() const {
   return Status::OK();
 }
 
+const char* init_method_name(InitMethod init) {
+  switch (init) {
+    case InitMethod::kKMeansParallel: return "k-means||";
+    case InitMethod::kRandom: return "random";
+    case InitMethod::kFile: return "file";
+    case InitMethod::kArray: return "array";
+  }
+  return "?";
+}
+
 Status parse_init(std::string_view text, FitParams& params) {
   if (text == "k-means||" || text == "scalable-k-means++") {
     params.init = InitMethod::kKMeansParallel;

@@ -51,6 +51,10 @@ struct FitParams {
 /// "random", or else the path of an .npy file of initial centroids (kFile).
 Status parse_init(std::string_view text, FitParams& params);
 
+/// The name of `init` as parse_init reads it back ("k-means||", "random"), or "file" / "array"
+/// for given centres.
+const char* init_method_name(InitMethod init);
+
 /// Parses --n-init: a positive integer, or "auto" (stored as 0).
 Result<int64_t> parse_n_init(std::string_view text);
 

@@ -132,7 +132,9 @@ TEST_P(BadInputCli, ExitsOneWithOneLineAndLeavesNothing) {
   std::vector<std::string> expected_beside;
   if (held) expected_beside.push_back(fs::path(held->path()).filename().string());
   EXPECT_EQ(testing::list_files(out.path()), expected_beside);
-  if (c.output == Output::kUnderFile) EXPECT_TRUE(fs::is_regular_file(parent));
+  if (c.output == Output::kUnderFile) {
+    EXPECT_TRUE(fs::is_regular_file(parent));
+  }
 }
 
 // A --config file that is not a mapping of parameter names to scalars or lists of scalars is a

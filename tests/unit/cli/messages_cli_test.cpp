@@ -123,7 +123,7 @@ TEST(MessagesCli, ResumeOverCentroidsOfAnotherWidthNamesBoth) {
   // Centroids of 3 dimensions where the run left its own.
   const auto py =
       run_python("import sys, numpy as np; np.save(sys.argv[1], np.ones((2, 3), np.float32))",
-                 {(fs::path(out) / "kmeans_centroids.npy").string()});
+                 {(fs::path(out) / "_kmeans_centroids.npy").string()});
   ASSERT_EQ(py.exit_code, 0) << py.err;
   auto resume = args;
   resume.push_back("--resume");
@@ -132,7 +132,7 @@ TEST(MessagesCli, ResumeOverCentroidsOfAnotherWidthNamesBoth) {
   EXPECT_EQ(lines(r.err), 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("f0.parquet: column 'embeddings' has 4 values per row but the "
                                "centroids in " +
-                               out + "/kmeans_centroids.npy have 3"));
+                               out + "/_kmeans_centroids.npy have 3"));
 }
 
 // A newline (or another control character) in a path cannot split the message.

@@ -152,7 +152,9 @@ TEST_F(GenerateTest, PlantedDuplicatesHaveTheirKindsCosine) {
   std::set<int64_t> files_with_duplicates;
   for (size_t i = 0; i < truth.id.size(); ++i) {
     const int64_t id = truth.id[i], source = truth.duplicate_of[i];
-    if (i > 0) EXPECT_LT(truth.id[i - 1], id);
+    if (i > 0) {
+      EXPECT_LT(truth.id[i - 1], id);
+    }
     EXPECT_LT(source, id);
     EXPECT_FALSE(planted.count(source)) << "source " << source << " is itself planted";
     const double c = cosine(data.embeddings[id], data.embeddings[source]);

@@ -23,7 +23,7 @@ void write_dataset(const fs::path& dir) {
     std::vector<std::string> text;
     for (int64_t id = file * 25 + 1; id <= (file + 1) * 25; ++id) {
       ids.push_back(id);
-      text.push_back("t" + std::to_string(id));
+      text.push_back(fmt::format("t{}", id));
     }
     ASSERT_OK_AND_ASSIGN(auto table, io::make_table({{"id", std::move(ids)}, {"text", std::move(text)}}));
     ASSERT_OK(io::write_parquet((dir / fmt::format("f{}.parquet", file)).string(), table));
@@ -218,7 +218,9 @@ TEST(Remove, ABadLineLateInAJsonLinesFileLeavesNoOutputFile) {
   EXPECT_THAT(remove_duplicates(Context::make_default(1), params),
               StatusIs(StatusCode::kDataError, "docs.jsonl"));
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "docs.parquet"));
-  if (fs::exists(dir.path() / "out")) EXPECT_THAT(testing::list_files(dir.path() / "out"), ::testing::IsEmpty());
+  if (fs::exists(dir.path() / "out")) {
+    EXPECT_THAT(testing::list_files(dir.path() / "out"), ::testing::IsEmpty());
+  }
 }
 
 TEST(Remove, MissingIdColumnNamesFileAndColumn) {

@@ -256,8 +256,10 @@ for case in sys.argv[1].split():
     std::string line;
     ASSERT_TRUE(std::getline(lines, line));
     std::string ours;
-    for (const int64_t i : python_sample(n, k, seed))
-      ours += (ours.empty() ? "" : " ") + std::to_string(i);
+    for (const int64_t i : python_sample(n, k, seed)) {
+      if (!ours.empty()) ours += ' ';
+      ours += std::to_string(i);
+    }
     EXPECT_EQ(ours, line) << "n=" << n << " k=" << k << " seed=" << seed;
   }
 }
