@@ -175,7 +175,32 @@ class KMeansStage:
     cuML's absolute `tol` on the squared centroid shift) and writes every row with its
     distances to `output_path/centroid=K/part-NNNNNN.parquet` and the centroids to
     `output_path/kmeans_centroids.npy` (and `cache_path`). Results are bit-identical for a seed
-    whatever the threads or batch sizes."""
+    whatever the threads or batch sizes.
+
+    Args:
+        n_clusters: number of centroids k, >= 1 and <= the number of rows.
+        id_field, embedding_field: the id column (any integer or string type, unique) and the
+            embedding column (list / large_list / fixed_size_list of floats or integers).
+        input_path: files or directories (NeMo's discovery rules), local paths.
+        output_path: directory for centroid=K/ and kmeans_centroids.npy; refused when not
+            empty unless run(overwrite=True) or run(resume=True).
+        metadata_fields: columns copied through to the output.
+        verbose: report progress as the CLI does.
+        input_filetype, input_file_extensions: "parquet" or "jsonl"; extensions that select
+            files (default: the filetype's).
+        read_kwargs, write_kwargs: see docs/python.md (storage_options only, when empty).
+        max_iter: Lloyd iterations per run, >= 1.
+        tol: absolute threshold on the total squared centroid shift, >= 0 (cuML's rule).
+        random_state: seeds the initialisation and every random draw of the fit.
+        init: "k-means||" (scalable k-means++), "random", an .npy path or a (k, dim) array.
+        n_init: independent runs, the best inertia kept; "auto" = 1 for k-means||, else 10.
+        oversampling_factor: k-means|| candidates per round, as a multiple of k, > 0.
+        max_samples_per_batch: rows per distance tile: memory only, never results.
+        fit_data_fraction: fit on a seeded sample of this fraction of the files, in (0, 1);
+            None fits on every row.
+        cache_path: directory for an extra copy of kmeans_centroids.npy.
+        embedding_output_dtype: "float32" (NeMo 1.4's "float16" is not in this engine yet).
+    """
 
     def __init__(
         self,
@@ -261,7 +286,23 @@ class KMeansStage:
 class PairwiseStage:
     """NeMo's PairwiseStage: for each `centroid=K` directory of a KMeans output (semdedup's or
     NeMo's), ranks the rows and writes each row's max cosine similarity to the rows ranked
-    before it to `output_path/cluster_K.parquet` (id, max_id, cosine_sim_score)."""
+    before it to `output_path/cluster_K.parquet` (id, max_id, cosine_sim_score).
+
+    Args:
+        id_field, embedding_field: columns of the KMeans output.
+        input_path: the KMeans output directory (holding centroid=K/).
+        output_path: directory for cluster_K.parquet; refused when not empty unless
+            run(overwrite=True) or run(resume=True).
+        ranking_strategy: a RankingStrategy; overrides which_to_keep and sim_metric.
+        pairwise_batch_size: NeMo's column batch, >= 1: memory only, never results.
+        verbose: report progress as the CLI does.
+        read_kwargs, write_kwargs: see docs/python.md.
+        which_to_keep: "hard" keeps the row farthest from its centroid (ties: largest id),
+            "easy" the closest (smallest id), "random" a seeded shuffle.
+        sim_metric: distance column ranked by hard/easy: "cosine" or "l2".
+        random_seed: seed of the random ranking (the same for every cluster).
+        compute_dtype: "float32" or "auto" (NeMo 1.4's "float16" is not in this engine yet).
+    """
 
     def __init__(
         self,
@@ -328,7 +369,14 @@ class SemanticDeduplicationWorkflow:
     `output_path/summary.json`.
 
     `clear_output=True` starts over in non-empty directories; `clear_output=False` finishes what
-    an earlier run with the same parameters left (semdedup's --resume)."""
+    an earlier run with the same parameters left (semdedup's --resume).
+
+    The KMeans keywords are KMeansStage's (`random_state` also seeds the random ranking), the
+    pairwise ones PairwiseStage's (`distance_metric` is its `sim_metric`). `eps` in [0, 1), or
+    None to stop after the pairwise stage. `cache_kwargs` defaults to a copy of `write_kwargs`.
+    `pairwise_compute_dtype` / `kmeans_embedding_output_dtype`: NeMo 1.4's float16 defaults are
+    logged as a warning; this engine stores and computes float32 (every decision in float32).
+    """
 
     def __init__(
         self,
