@@ -86,3 +86,16 @@ def test_ctrl_c_stops_the_workflow_and_leaves_no_result(tmp_path):
     assert not (out / "summary.json").exists()
     assert not (out / "duplicates").exists()
     assert not list((out / "kmeans_results").glob("centroid=*/*.parquet")) if (out / "kmeans_results").exists() else True
+
+
+def test_the_gil_is_released_during_a_long_call():
+    x = np.random.default_rng(2).standard_normal((100_000, 64)).astype(np.float32)
+    worker = threading.Thread(target=semdedup.kmeans, args=(x, 128), kwargs={"max_iter": 10, "tol": 0.0})
+    ticks = 0
+    start = time.monotonic()
+    worker.start()
+    while worker.is_alive():
+        ticks += 1  # Python code running here while the fit runs there
+        time.sleep(0.005)
+    elapsed = time.monotonic() - start
+    assert elapsed > 0.1 and ticks >= 10, (elapsed, ticks)
