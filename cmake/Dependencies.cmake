@@ -3,15 +3,31 @@ include_guard(GLOBAL)
 include(PyArrowCpp)
 
 find_package(OpenMP REQUIRED)
+find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
-find_package(CLI11 REQUIRED)
-find_package(yaml-cpp REQUIRED)
+if(SEMDEDUP_BUILD_CLI)
+  find_package(CLI11 REQUIRED)
+  find_package(yaml-cpp REQUIRED)
+endif()
 # RapidJSON (header only): the JSON lines that Arrow's reader must not rewrite (remove) or see
 # whole (type probe) are parsed one line at a time.
 find_path(RAPIDJSON_INCLUDE_DIR NAMES rapidjson/document.h REQUIRED)
-find_package(GTest REQUIRED)
+if(SEMDEDUP_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
 find_package(benchmark QUIET)
+
+# Logging: Debian's shared spdlog and fmt, or (SEMDEDUP_WHEEL) the same headers compiled into
+# our own code, so a wheel needs neither library at run time.
+add_library(semdedup_logging INTERFACE)
+if(SEMDEDUP_WHEEL)
+  target_link_libraries(semdedup_logging INTERFACE Threads::Threads)
+  target_compile_definitions(semdedup_logging INTERFACE SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL
+                                                        FMT_HEADER_ONLY=1)
+else()
+  target_link_libraries(semdedup_logging INTERFACE fmt::fmt spdlog::spdlog)
+endif()
 
 # OpenBLAS built for OpenMP callers: a GEMM issued inside one of our parallel regions runs on
 # that thread alone, so threads are never oversubscribed.

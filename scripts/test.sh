@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up (scripts/bootstrap.sh), builds and runs the whole test suite (every CTest label but
-# `cuda`; `slow` holds the bounded libFuzzer runs, which build their own clang build), then
+# `cuda`; `slow` holds the bounded libFuzzer runs, which build their own clang build), installs
+# the Python package into .venv and runs its tests (pytest, python/tests), then
 # builds the suite again with AddressSanitizer + UndefinedBehaviorSanitizer and runs it there.
 # Usage: scripts/test.sh [extra ctest arguments]
 # Environment: SEMDEDUP_BUILD_DIR (default build), SEMDEDUP_ASAN_BUILD_DIR (default
@@ -13,6 +14,10 @@ build="${SEMDEDUP_BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build"
 (cd "$build" && ctest --output-on-failure -j "$(nproc)" --label-exclude cuda "$@")
+# The Python package into .venv, then its tests (pytest; they also build the self-contained
+# wheel, check what it links and run these tests again from a fresh venv).
+bash scripts/install_python.sh
+SEMDEDUP_BINARY="$root/$build/semdedup" SEMDEDUP_WHEEL_TEST=1 .venv/bin/python -m pytest -q python/tests
 
 if [ "${SEMDEDUP_SANITIZE:-1}" != 0 ]; then
   # Every test again, on binaries built with -fsanitize=address,undefined (OpenBLAS and Arrow
