@@ -145,21 +145,21 @@ def _pairwise_ranking(
 
 
 def _batch_size(value: Any) -> int:
+    """NeMo's pairwise_batch_size: an int >= 1 or "auto" (the engine's 0). Results never depend
+    on it: the kernel's tiles are fixed by row index."""
     if value == "auto":
-        opt.not_yet("pairwise_batch_size", value, (1024,))
+        return 0
     return opt.positive_int("pairwise_batch_size", value)
 
 
-def _kmeans_pending(embedding_output_dtype: str, fit_data_fraction: Any, dtype_name: str) -> None:
-    """NeMo 1.4 settings the engine does not have yet: a clear error, never ignored."""
+def _kmeans_checks(embedding_output_dtype: str, fit_data_fraction: Any, dtype_name: str) -> None:
+    """NeMo 1.4's embedding output dtype and fit_data_fraction, checked as NeMo checks them."""
     opt.choice(dtype_name, embedding_output_dtype, ("float16", "float32"))
     if fit_data_fraction is not None:
         if isinstance(fit_data_fraction, bool) or not isinstance(fit_data_fraction, (int, float)):
             raise TypeError(f"fit_data_fraction must be a float or None; got {fit_data_fraction!r}")
         if not 0.0 < fit_data_fraction <= 1.0:
             raise ValueError(f"fit_data_fraction must be in (0, 1]; got {fit_data_fraction}")
-        if fit_data_fraction == 1.0:
-            opt.not_yet("fit_data_fraction", fit_data_fraction, (None, "a value in (0, 1)"))
 
 
 def _mode(overwrite: bool, resume: bool) -> Any:
@@ -196,10 +196,12 @@ class KMeansStage:
         n_init: independent runs, the best inertia kept; "auto" = 1 for k-means||, else 10.
         oversampling_factor: k-means|| candidates per round, as a multiple of k, > 0.
         max_samples_per_batch: rows per distance tile: memory only, never results.
-        fit_data_fraction: fit on a seeded sample of this fraction of the files, in (0, 1);
-            None fits on every row.
+        fit_data_fraction: fit on a seeded sample of this fraction of the files, in (0, 1]
+            (1.0: every file); None fits on every row when the embeddings fit the memory
+            budget, else on the first files that fit it (every row is still labelled).
         cache_path: directory for an extra copy of kmeans_centroids.npy.
-        embedding_output_dtype: "float32" (NeMo 1.4's "float16" is not in this engine yet).
+        embedding_output_dtype: storage of the output's embeddings: "float32", or "float16"
+            (NeMo 1.4's list<uint16> of IEEE half bits, rounded to nearest even).
     """
 
     def __init__(
@@ -253,8 +255,7 @@ class KMeansStage:
         """The engine's KMeansParams: every keyword of this class goes through here."""
         opt.check_read_kwargs("read_kwargs", self.read_kwargs)
         opt.check_write_kwargs("write_kwargs", self.write_kwargs)
-        _kmeans_pending(self.embedding_output_dtype, self.fit_data_fraction, "embedding_output_dtype")
-        opt.not_yet("embedding_output_dtype", self.embedding_output_dtype, ("float32",))
+        _kmeans_checks(self.embedding_output_dtype, self.fit_data_fraction, "embedding_output_dtype")
         p = _core.KMeansParams()
         p.fit = opt.fit_params(
             self.n_clusters, self.max_iter, self.tol, self.random_state, self.init, self.n_init,
@@ -269,6 +270,7 @@ class KMeansStage:
         p.input_file_extensions = list(self.input_file_extensions or [])
         p.fit_data_fraction = self.fit_data_fraction
         p.cache_path = opt.path("cache_path", self.cache_path) if self.cache_path is not None else ""
+        p.embedding_output_dtype = self.embedding_output_dtype
         p.validate()
         return p
 
@@ -301,7 +303,8 @@ class PairwiseStage:
             "easy" the closest (smallest id), "random" a seeded shuffle.
         sim_metric: distance column ranked by hard/easy: "cosine" or "l2".
         random_seed: seed of the random ranking (the same for every cluster).
-        compute_dtype: "float32" or "auto" (NeMo 1.4's "float16" is not in this engine yet).
+        compute_dtype: "auto", "float16" or "float32": accepted and logged; semdedup computes
+            every similarity as a float32 product of the stored values (fp16 widened exactly).
     """
 
     def __init__(
@@ -340,7 +343,6 @@ class PairwiseStage:
         opt.check_read_kwargs("read_kwargs", self.read_kwargs)
         opt.check_write_kwargs("write_kwargs", self.write_kwargs)
         opt.choice("compute_dtype", self.compute_dtype, ("auto", "float16", "float32"))
-        opt.not_yet("compute_dtype", self.compute_dtype, ("float32", "auto"))
         p = _core.PairwiseParams()
         p.input_path = opt.path("input_path", self.input_path)
         p.output_path = opt.path("output_path", self.output_path)
@@ -349,6 +351,7 @@ class PairwiseStage:
         _pairwise_ranking(p, self.ranking_strategy, self.which_to_keep, self.sim_metric,
                           self.random_seed, "sim_metric")
         p.pairwise_batch_size = _batch_size(self.pairwise_batch_size)
+        p.compute_dtype = self.compute_dtype
         p.validate()
         return p
 
@@ -374,8 +377,8 @@ class SemanticDeduplicationWorkflow:
     The KMeans keywords are KMeansStage's (`random_state` also seeds the random ranking), the
     pairwise ones PairwiseStage's (`distance_metric` is its `sim_metric`). `eps` in [0, 1), or
     None to stop after the pairwise stage. `cache_kwargs` defaults to a copy of `write_kwargs`.
-    `pairwise_compute_dtype` / `kmeans_embedding_output_dtype`: NeMo 1.4's float16 defaults are
-    logged as a warning; this engine stores and computes float32 (every decision in float32).
+    `kmeans_embedding_output_dtype` defaults to NeMo 1.4's "float16" (list<uint16> storage);
+    `pairwise_compute_dtype` is accepted and logged, and every similarity is computed in float32.
     """
 
     def __init__(
@@ -451,7 +454,7 @@ class SemanticDeduplicationWorkflow:
         opt.check_read_kwargs("read_kwargs", self.read_kwargs)
         opt.check_write_kwargs("cache_kwargs", self.cache_kwargs)
         opt.check_write_kwargs("write_kwargs", self.write_kwargs)
-        _kmeans_pending(self.kmeans_embedding_output_dtype, self.fit_data_fraction,
+        _kmeans_checks(self.kmeans_embedding_output_dtype, self.fit_data_fraction,
                         "kmeans_embedding_output_dtype")
         opt.choice("pairwise_compute_dtype", self.pairwise_compute_dtype, ("auto", "float16", "float32"))
         if self.ranking_strategy is not None and self.metadata_fields is not None:
@@ -475,6 +478,7 @@ class SemanticDeduplicationWorkflow:
         k.input_filetype = opt.file_type("input_filetype", self.input_filetype)
         k.input_file_extensions = list(self.input_file_extensions or [])
         k.fit_data_fraction = self.fit_data_fraction
+        k.embedding_output_dtype = self.kmeans_embedding_output_dtype
         p = _core.PairwiseParams()
         p.input_path = p.output_path = output
         p.id_field = self.id_field
@@ -482,6 +486,7 @@ class SemanticDeduplicationWorkflow:
         _pairwise_ranking(p, self.ranking_strategy, self.which_to_keep, self.distance_metric,
                           self.random_state, "distance_metric")
         p.pairwise_batch_size = _batch_size(self.pairwise_batch_size)
+        p.compute_dtype = self.pairwise_compute_dtype
         w.kmeans = k
         w.pairwise = p
         if self.eps is not None:
@@ -495,20 +500,11 @@ class SemanticDeduplicationWorkflow:
         w.validate()
         return w
 
-    def _log_dtypes(self) -> None:
-        """NeMo 1.4's workflow defaults ask for fp16 storage and compute; this engine stores
-        and computes float32 (decisions in float32), and says so rather than pass it over."""
-        for name in ("kmeans_embedding_output_dtype", "pairwise_compute_dtype"):
-            value = getattr(self, name)
-            if value == "float16":
-                _log.warning("%s='float16': this engine stores and computes float32", name)
-
     def run(self, executor: Any = None, *, threads: int = 0) -> WorkflowResult:
         """Runs KMeans, Pairwise and (with eps) identify. `threads` = 0 uses every core;
         results never depend on it. NeMo's kmeans/pairwise executors are not taken."""
         opt.refuse_executor(executor)
         w = self._params()
-        self._log_dtypes()
         try:
             r = _core.run_workflow(w, opt.call_options(threads, self.verbose))
         except Exception as error:

@@ -11,6 +11,7 @@
 
 #include "call.hpp"
 #include "semdedup/dedup/workflow.hpp"
+#include "semdedup/io/half.hpp"
 #include "semdedup/kernels/blas.hpp"
 #include "semdedup/kmeans/params.hpp"
 #include "semdedup/kmeans/stage.hpp"
@@ -22,6 +23,18 @@ namespace nb = nanobind;
 namespace semdedup::python {
 
 namespace {
+
+// A string property over one of the engine's dtype enums, parsed and named by its own pair.
+template <typename Params, typename Enum, typename Get, typename Parse, typename Name>
+void dtype_property(nb::class_<Params>& cls, const char* name, Get get, Parse parse, Name name_of) {
+  cls.def_prop_rw(
+      name, [get, name_of](const Params& p) { return std::string(name_of(get(p))); },
+      [get, parse](Params& p, const std::string& text) {
+        Result<Enum> value = parse(text);
+        if (!value.ok()) raise_status(value.status());
+        get(p) = *value;
+      });
+}
 
 using CentroidArray = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
 
@@ -103,8 +116,8 @@ void bind_stages(nb::module_& m) {
         if (!status.ok()) raise_status(status);
       });
 
-  nb::class_<kmeans::Params>(m, "KMeansParams")
-      .def(nb::init<>())
+  nb::class_<kmeans::Params> kmeans_params(m, "KMeansParams");
+  kmeans_params.def(nb::init<>())
       .def_rw("fit", &kmeans::Params::fit)
       .def_rw("input_paths", &kmeans::Params::input_paths)
       .def_rw("input_filetype", &kmeans::Params::input_filetype)
@@ -124,13 +137,22 @@ void bind_stages(nb::module_& m) {
       .def_rw("output_path", &kmeans::Params::output_path)
       .def_rw("cache_path", &kmeans::Params::cache_path)
       .def_rw("output_mode", &kmeans::Params::output_mode)
+      .def_rw("memory_limit", &kmeans::Params::memory_limit)
       .def("validate", [](const kmeans::Params& p) {
         const Status status = p.validate();
         if (!status.ok()) raise_status(status);
       });
+  dtype_property<kmeans::Params, io::InputEmbeddingDtype>(
+      kmeans_params, "input_embedding_dtype",
+      [](auto& p) -> auto& { return p.input_embedding_dtype; }, io::parse_input_embedding_dtype,
+      io::input_embedding_dtype_name);
+  dtype_property<kmeans::Params, io::EmbeddingOutputDtype>(
+      kmeans_params, "embedding_output_dtype",
+      [](auto& p) -> auto& { return p.embedding_output_dtype; }, io::parse_embedding_output_dtype,
+      io::embedding_output_dtype_name);
 
-  nb::class_<pairwise::Params>(m, "PairwiseParams")
-      .def(nb::init<>())
+  nb::class_<pairwise::Params> pairwise_params(m, "PairwiseParams");
+  pairwise_params.def(nb::init<>())
       .def_rw("input_path", &pairwise::Params::input_path)
       .def_rw("output_path", &pairwise::Params::output_path)
       .def_rw("id_field", &pairwise::Params::id_field)
@@ -146,6 +168,13 @@ void bind_stages(nb::module_& m) {
         const Status status = p.validate();
         if (!status.ok()) raise_status(status);
       });
+  dtype_property<pairwise::Params, io::InputEmbeddingDtype>(
+      pairwise_params, "input_embedding_dtype",
+      [](auto& p) -> auto& { return p.input_embedding_dtype; }, io::parse_input_embedding_dtype,
+      io::input_embedding_dtype_name);
+  dtype_property<pairwise::Params, pairwise::ComputeDtype>(
+      pairwise_params, "compute_dtype", [](auto& p) -> auto& { return p.compute_dtype; },
+      pairwise::parse_compute_dtype, pairwise::compute_dtype_name);
 
   nb::class_<dedup::WorkflowParams>(m, "WorkflowParams")
       .def(nb::init<>())

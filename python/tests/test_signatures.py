@@ -87,18 +87,14 @@ def test_unknown_keyword_is_a_type_error_naming_it():
 
 
 @pytest.mark.parametrize("name, kwargs, error, match", [
-    ("KMeansStage", {"embedding_output_dtype": "float16"}, NotImplementedError, "embedding_output_dtype"),
     ("KMeansStage", {"embedding_output_dtype": "bfloat16"}, ValueError, "embedding_output_dtype"),
-    ("KMeansStage", {"fit_data_fraction": 1.0}, NotImplementedError, "fit_data_fraction"),
     ("KMeansStage", {"fit_data_fraction": 1.5}, ValueError, "fit_data_fraction"),
     ("KMeansStage", {"read_kwargs": {"columns": ["a"]}}, ValueError, "Unsupported keys in kwargs: columns"),
     ("KMeansStage", {"write_kwargs": {"index": False}}, ValueError, "Unsupported keys in kwargs: index"),
     ("KMeansStage", {"read_kwargs": {"engine": "pyarrow"}}, TypeError, "engine"),
     ("KMeansStage", {"read_kwargs": {"storage_options": {"anon": True}}}, NotImplementedError, "storage_options"),
     ("KMeansStage", {"input_filetype": "csv"}, ValueError, "input_filetype"),
-    ("PairwiseStage", {"compute_dtype": "float16"}, NotImplementedError, "compute_dtype"),
     ("PairwiseStage", {"compute_dtype": "int8"}, ValueError, "compute_dtype"),
-    ("PairwiseStage", {"pairwise_batch_size": "auto"}, NotImplementedError, "pairwise_batch_size"),
     ("PairwiseStage", {"which_to_keep": "middle"}, ValueError, "Invalid which_to_keep: middle"),
     ("PairwiseStage", {"sim_metric": "dot"}, ValueError, "Invalid sim_metric: dot"),
     ("SemanticDeduplicationWorkflow", {"distance_metric": "dot"}, ValueError, "Invalid distance_metric: dot"),
@@ -123,3 +119,17 @@ def test_ranking_strategy_checks_lengths():
         semdedup.RankingStrategy(["a", "b"], ascending=[True])
     r = semdedup.RankingStrategy.random(7)
     assert r.strategy == "random" and r.random_seed == 7
+
+
+def test_nemo_14_values_reach_the_engine():
+    k = semdedup.KMeansStage(5, "id", "embeddings", "in", "out", embedding_output_dtype="float16",
+                             fit_data_fraction=1.0)._params()
+    assert k.embedding_output_dtype == "float16"
+    assert k.fit_data_fraction == 1.0
+    p = semdedup.PairwiseStage("id", "embeddings", "in", "out", compute_dtype="float16",
+                               pairwise_batch_size="auto")._params()
+    assert p.compute_dtype == "float16"
+    assert p.pairwise_batch_size == 0  # the engine's "auto"
+    w = semdedup.SemanticDeduplicationWorkflow("in", "out", 5)._params()
+    assert w.kmeans.embedding_output_dtype == "float16"  # NeMo 1.4's workflow defaults
+    assert w.pairwise.compute_dtype == "float16"
