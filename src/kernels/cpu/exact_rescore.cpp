@@ -1,0 +1,71 @@
+#include "kernels/cpu/exact_rescore.hpp"
+
+#include <cmath>
+
+namespace semdedup::kernels {
+
+namespace {
+
+constexpr int kLanes = 8;
+
+// ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)): the same tree in every build.
+double reduce(const double* s) {
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+}  // namespace
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) double fixed_order_dot(const float* a,
+                                                                                    const float* b,
+                                                                                    int64_t dim) {
+  double sums[kLanes] = {};
+  const int64_t full = dim / kLanes * kLanes;
+  for (int64_t j = 0; j < full; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      sums[l] += static_cast<double>(a[j + l]) * static_cast<double>(b[j + l]);
+    }
+  }
+  for (int64_t j = full; j < dim; ++j) {
+    sums[j - full] += static_cast<double>(a[j]) * static_cast<double>(b[j]);
+  }
+  return reduce(sums);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) double fixed_order_squared_distance(
+    const float* a, const float* b, int64_t dim) {
+  double aa[kLanes] = {}, bb[kLanes] = {}, ab[kLanes] = {};
+  const int64_t full = dim / kLanes * kLanes;
+  for (int64_t j = 0; j < full; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const double x = a[j + l], y = b[j + l];
+      aa[l] += x * x;
+      bb[l] += y * y;
+      ab[l] += x * y;
+    }
+  }
+  for (int64_t j = full; j < dim; ++j) {
+    const double x = a[j], y = b[j];
+    aa[j - full] += x * x;
+    bb[j - full] += y * y;
+    ab[j - full] += x * y;
+  }
+  const double ab_sum = reduce(ab);
+  const double d = (reduce(aa) + reduce(bb)) - (ab_sum + ab_sum);
+  return d > 0.0 ? d : 0.0;
+}
+
+double float_dot_error_factor(int64_t dim) {
+  const double du = static_cast<double>(dim) * std::ldexp(1.0, -24);
+  return du / (1.0 - du);
+}
+
+double double_dot_error_factor(int64_t dim) {
+  const double du = static_cast<double>(dim + 2) * std::ldexp(1.0, -53);
+  return du / (1.0 - du);
+}
+
+double float_underflow_slack(int64_t dim) {
+  return static_cast<double>(dim) * std::ldexp(1.0, -148);
+}
+
+}  // namespace semdedup::kernels
