@@ -6,11 +6,15 @@ namespace semdedup::kernels {
 
 namespace {
 
-constexpr int kLanes = 8;
+constexpr int kLanes = 32;
 
-// ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)): the same tree in every build.
-double reduce(const double* s) {
-  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+// Halves the partial sums until one is left: s[l] += s[l + half] for half = 16, 8, 4, 2, 1.
+// The same tree in every build.
+double reduce(double* s) {
+  for (int half = kLanes / 2; half >= 1; half /= 2) {
+    for (int l = 0; l < half; ++l) s[l] += s[l + half];
+  }
+  return s[0];
 }
 
 }  // namespace

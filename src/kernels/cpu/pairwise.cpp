@@ -124,6 +124,7 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
   const double bound_factor =
       (float_dot_error_factor(dim) + double_dot_error_factor(dim)) * (1.0 + 1e-6) * max_norm;
   const double bound_slack = 2.0 * float_underflow_slack(dim);
+  const auto row_bytes = static_cast<size_t>(dim) * sizeof(float);
 
 #pragma omp parallel num_threads(threads)
   {
@@ -205,7 +206,13 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
           if (count[col] == 0) continue;
           const float* column = embeddings.row(col_first + col);
           const auto rescore = [&](int64_t row) {
-            const double value = fixed_order_dot(embeddings.row(first_row + row), column, dim);
+            // A copy of the best row so far has its rescored product and cannot replace it;
+            // comparing the bytes is cheaper than the product (large groups of duplicates).
+            const float* data = embeddings.row(first_row + row);
+            if (best[col] >= 0 && std::memcmp(data, embeddings.row(best[col]), row_bytes) == 0) {
+              return;
+            }
+            const double value = fixed_order_dot(data, column, dim);
             if (value > rescored[col]) {
               rescored[col] = value;
               best[col] = first_row + row;
