@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "kernels/cpu/blas_api.hpp"
 #include "kernels/cpu/exact_rescore.hpp"
@@ -87,12 +88,21 @@ double distance_error_bound(double x_norm, double c_norm_max, int64_t dim) {
 
 // Rescores the candidates of one block: every centroid whose GEMM distance is at most `limit`,
 // in ascending order, with a strict '<' against the running best (ties keep the lowest index).
+// `row_sq` and `c_sq` are the fixed_order_dot squared norms of the row and of every centroid.
 void rescore_block(const float* dots, int64_t count, float limit, int64_t block_arg,
-                   const float* row, MatrixView centroids, int64_t first_centroid, double* best,
-                   int32_t* label) {
+                   const float* row, double row_sq, MatrixView centroids, const double* c_sq,
+                   int64_t first_centroid, double* best, int32_t* label) {
+  const auto row_bytes = static_cast<size_t>(centroids.cols) * sizeof(float);
   const auto rescore = [&](int64_t c) {
-    const double d =
-        fixed_order_squared_distance(row, centroids.row(first_centroid + c), centroids.cols);
+    const float* centroid = centroids.row(first_centroid + c);
+    // A copy of the best centroid so far has its distance and cannot replace it; comparing
+    // the bytes is cheaper than the distance (duplicate centroids).
+    if (*best < std::numeric_limits<double>::infinity() &&
+        std::memcmp(centroid, centroids.row(*label), row_bytes) == 0) {
+      return;
+    }
+    const double d = squared_distance_from_dots(row_sq, c_sq[first_centroid + c],
+                                                fixed_order_dot(row, centroid, centroids.cols));
     if (d < *best) {
       *best = d;
       *label = static_cast<int32_t>(first_centroid + c);
@@ -161,6 +171,8 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
   }
   float* thread_workspace = workspace + shared_workspace_floats(dim);
   const double c_norm_max = *std::max_element(c_norms, c_norms + k);
+  // The centroids' squared norms for rescoring, summed like every rescored dot product.
+  std::vector<double> c_sq(static_cast<size_t>(k));
 
 #pragma omp parallel num_threads(threads)
   {
@@ -173,6 +185,10 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
     // Per row of the tile: the smallest rescored distance so far and its error bound.
     double best[kTileRows];
     double bound[kTileRows];
+    double row_sq[kTileRows];
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < k; ++c)
+      c_sq[c] = fixed_order_dot(centroids.row(c), centroids.row(c), dim);
 
 #pragma omp for schedule(dynamic, 1)
     for (int64_t tile = 0; tile < n_tiles; ++tile) {
@@ -195,6 +211,7 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
       for (int64_t r = 0; r < rows; ++r) {
         best[r] = std::numeric_limits<double>::infinity();
         bound[r] = distance_error_bound(x_norms[first_row + r], c_norm_max, dim);
+        row_sq[r] = fixed_order_dot(x.row(first_row + r), x.row(first_row + r), dim);
       }
 
       for (int64_t block = 0; block < n_blocks; ++block) {
@@ -217,7 +234,8 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
           const double limit = std::min(block_min + 2.0 * bound[r], best[r] + bound[r]);
           if (block_min > limit) continue;
           rescore_block(row_dots, count, round_up_to_float(limit), arg, x.row(first_row + r),
-                        centroids, first_centroid, &best[r], &labels[first_row + r]);
+                        row_sq[r], centroids, c_sq.data(), first_centroid, &best[r],
+                        &labels[first_row + r]);
         }
       }
       if (sq_dist) {

@@ -35,27 +35,14 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double fixed_order_
   return reduce(sums);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) double fixed_order_squared_distance(
-    const float* a, const float* b, int64_t dim) {
-  double aa[kLanes] = {}, bb[kLanes] = {}, ab[kLanes] = {};
-  const int64_t full = dim / kLanes * kLanes;
-  for (int64_t j = 0; j < full; j += kLanes) {
-    for (int l = 0; l < kLanes; ++l) {
-      const double x = a[j + l], y = b[j + l];
-      aa[l] += x * x;
-      bb[l] += y * y;
-      ab[l] += x * y;
-    }
-  }
-  for (int64_t j = full; j < dim; ++j) {
-    const double x = a[j], y = b[j];
-    aa[j - full] += x * x;
-    bb[j - full] += y * y;
-    ab[j - full] += x * y;
-  }
-  const double ab_sum = reduce(ab);
-  const double d = (reduce(aa) + reduce(bb)) - (ab_sum + ab_sum);
+double squared_distance_from_dots(double aa, double bb, double ab) {
+  const double d = (aa + bb) - (ab + ab);
   return d > 0.0 ? d : 0.0;
+}
+
+double fixed_order_squared_distance(const float* a, const float* b, int64_t dim) {
+  return squared_distance_from_dots(fixed_order_dot(a, a, dim), fixed_order_dot(b, b, dim),
+                                    fixed_order_dot(a, b, dim));
 }
 
 double float_dot_error_factor(int64_t dim) {

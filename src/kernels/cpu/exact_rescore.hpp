@@ -17,7 +17,11 @@ namespace semdedup::kernels {
 /// loop runs at the vector units' throughput), then a fixed reduction tree.
 double fixed_order_dot(const float* a, const float* b, int64_t dim);
 
-/// max(0, Σ a² + Σ b² - 2 Σ a·b), each sum accumulated like fixed_order_dot.
+/// max(0, (aa + bb) - 2 ab) in double: the squared distance from three fixed_order_dot sums
+/// (kernels cache the squared norms and call this).
+double squared_distance_from_dots(double aa, double bb, double ab);
+
+/// squared_distance_from_dots(Σ a², Σ b², Σ a·b), each sum a fixed_order_dot.
 double fixed_order_squared_distance(const float* a, const float* b, int64_t dim);
 
 /// γ_d = d·u / (1 - d·u), u = 2^-24: |fl(x·y) - x·y| <= γ_d Σ|x_j y_j| <= γ_d ‖x‖‖y‖ for a
