@@ -192,8 +192,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
 
   ctx.logger->info("pairwise: {} clusters to compute ({} rows), {} resumed, {} empty",
                    all_jobs.size(), total_rows, result.clusters_resumed, result.clusters_empty);
-  ctx.logger->info("pairwise: compute dtype {}: similarities are float32 dot products of the "
-                   "stored embeddings (fp16 storage widened exactly){}",
+  ctx.logger->info("pairwise: compute dtype {}: similarities are dot products of the stored "
+                   "embeddings (fp16 storage widened exactly) summed in double, stored as "
+                   "float32{}",
                    compute_dtype_name(params.compute_dtype),
                    params.compute_dtype == ComputeDtype::kFloat16
                        ? "; NeMo's fp16 arithmetic is not used, decisions stay exact"

@@ -2,12 +2,13 @@
 /// \file CPU distance kernels of k-means: squared norms, nearest-centroid assignment by tiled
 /// GEMM with the argmin fused per tile, and single-pair distances.
 ///
-/// Determinism: every GEMM of a call is issued with the same shape [kTileRows x B x dim], where
-/// the column block B = centroid_block(k) depends on the number of centroids alone (partial
-/// tiles and blocks are zero-padded in the workspace); tiles are fixed ranges of row index, and
-/// each tile is processed by one thread with a single-threaded BLAS. So the bits of a
-/// (row, centroid) distance never depend on the thread count, on how many rows a call gets, or
-/// on where the row sits inside its tile.
+/// Determinism: the GEMM only proposes. Every centroid whose float GEMM distance lies within
+/// twice a rigorous error bound of the best is rescored with a fixed-order double sum
+/// (src/kernels/cpu/exact_rescore.hpp), and the label and the distance come from the rescored
+/// values alone. So they are a function of the row and the centroids: never of the thread
+/// count, of how many rows a call gets, of where the row sits inside its tile, or of which
+/// BLAS kernel ran the GEMM. GEMMs still have one shape per call ([kTileRows x B x dim], B =
+/// centroid_block(k), partial tiles and blocks zero-padded) so that the BLAS takes one path.
 
 #include <cstdint>
 
@@ -35,9 +36,11 @@ void squared_row_norms(MatrixView x, float* out, int threads);
 /// Floats of workspace `assign_nearest` needs for `dim` columns and `threads` threads.
 int64_t assign_workspace_floats(int64_t dim, int threads);
 
-/// For every row r of x: labels[r] = argmin_c d(r, c) and sq_dist[r] = min_c d(r, c) with
-/// d(r, c) = max(0, x_norms[r] + c_norms[c] - 2 x[r]·c[c]) in float; ties go to the lowest
-/// centroid index. Never materialises more than one [kTileRows x kCentroidBlock] tile per thread.
+/// For every row r of x: labels[r] = argmin_c d(r, c) and sq_dist[r] = min_c d(r, c) rounded
+/// to float, with d(r, c) = max(0, Σ x² + Σ c² - 2 Σ x·c) summed in double in a fixed order
+/// (fixed_order_squared_distance); ties go to the lowest centroid index. Only the candidates
+/// the float GEMM cannot rule out are computed that way. Never materialises more than one
+/// [kTileRows x kCentroidBlock] tile per thread.
 /// \param x          [n x dim] rows to assign
 /// \param x_norms    [n] squared_row_norms of x
 /// \param centroids  [k x dim], k >= 1

@@ -7,11 +7,12 @@
 /// tile [s, s + T) needs rows [0, s + T) only. Row tiles well above the diagonal are multiplied
 /// a band of kPairwiseBandTiles at a time (one [band x T] GEMM: BLAS packs the column tile once
 /// per band instead of once per tile); the rest as single [T x T] tiles, the last tile padded
-/// with zero rows. Every GEMM is one of those two shapes, each a multiple of T rows, and BLAS
-/// computes each dot product along dim in the same order whatever its place in a GEMM, so a
-/// pair of vectors has the same bits wherever it sits and exact duplicates tie exactly. Each
-/// column tile is owned by one thread and reduced over rows in ascending order with a strict
-/// '>', so results are identical for any thread count.
+/// with zero rows. The GEMM only proposes: in each block, the rows whose float product lies
+/// within twice a rigorous error bound of the block's best (and within the bound of the best
+/// so far) are rescored with a fixed-order double dot product, and the maximum, its row and the
+/// value written come from the rescored products alone, ascending rows with a strict '>'. So a
+/// pair of vectors has the same score wherever it sits and whatever the BLAS kernel, exact
+/// duplicates tie exactly (the earliest wins), and results are identical for any thread count.
 
 #include <atomic>
 #include <cstdint>
@@ -75,7 +76,8 @@ class PairwiseWorkspace {
 };
 
 /// For each row j of `embeddings` (the cluster in ranked order):
-///   max_sim[j] = max_{i<j} e_i . e_j   (float32 dot products, the vectors as given; may be < 0)
+///   max_sim[j] = max_{i<j} e_i . e_j   (the vectors as given, may be < 0; the dot products
+///                summed in double in a fixed order, the maximum rounded to float)
 ///   max_idx[j] = the lowest i < j attaining it; row 0 gets (0, 0).
 ///
 /// `embeddings`: [N x dim] row-major, any stride, rows finite (L2-normalised by the caller for

@@ -22,7 +22,8 @@ enum class WhichToKeep {
 enum class SimMetric { kCosine, kL2 };
 
 /// NeMo 1.4's `compute_dtype` of the pairwise stage. semdedup computes every similarity as a
-/// float32 dot product of the stored values (fp16 storage widened exactly) whatever the value:
+/// dot product of the stored values (fp16 storage widened exactly) summed in double and rounded
+/// to float32, whatever the value:
 /// keep/remove decisions are never made in lower precision. The value is accepted so that NeMo
 /// configurations run, and the stage logs once what it does with it.
 enum class ComputeDtype {

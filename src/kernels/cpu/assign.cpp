@@ -1,10 +1,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "kernels/cpu/blas_api.hpp"
+#include "kernels/cpu/exact_rescore.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/kernels/distance.hpp"
 
@@ -16,11 +19,17 @@ constexpr int64_t kAlignFloats = 16;  // 64 bytes
 
 constexpr int64_t align_up(int64_t value, int64_t to) { return (value + to - 1) / to * to; }
 
-// Per-thread slice: a zero-padded copy of a partial row tile, the tile's dot products, and the
-// running minimum of each row.
+// The smallest float at least `value`.
+float round_up_to_float(double value) {
+  const auto f = static_cast<float>(value);
+  return static_cast<double>(f) >= value
+             ? f
+             : std::nextafter(f, std::numeric_limits<float>::infinity());
+}
+
+// Per-thread slice: a zero-padded copy of a partial row tile and the tile's dot products.
 int64_t thread_workspace_floats(int64_t dim) {
-  return align_up(kTileRows * dim, kAlignFloats) + kTileRows * kCentroidBlock +
-         align_up(kTileRows, kAlignFloats);
+  return align_up(kTileRows * dim, kAlignFloats) + kTileRows * kCentroidBlock;
 }
 
 // Shared head of the workspace: the zero-padded last centroid block and its norms.
@@ -28,14 +37,12 @@ int64_t shared_workspace_floats(int64_t dim) {
   return align_up(kCentroidBlock * dim, kAlignFloats) + kCentroidBlock;
 }
 
-// Folds one row's dot products with a block of `count` centroids into the running minimum.
-// The distance is formed without any multiplication, (x_norm + c_norm) - (dot + dot), so an
-// FMA-contracting compiler cannot change its bits between the clones below. The minimum is
-// found over 16 lanes, then the first centroid reaching it is taken, which equals a sequential
-// scan with strict '<' (ties go to the lowest index).
-__attribute__((target_clones("avx512f", "avx2", "default"))) void fold_row(
-    float* dots, const float* c_norms, float x_norm, int64_t count, int64_t first_centroid,
-    float* best, int32_t* label) {
+// Turns one row's dot products with a block of `count` centroids into GEMM distances and
+// returns the smallest, with the first centroid reaching it in *arg. The distance is formed
+// without any multiplication, (x_norm + c_norm) - (dot + dot), so an FMA-contracting compiler
+// cannot change its bits between the clones below. The minimum is found over 16 lanes.
+__attribute__((target_clones("avx512f", "avx2", "default"))) float fold_row(
+    float* dots, const float* c_norms, float x_norm, int64_t count, int64_t* arg) {
   for (int64_t c = 0; c < count; ++c) {
     const float d = (x_norm + c_norms[c]) - (dots[c] + dots[c]);
     dots[c] = d > 0.0f ? d : 0.0f;
@@ -50,11 +57,64 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void fold_row(
   float block_min = std::numeric_limits<float>::infinity();
   for (int l = 0; l < kLanes; ++l) block_min = lanes[l] < block_min ? lanes[l] : block_min;
   for (int64_t c = full; c < count; ++c) block_min = dots[c] < block_min ? dots[c] : block_min;
-  if (!(block_min < *best)) return;
-  int64_t arg = 0;
-  while (dots[arg] != block_min) ++arg;
-  *best = block_min;
-  *label = static_cast<int32_t>(first_centroid + arg);
+  int64_t first = 0;
+  while (dots[first] != block_min) ++first;
+  *arg = first;
+  return block_min;
+}
+
+// How many GEMM distances of the block are at most `limit`.
+__attribute__((target_clones("avx512f", "avx2", "default"))) int64_t count_at_most(
+    const float* dots, int64_t count, float limit) {
+  int64_t n = 0;
+  for (int64_t c = 0; c < count; ++c) n += dots[c] <= limit ? 1 : 0;
+  return n;
+}
+
+// A bound on |GEMM distance - rescored distance| for a row of squared norm `x_norm` and any
+// centroid of squared norm at most `c_norm_max`. The GEMM distance (x_norm + c_norm) - 2 x·c
+// carries the errors of the two float norms and the float dot (each at most γ_d times the
+// product of the norms, so γ_d (‖x‖ + ‖c‖)² <= 2 γ_d (‖x‖² + ‖c‖²) together), and two float
+// roundings of sums at most 2 (‖x‖² + ‖c‖²); the rescored double distance is off by at most
+// the double factor on the same sum. The float norms stand in for the true ones divided by
+// (1 - γ_d).
+double distance_error_bound(double x_norm, double c_norm_max, int64_t dim) {
+  const double g = float_dot_error_factor(dim);
+  const double u = std::ldexp(1.0, -24);
+  const double factor =
+      (2.0 * g + 4.0 * u * (1.0 + g) + 2.0 * double_dot_error_factor(dim)) / (1.0 - g);
+  return factor * (x_norm + c_norm_max) + 4.0 * float_underflow_slack(dim);
+}
+
+// Rescores the candidates of one block: every centroid whose GEMM distance is at most `limit`,
+// in ascending order, with a strict '<' against the running best (ties keep the lowest index).
+// `row_sq` and `c_sq` are the fixed_order_dot squared norms of the row and of every centroid.
+void rescore_block(const float* dots, int64_t count, float limit, int64_t block_arg,
+                   const float* row, double row_sq, MatrixView centroids, const double* c_sq,
+                   int64_t first_centroid, double* best, int32_t* label) {
+  const auto row_bytes = static_cast<size_t>(centroids.cols) * sizeof(float);
+  const auto rescore = [&](int64_t c) {
+    const float* centroid = centroids.row(first_centroid + c);
+    // A copy of the best centroid so far has its distance and cannot replace it; comparing
+    // the bytes is cheaper than the distance (duplicate centroids).
+    if (*best < std::numeric_limits<double>::infinity() &&
+        std::memcmp(centroid, centroids.row(*label), row_bytes) == 0) {
+      return;
+    }
+    const double d = squared_distance_from_dots(row_sq, c_sq[first_centroid + c],
+                                                fixed_order_dot(row, centroid, centroids.cols));
+    if (d < *best) {
+      *best = d;
+      *label = static_cast<int32_t>(first_centroid + c);
+    }
+  };
+  if (count_at_most(dots, count, limit) == 1) {
+    rescore(block_arg);
+    return;
+  }
+  for (int64_t c = 0; c < count; ++c) {
+    if (dots[c] <= limit) rescore(c);
+  }
 }
 
 }  // namespace
@@ -110,6 +170,9 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
     }
   }
   float* thread_workspace = workspace + shared_workspace_floats(dim);
+  const double c_norm_max = *std::max_element(c_norms, c_norms + k);
+  // The centroids' squared norms for rescoring, summed like every rescored dot product.
+  std::vector<double> c_sq(static_cast<size_t>(k));
 
 #pragma omp parallel num_threads(threads)
   {
@@ -119,7 +182,13 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
     float* mine = thread_workspace + omp_get_thread_num() * thread_workspace_floats(dim);
     float* padded_rows = mine;
     float* dots = mine + align_up(kTileRows * dim, kAlignFloats);
-    float* best = dots + kTileRows * kCentroidBlock;
+    // Per row of the tile: the smallest rescored distance so far and its error bound.
+    double best[kTileRows];
+    double bound[kTileRows];
+    double row_sq[kTileRows];
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < k; ++c)
+      c_sq[c] = fixed_order_dot(centroids.row(c), centroids.row(c), dim);
 
 #pragma omp for schedule(dynamic, 1)
     for (int64_t tile = 0; tile < n_tiles; ++tile) {
@@ -139,7 +208,11 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
         a = padded_rows;
         lda = dim;
       }
-      for (int64_t r = 0; r < rows; ++r) best[r] = std::numeric_limits<float>::infinity();
+      for (int64_t r = 0; r < rows; ++r) {
+        best[r] = std::numeric_limits<double>::infinity();
+        bound[r] = distance_error_bound(x_norms[first_row + r], c_norm_max, dim);
+        row_sq[r] = fixed_order_dot(x.row(first_row + r), x.row(first_row + r), dim);
+      }
 
       for (int64_t block = 0; block < n_blocks; ++block) {
         const int64_t first_centroid = block * block_width;
@@ -152,12 +225,21 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
                  a, static_cast<int>(lda), b, static_cast<int>(ldb), dots,
                  static_cast<int>(block_width));
         for (int64_t r = 0; r < rows; ++r) {
-          fold_row(dots + r * block_width, block_norms, x_norms[first_row + r], count,
-                   first_centroid, &best[r], &labels[first_row + r]);
+          float* row_dots = dots + r * block_width;
+          int64_t arg = 0;
+          const double block_min =
+              fold_row(row_dots, block_norms, x_norms[first_row + r], count, &arg);
+          // A centroid can beat the block's GEMM minimum only within twice the bound of it,
+          // and the running best only within the bound of it.
+          const double limit = std::min(block_min + 2.0 * bound[r], best[r] + bound[r]);
+          if (block_min > limit) continue;
+          rescore_block(row_dots, count, round_up_to_float(limit), arg, x.row(first_row + r),
+                        row_sq[r], centroids, c_sq.data(), first_centroid, &best[r],
+                        &labels[first_row + r]);
         }
       }
       if (sq_dist) {
-        for (int64_t r = 0; r < rows; ++r) sq_dist[first_row + r] = best[r];
+        for (int64_t r = 0; r < rows; ++r) sq_dist[first_row + r] = static_cast<float>(best[r]);
       }
     }
   }

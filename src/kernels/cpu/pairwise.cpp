@@ -3,10 +3,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "kernels/cpu/blas_api.hpp"
+#include "kernels/cpu/exact_rescore.hpp"
 #include "semdedup/core/status.hpp"
 
 namespace semdedup::kernels {
@@ -19,12 +21,11 @@ int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-// Folds a [rows x tile] block of products into the running column maxima. Rows are visited
-// in ascending order and only a strictly larger value replaces the running one, so among equal
-// values the lowest row wins. `hit[j]` receives the block row of the last improvement. On a
-// diagonal block (rows == tile) only rows above the column count (i < j). Built for AVX-512,
-// AVX2 and the baseline, picked once at load time; comparisons only, so every build gives the
-// same result.
+// Folds a [rows x tile] block of products into column maxima. Rows are visited in ascending
+// order and only a strictly larger value replaces the running one, so among equal values the
+// lowest row wins. `hit[j]` receives the block row of the last improvement. On a diagonal block
+// (rows == tile) only rows above the column count (i < j). Built for AVX-512, AVX2 and the
+// baseline, picked once at load time; comparisons only, so every build gives the same result.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void fold_block(
     const float* product, int64_t rows, int64_t tile, bool diagonal, float* col_max, int32_t* hit) {
   for (int64_t row = 0; row < rows; ++row) {
@@ -38,6 +39,30 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void fold_block(
     }
   }
 }
+
+// count[j] += the rows of the block whose product with column j is at least limit[j] (on a
+// diagonal block, rows above j only).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void count_at_least(
+    const float* product, int64_t rows, int64_t tile, bool diagonal, const float* limit,
+    int32_t* count) {
+  for (int64_t row = 0; row < rows; ++row) {
+    const float* values = product + row * tile;
+    for (int64_t col = diagonal ? row + 1 : 0; col < tile; ++col) {
+      count[col] += values[col] >= limit[col] ? 1 : 0;
+    }
+  }
+}
+
+// The largest float at most `value`.
+float round_down_to_float(double value) {
+  const auto f = static_cast<float>(value);
+  return static_cast<double>(f) <= value
+             ? f
+             : std::nextafter(f, -std::numeric_limits<float>::infinity());
+}
+
+// Euclidean norm of a row, from the fixed-order double sum.
+double row_norm(const float* row, int64_t dim) { return std::sqrt(fixed_order_dot(row, row, dim)); }
 
 }  // namespace
 
@@ -90,6 +115,16 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
   [[maybe_unused]] const int64_t per_thread_floats =
       PairwiseWorkspace::floats_per_thread(tile, band_tiles, dim);
   const auto stopped = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
+  // |GEMM product - rescored product| <= (γ_d + the double factor) ‖e_i‖ ‖e_j‖ (plus slack
+  // for underflow); with the largest row norm for ‖e_i‖ it becomes a bound per column. The
+  // norms come from double sums (relative error ~ d 2^-53), covered by the 1e-6 margin.
+  double max_norm = 0.0;
+  for (int64_t row = 0; row < n; ++row)
+    max_norm = std::max(max_norm, row_norm(embeddings.row(row), dim));
+  const double bound_factor =
+      (float_dot_error_factor(dim) + double_dot_error_factor(dim)) * (1.0 + 1e-6) * max_norm;
+  const double bound_slack = 2.0 * float_underflow_slack(dim);
+  const auto row_bytes = static_cast<size_t>(dim) * sizeof(float);
 
 #pragma omp parallel num_threads(threads)
   {
@@ -103,6 +138,12 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
     float* col_max = padded + round_up(tile * dim, kFloatAlign);
     int32_t* hit = workspace.thread_rows(thread);
     SD_DCHECK(col_max + tile <= scratch + per_thread_floats);
+    // Per column of the tile: the error bound of its GEMM products, the best rescored product
+    // so far, and this block's rescoring limit and count of rows reaching it.
+    double bound[kPairwiseMaxTile];
+    double rescored[kPairwiseMaxTile];
+    float limit[kPairwiseMaxTile];
+    int32_t count[kPairwiseMaxTile];
 
     // Column tiles from the most expensive (the last: it needs every row tile) to the cheapest;
     // which thread takes which tile does not change any result.
@@ -127,22 +168,64 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
       const auto tile_ld = [&](int64_t index) {
         return static_cast<int>(pad_last && index == col_tile ? dim : embeddings.stride);
       };
-      std::fill(col_max, col_max + tile, -std::numeric_limits<float>::infinity());
       const int64_t col_first = col_tile * tile;
       const int64_t col_count = std::min(tile, n - col_first);
       int64_t* best = max_idx + col_first;
       std::fill(best, best + col_count, int64_t{-1});
+      for (int64_t col = 0; col < col_count; ++col) {
+        bound[col] = bound_factor * row_norm(embeddings.row(col_first + col), dim) + bound_slack;
+        rescored[col] = -std::numeric_limits<double>::infinity();
+      }
 
-      // Multiplies rows [first_row, first_row + rows) of `data` by the column tile and folds
-      // the block in; blocks arrive in ascending row order.
+      // Multiplies rows [first_row, first_row + rows) of `data` by the column tile; blocks
+      // arrive in ascending row order. The GEMM only proposes: a row can beat the block's
+      // GEMM maximum only within twice the bound of it, and the best rescored product so far
+      // only within the bound of it. Those rows are rescored in ascending order and a
+      // strictly larger rescored product replaces the best, so the result is the largest
+      // rescored product with its earliest row, whatever the BLAS kernel or the row's place
+      // in the GEMM.
       const auto multiply_and_fold = [&](const float* data, int ld, int64_t first_row, int64_t rows,
                                          bool diagonal) {
         gemm_abt(static_cast<int>(rows), static_cast<int>(tile), static_cast<int>(dim), data, ld,
                  tile_data(col_tile), tile_ld(col_tile), product, static_cast<int>(tile));
+        std::fill(col_max, col_max + tile, -std::numeric_limits<float>::infinity());
         std::fill(hit, hit + tile, int32_t{-1});
         fold_block(product, rows, tile, diagonal, col_max, hit);
+        bool any = false;
+        for (int64_t col = 0; col < tile; ++col) {
+          const double block_max = col_max[col];
+          const double needed = std::max(block_max - 2.0 * bound[col], rescored[col] - bound[col]);
+          const bool open = col < col_count && hit[col] >= 0 && block_max >= needed;
+          limit[col] = open ? round_down_to_float(needed) : std::numeric_limits<float>::infinity();
+          count[col] = 0;
+          any = any || open;
+        }
+        if (!any) return;
+        count_at_least(product, rows, tile, diagonal, limit, count);
         for (int64_t col = 0; col < col_count; ++col) {
-          if (hit[col] >= 0) best[col] = first_row + hit[col];
+          if (count[col] == 0) continue;
+          const float* column = embeddings.row(col_first + col);
+          const auto rescore = [&](int64_t row) {
+            // A copy of the best row so far has its rescored product and cannot replace it;
+            // comparing the bytes is cheaper than the product (large groups of duplicates).
+            const float* data = embeddings.row(first_row + row);
+            if (best[col] >= 0 && std::memcmp(data, embeddings.row(best[col]), row_bytes) == 0) {
+              return;
+            }
+            const double value = fixed_order_dot(data, column, dim);
+            if (value > rescored[col]) {
+              rescored[col] = value;
+              best[col] = first_row + row;
+            }
+          };
+          if (count[col] == 1) {
+            rescore(hit[col]);
+            continue;
+          }
+          const int64_t row_end = diagonal ? std::min(rows, col) : rows;
+          for (int64_t row = 0; row < row_end; ++row) {
+            if (product[row * tile + col] >= limit[col]) rescore(row);
+          }
         }
       };
       // Whole bands first (all above the diagonal, never the padded tile), then single tiles.
@@ -163,7 +246,7 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
       // (0, itself).
       for (int64_t col = 0; col < col_count; ++col) {
         const bool has_match = best[col] >= 0;
-        max_sim[col_first + col] = has_match ? col_max[col] : 0.0f;
+        max_sim[col_first + col] = has_match ? static_cast<float>(rescored[col]) : 0.0f;
         if (!has_match) best[col] = col_first + col;
       }
     }
