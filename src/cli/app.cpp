@@ -9,6 +9,7 @@
 #include "cli/world.hpp"
 #include "cli/yaml_config.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
+#include "semdedup/kernels/isa.hpp"
 #include "semdedup/io/output_lock.hpp"
 #include "semdedup/kernels/blas.hpp"
 
@@ -33,8 +34,9 @@ int exit_code_for(StatusCode code) {
 }
 
 std::string version_text() {
-  return fmt::format("semdedup {} ({} build)\n{}\nBLAS: {}\n", SEMDEDUP_VERSION, SEMDEDUP_BUILD_TYPE,
-                     io::arrow_description(), kernels::blas_description());
+  return fmt::format("semdedup {} ({} build)\n{}\nBLAS: {}\nCPU kernel: {}\n", SEMDEDUP_VERSION,
+                     SEMDEDUP_BUILD_TYPE, io::arrow_description(), kernels::blas_description(),
+                     kernels::cpu_kernel_name(kernels::best_cpu_kernel()));
 }
 
 }  // namespace
@@ -43,7 +45,8 @@ std::vector<std::pair<std::string, std::string>> version_pairs() {
   return {{"semdedup", SEMDEDUP_VERSION},
           {"build_type", SEMDEDUP_BUILD_TYPE},
           {"arrow", io::arrow_description()},
-          {"blas", kernels::blas_description()}};
+          {"blas", kernels::blas_description()},
+          {"cpu_kernel", kernels::cpu_kernel_name(kernels::best_cpu_kernel())}};
 }
 
 namespace {
