@@ -275,6 +275,7 @@ class Fitter {
     std::vector<int64_t> sums(static_cast<size_t>(k * dim)), counts(static_cast<size_t>(k));
     std::vector<int64_t> workspace(static_cast<size_t>(kernels::accumulate_workspace_size(n, k, dim, ctx_.threads)));
     ProgressTask progress(*ctx_.progress, "k-means", params_.max_iter, "iterations");
+    std::vector<uint8_t> reseeded(static_cast<size_t>(k), 0);
     for (int64_t iteration = 1; iteration <= params_.max_iter; ++iteration) {
       SD_RETURN_IF_ERROR(ctx_.check_cancelled());
       const auto start = Clock::now();
@@ -286,11 +287,14 @@ class Fitter {
                                         workspace.data(), ctx_.threads);
       SD_RETURN_IF_ERROR(ctx_.comm->allreduce_sum(sums.data(), k * dim));
       SD_RETURN_IF_ERROR(ctx_.comm->allreduce_sum(counts.data(), k));
-      // An empty cluster is re-seeded by splitting the largest one (NeMo's cuML keeps it in
-      // place); the split's displacement counts as shift, so the loop does not stop on it.
-      const double shift =
-          kernels::update_centroids(sums.data(), counts.data(), centroids.mutable_view()) +
-          reseed_empty_clusters(counts.data(), centroids.mutable_view());
+      // While Lloyd still moves, an empty cluster is re-seeded by splitting the largest one
+      // (NeMo's cuML keeps it in place); the split's displacement counts as shift, so the loop
+      // does not stop on it. Once nothing moves, empty clusters stay as they are.
+      double shift =
+          kernels::update_centroids(sums.data(), counts.data(), centroids.mutable_view());
+      if (shift > 0.0) {
+        shift += reseed_empty_clusters(counts.data(), centroids.mutable_view(), reseeded);
+      }
       IterationStats stats{iteration, inertia, shift, seconds_since(start)};
       result.history.push_back(stats);
       result.n_iter = iteration;
