@@ -180,6 +180,7 @@ def main():
                 else:
                     run = run_peer(args, tool, data_path, init_path, out)
                 times[tool].append(run["seconds"])
+                print(f"  {tool}: {run['seconds']:.2f} s, {run['iterations']} iterations", flush=True)
                 loads.append(os.getloadavg()[0])
                 if tool not in info:
                     info[tool] = run

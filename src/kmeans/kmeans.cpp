@@ -40,7 +40,7 @@ constexpr uint64_t kStreamRoundBase = 16;  // + round number
 constexpr int kMaxParallelRounds = 8;
 // k-means|| runs on a seeded sample of about this many rows per cluster when the data has more
 // than twice as many; Lloyd then runs on every row.
-constexpr int64_t kInitSampleRowsPerCluster = 64;
+constexpr int64_t kInitSampleRowsPerCluster = 256;
 // The fixed-point centroid sums are exact for |value| <= 2 (see centroid_update.hpp).
 constexpr float kMaxAbsValue = 2.0f;
 
