@@ -3,6 +3,7 @@
 //
 //   kmeans_bench --data X.npy --init C.npy --iters 10 --threads 2 [--centroids-out OUT.npy]
 //   kmeans_bench --rows 200000 --dim 768 --k 1000 --iters 10 --threads 2
+//   kmeans_bench --data X.npy --defaults 1 --k 1000 --seed 0   (fit with FitParams' defaults)
 #include <omp.h>
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "semdedup/io/npy.hpp"
 #include "semdedup/kernels/blas.hpp"
 #include "semdedup/kernels/distance.hpp"
+#include "semdedup/kernels/isa.hpp"
 #include "semdedup/kmeans/kmeans.hpp"
 #include "testing/random_rows.hpp"
 
@@ -32,6 +34,9 @@ struct Args {
   int64_t rows = 200000, dim = 768, k = 1000, iters = 10;
   int threads = 2;
   int sgemm_repeats = 3;
+  bool defaults = false;
+  std::string kernel = "auto";
+  uint64_t seed = 42;
 };
 
 Args parse(int argc, char** argv) {
@@ -54,6 +59,12 @@ Args parse(int argc, char** argv) {
       a.iters = std::stoll(value);
     else if (key == "--threads")
       a.threads = std::stoi(value);
+    else if (key == "--kernel")
+      a.kernel = value;
+    else if (key == "--defaults")
+      a.defaults = value != "0";
+    else if (key == "--seed")
+      a.seed = std::stoull(value);
     else if (key == "--sgemm-repeats")
       a.sgemm_repeats = std::stoi(value);
     else {
@@ -71,6 +82,7 @@ double sgemm_gflops(MatrixView x, MatrixView c, int threads, int repeats) {
   std::vector<float> out(static_cast<size_t>(std::min(chunk, x.rows) * c.rows));
   omp_set_num_threads(threads);
   double best = 1e300;
+  if (repeats < 1) return 0.0;
   for (int rep = 0; rep < repeats; ++rep) {
     const auto start = Clock::now();
     for (int64_t first = 0; first < x.rows; first += chunk) {
@@ -108,6 +120,8 @@ int main(int argc, char** argv) {
   }
   if (!args.init.empty()) {
     init = load_npy(args.init);
+  } else if (args.defaults) {
+    init = Matrix(args.k, x.cols());
   } else {
     init = Matrix(args.k, x.cols());
     for (int64_t c = 0; c < args.k; ++c) {
@@ -121,11 +135,20 @@ int main(int argc, char** argv) {
 
   kmeans::FitParams params;
   params.n_clusters = k;
-  params.init = kmeans::InitMethod::kArray;
-  params.init_centroids = init;
-  params.max_iter = args.iters;
-  params.tol = 0.0;
-  const Context ctx = Context::make_default(args.threads);
+  params.random_state = args.seed;
+  if (!args.defaults) {
+    params.init = kmeans::InitMethod::kArray;
+    params.init_centroids = init;
+    params.max_iter = args.iters;
+    params.tol = 0.0;
+  }
+  Context ctx = Context::make_default(args.threads);
+  const auto kernel = kernels::parse_cpu_kernel(args.kernel);
+  if (!kernel.ok()) {
+    std::fprintf(stderr, "%s\n", kernel.status().message().c_str());
+    return 2;
+  }
+  ctx.cpu_kernel = kernels::resolve_cpu_kernel(*kernel);
   const auto start = Clock::now();
   auto fitted = kmeans::fit(ctx, x.view(), params);
   const double fit_seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -156,14 +179,16 @@ int main(int argc, char** argv) {
       "{\"rows\": %lld, \"dim\": %lld, \"k\": %lld, \"threads\": %d, \"iterations\": %lld,\n"
       " \"seconds_per_iteration\": %.6f, \"best_iteration_seconds\": %.6f,\n"
       " \"iteration_seconds\": [%s],\n"
-      " \"fit_seconds\": %.6f, \"inertia\": %.9g,\n"
+      " \"fit_seconds\": %.6f, \"init_seconds\": %.6f, \"lloyd_seconds\": %.6f,\n"
+      " \"inertia\": %.9g,\n"
       " \"gemm_gflops_per_iteration\": %.3f, \"sgemm_gflops\": %.3f,\n"
       " \"sgemm_gflops_before\": %.3f, \"sgemm_gflops_after\": %.3f,\n"
-      " \"tile\": [%lld, %lld], \"blas\": \"%s\"}\n",
+      " \"tile\": [%lld, %lld], \"assign_kernel\": \"%s\", \"blas\": \"%s\"}\n",
       static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(k), args.threads,
       static_cast<long long>(fitted->n_iter), mean, best, per_iter.c_str(), fit_seconds,
-      fitted->inertia, flops / mean / 1e9, std::max(sgemm_before, sgemm_after), sgemm_before,
+      fitted->init_seconds, fitted->lloyd_seconds, fitted->inertia, flops / mean / 1e9, std::max(sgemm_before, sgemm_after), sgemm_before,
       sgemm_after, static_cast<long long>(kernels::kTileRows),
-      static_cast<long long>(kernels::centroid_block(k)), kernels::blas_description().c_str());
+      static_cast<long long>(kernels::centroid_block(k)), kernels::cpu_kernel_name(ctx.cpu_kernel),
+      kernels::blas_description().c_str());
   return 0;
 }

@@ -28,9 +28,12 @@ parser.add_argument("--dim", type=int, default=768)
 parser.add_argument("--batch", type=int, default=1024)
 args = parser.parse_args()
 
-# numpy's bundled OpenBLAS reads these when it loads: set them before the import.
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
+# numpy's bundled OpenBLAS reads the thread counts and core type when it loads: set them before
+# the import (bench/peer_env.py), and name the kernel it runs (threadpoolctl).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_env import blas_in_use, peer_env  # noqa: E402
+
+os.environ.update(peer_env(args.threads))
 import numpy as np  # noqa: E402
 
 BENCH = os.path.join(args.build, "bench", "pairwise_bench")
@@ -129,6 +132,7 @@ def main():
     mib = 1 << 20
     print()
     print(f"threads={args.threads} dim={args.dim} batch={args.batch}  {rows[0]['blas']}")
+    print(f"numpy's BLAS: {'; '.join(blas_in_use())}")
     print("GF/s: useful flops (2 dim per pair i < j) per second; sgemm: N x B x dim products, "
           "ours = the OpenBLAS semdedup loads, numpy = numpy's bundled one")
     print("rows    semdedup_s  nemo_numpy_s  speedup  ours_GF/s  sgemm_GF/s  ours/sgemm  "

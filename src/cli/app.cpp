@@ -12,6 +12,7 @@
 #include "cli/world.hpp"
 #include "cli/yaml_config.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
+#include "semdedup/kernels/isa.hpp"
 #include "semdedup/io/output_lock.hpp"
 #include "semdedup/kernels/blas.hpp"
 
@@ -67,7 +68,8 @@ std::vector<std::pair<std::string, std::string>> version_pairs() {
   return {{"semdedup", SEMDEDUP_VERSION},
           {"build_type", SEMDEDUP_BUILD_TYPE},
           {"arrow", io::arrow_description()},
-          {"blas", kernels::blas_description()}};
+          {"blas", kernels::blas_description()},
+          {"cpu_kernel", kernels::cpu_kernel_name(kernels::best_cpu_kernel())}};
 }
 
 namespace {

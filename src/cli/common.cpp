@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/kernels/isa.hpp"
 
 namespace semdedup::cli {
 
@@ -14,6 +15,11 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  "worker threads (0 = every core; at most 16 per core); results never depend on it")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--cpu-kernel", options.cpu_kernel,
+                 "k-means assignment kernel: auto (the best this CPU runs), fp32 (GEMM tiles, the "
+                 "reference) or avx512-bf16 (bfloat16 filter, float64 decisions)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "fp32", "avx512-bf16"}));
   app.add_option("--device", options.device, "backend for the hot kernels: cpu|cuda")
       ->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
@@ -89,6 +95,8 @@ Result<Context> make_context(const CommonOptions& options) {
   if (options.quiet) mode = ProgressMode::kNever;
   ctx.progress = make_progress(mode, ctx.logger);
   SD_ASSIGN_OR_RETURN(ctx.device, parse_device(options.device));
+  SD_ASSIGN_OR_RETURN(const CpuKernel kernel, kernels::parse_cpu_kernel(options.cpu_kernel));
+  ctx.cpu_kernel = kernels::resolve_cpu_kernel(kernel);
   if (ctx.device == Device::kCuda) {
     return Status::not_implemented("--device cuda: this build has no CUDA backend");
   }

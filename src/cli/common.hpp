@@ -16,6 +16,7 @@ namespace semdedup::cli {
 
 struct CommonOptions {
   int threads = 0;
+  std::string cpu_kernel = "auto";
   std::string device = "cpu";
   std::string log_level = "info";
   bool quiet = false;
@@ -40,7 +41,7 @@ CLI::Validator seed_validator();
 /// beyond int64 is refused.
 CLI::Validator whole_number();
 
-/// Adds --threads, --device, --log-level, --quiet, --progress and --config to `app`.
+/// Adds --threads, --cpu-kernel, --device, --log-level, --quiet, --progress and --config to `app`.
 void add_common_flags(CLI::App& app, CommonOptions& options);
 
 /// The context of a run from the common flags.

@@ -12,7 +12,11 @@
 #include "semdedup/core/rng.hpp"
 #include "semdedup/io/npy.hpp"
 #include "semdedup/kernels/centroid_update.hpp"
+#include "semdedup/kernels/assign_bf16.hpp"
 #include "semdedup/kernels/distance.hpp"
+#include "semdedup/kernels/isa.hpp"
+#include "kmeans/assigner.hpp"
+#include "kmeans/reseed.hpp"
 
 namespace semdedup::kmeans {
 
@@ -28,13 +32,15 @@ double seconds_since(Clock::time_point start) {
 // global row index (or a draw counter), so no draw depends on threads or ranks.
 constexpr uint64_t kStreamFirstCentre = 1;
 constexpr uint64_t kStreamTopUp = 2;
-constexpr uint64_t kStreamReduce = 3;
 constexpr uint64_t kStreamRandomInit = 4;
 constexpr uint64_t kStreamRunSeeds = 5;
+constexpr uint64_t kStreamInitSample = 6;
 constexpr uint64_t kStreamRoundBase = 16;  // + round number
 
 constexpr int kMaxParallelRounds = 8;
-constexpr int kReduceLloydSteps = 10;
+// k-means|| runs on a seeded sample of about this many rows per cluster when the data has more
+// than twice as many; Lloyd then runs on every row.
+constexpr int64_t kInitSampleRowsPerCluster = 256;
 // The fixed-point centroid sums are exact for |value| <= 2 (see centroid_update.hpp).
 constexpr float kMaxAbsValue = 2.0f;
 
@@ -91,148 +97,6 @@ struct RunResult {
   std::vector<int32_t> labels;
 };
 
-// Assignment of `rows` to `centroids` in batches of whole GEMM tiles; the batch size bounds
-// how many tiles are in flight, never the bits of a result.
-class Assigner {
- public:
-  Assigner(int threads, int64_t dim, int64_t batch_rows)
-      : threads_(threads),
-        batch_rows_(
-            std::max<int64_t>(1, (batch_rows + kernels::kTileRows - 1) / kernels::kTileRows) *
-            kernels::kTileRows),
-        workspace_(static_cast<size_t>(kernels::assign_workspace_floats(dim, threads))) {}
-
-  void run(MatrixView rows, const float* row_norms, MatrixView centroids, int32_t* labels,
-           float* sq_dist) {
-    centroid_norms_.resize(static_cast<size_t>(centroids.rows));
-    kernels::squared_row_norms(centroids, centroid_norms_.data(), threads_);
-    for (int64_t first = 0; first < rows.rows; first += batch_rows_) {
-      const int64_t count = std::min(batch_rows_, rows.rows - first);
-      kernels::assign_nearest(rows.slice_rows(first, count), row_norms + first, centroids,
-                              centroid_norms_.data(), labels + first,
-                              sq_dist ? sq_dist + first : nullptr, workspace_.data(), threads_);
-    }
-  }
-
- private:
-  int threads_;
-  int64_t batch_rows_;
-  AlignedVector<float> workspace_;
-  std::vector<float> centroid_norms_;
-};
-
-// Weighted k-means++ over the k-means|| candidates, then a few weighted Lloyd steps. Every rank
-// holds the same candidates and weights, so every rank computes the same centres.
-Matrix reduce_candidates(const Context& ctx, const Matrix& candidates,
-                         const std::vector<int64_t>& weights, int64_t k, uint64_t seed) {
-  const int64_t m = candidates.rows();
-  const int64_t dim = candidates.cols();
-  const CounterRng rng(seed, kStreamReduce);
-  uint64_t draw = 0;
-  Matrix centres(k, dim);
-  std::vector<double> nearest(static_cast<size_t>(m), std::numeric_limits<double>::infinity());
-  std::vector<uint8_t> taken(static_cast<size_t>(m), 0);
-
-  auto take = [&](int64_t index, int64_t slot) {
-    taken[static_cast<size_t>(index)] = 1;
-    std::memcpy(centres.row(slot), candidates.row(index), sizeof(float) * static_cast<size_t>(dim));
-    const float* centre = centres.row(slot);
-#pragma omp parallel for schedule(static) num_threads(ctx.threads)
-    for (int64_t i = 0; i < m; ++i) {
-      const double d = kernels::squared_distance_fast(candidates.row(i), centre, dim);
-      nearest[static_cast<size_t>(i)] = std::min(nearest[static_cast<size_t>(i)], d);
-    }
-  };
-
-  // First centre: probability proportional to weight (exact integer arithmetic).
-  int64_t total_weight = 0;
-  for (const int64_t w : weights) total_weight += w;
-  {
-    const auto target =
-        static_cast<int64_t>(rng.below(draw++, static_cast<uint64_t>(total_weight)));
-    int64_t cumulative = 0, first = m - 1;
-    for (int64_t i = 0; i < m; ++i) {
-      cumulative += weights[static_cast<size_t>(i)];
-      if (cumulative > target) {
-        first = i;
-        break;
-      }
-    }
-    take(first, 0);
-  }
-  // Next centres: probability proportional to weight × squared distance to the nearest centre.
-  for (int64_t slot = 1; slot < k; ++slot) {
-    double total = 0.0;
-    int64_t last_positive = -1;
-    for (int64_t i = 0; i < m; ++i) {
-      if (taken[static_cast<size_t>(i)]) continue;
-      const double mass =
-          static_cast<double>(weights[static_cast<size_t>(i)]) * nearest[static_cast<size_t>(i)];
-      if (mass > 0) {
-        total += mass;
-        last_positive = i;
-      }
-    }
-    int64_t pick = -1;
-    if (total > 0) {
-      const double target = rng.uniform(draw++) * total;
-      double cumulative = 0.0;
-      for (int64_t i = 0; i < m && pick < 0; ++i) {
-        if (taken[static_cast<size_t>(i)]) continue;
-        const double mass =
-            static_cast<double>(weights[static_cast<size_t>(i)]) * nearest[static_cast<size_t>(i)];
-        if (mass <= 0) continue;
-        cumulative += mass;
-        if (cumulative > target) pick = i;
-      }
-      if (pick < 0) pick = last_positive;
-    } else {
-      // Every remaining candidate coincides with a centre: take one uniformly at random.
-      auto nth = static_cast<int64_t>(rng.below(draw++, static_cast<uint64_t>(m - slot)));
-      for (int64_t i = 0; i < m; ++i) {
-        if (taken[static_cast<size_t>(i)]) continue;
-        if (nth-- == 0) {
-          pick = i;
-          break;
-        }
-      }
-    }
-    take(pick, slot);
-  }
-
-  // Weighted Lloyd on the candidates; sums in double in candidate order (deterministic).
-  std::vector<float> candidate_norms(static_cast<size_t>(m));
-  kernels::squared_row_norms(candidates.view(), candidate_norms.data(), ctx.threads);
-  Assigner assigner(ctx.threads, dim, m);
-  std::vector<int32_t> labels(static_cast<size_t>(m), -1), previous;
-  std::vector<double> sums(static_cast<size_t>(k * dim));
-  std::vector<int64_t> mass(static_cast<size_t>(k));
-  for (int step = 0; step < kReduceLloydSteps; ++step) {
-    previous = labels;
-    assigner.run(candidates.view(), candidate_norms.data(), centres.view(), labels.data(), nullptr);
-    if (labels == previous) break;
-    std::fill(sums.begin(), sums.end(), 0.0);
-    std::fill(mass.begin(), mass.end(), 0);
-    for (int64_t i = 0; i < m; ++i) {
-      const int64_t c = labels[static_cast<size_t>(i)];
-      const int64_t w = weights[static_cast<size_t>(i)];
-      if (w == 0) continue;
-      mass[static_cast<size_t>(c)] += w;
-      const float* v = candidates.row(i);
-      double* sum = sums.data() + c * dim;
-      for (int64_t j = 0; j < dim; ++j) sum[j] += static_cast<double>(w) * v[j];
-    }
-    for (int64_t c = 0; c < k; ++c) {
-      if (mass[static_cast<size_t>(c)] == 0) continue;
-      const double inv = 1.0 / static_cast<double>(mass[static_cast<size_t>(c)]);
-      for (int64_t j = 0; j < dim; ++j) {
-        centres.row(c)[j] = static_cast<float>(sums[static_cast<size_t>(c * dim + j)] * inv);
-      }
-    }
-  }
-  return centres;
-}
-
 class Fitter {
  public:
   Fitter(const Context& ctx, MatrixView x, const FitParams& params, Shard shard)
@@ -241,7 +105,7 @@ class Fitter {
         params_(params),
         shard_(shard),
         x_norms_(static_cast<size_t>(x.rows)),
-        assigner_(ctx.threads, x.cols, params.max_samples_per_batch) {
+        assigner_(ctx, x.cols, params.max_samples_per_batch) {
     kernels::squared_row_norms(x_, x_norms_.data(), ctx_.threads);
   }
 
@@ -411,6 +275,7 @@ class Fitter {
     std::vector<int64_t> sums(static_cast<size_t>(k * dim)), counts(static_cast<size_t>(k));
     std::vector<int64_t> workspace(static_cast<size_t>(kernels::accumulate_workspace_size(n, k, dim, ctx_.threads)));
     ProgressTask progress(*ctx_.progress, "k-means", params_.max_iter, "iterations");
+    std::vector<uint8_t> reseeded(static_cast<size_t>(k), 0);
     for (int64_t iteration = 1; iteration <= params_.max_iter; ++iteration) {
       SD_RETURN_IF_ERROR(ctx_.check_cancelled());
       const auto start = Clock::now();
@@ -422,15 +287,22 @@ class Fitter {
                                         workspace.data(), ctx_.threads);
       SD_RETURN_IF_ERROR(ctx_.comm->allreduce_sum(sums.data(), k * dim));
       SD_RETURN_IF_ERROR(ctx_.comm->allreduce_sum(counts.data(), k));
-      const double shift =
+      // While Lloyd still moves, an empty cluster is re-seeded by splitting the largest one
+      // (NeMo's cuML keeps it in place); the split's displacement counts as shift, so the loop
+      // does not stop on it. Once nothing moves, empty clusters stay as they are.
+      double shift =
           kernels::update_centroids(sums.data(), counts.data(), centroids.mutable_view());
+      if (shift > 0.0) {
+        shift += reseed_empty_clusters(counts.data(), centroids.mutable_view(), reseeded);
+      }
       IterationStats stats{iteration, inertia, shift, seconds_since(start)};
       result.history.push_back(stats);
       result.n_iter = iteration;
       progress.advance(1);
       ctx_.logger->info("k-means run {} iteration {}: inertia {:.6f}, shift {:.3e}, {:.3f} s",
                         run + 1, iteration, inertia, shift, stats.seconds);
-      if (shift < params_.tol) break;
+      // A shift of exactly 0 means no label changed: further iterations would repeat this one.
+      if (shift < params_.tol || shift == 0.0) break;
     }
     assign(centroids.view(), result.labels.data(), sq.data());
     SD_ASSIGN_OR_RETURN(result.inertia, total(sq.data()));
@@ -446,6 +318,32 @@ class Fitter {
   std::vector<float> x_norms_;
   Assigner assigner_;
 };
+
+// k-means|| on a seeded sample: global row g is in it when CounterRng(seed, kStreamInitSample)
+// draws below the sampling fraction for g, whichever rank holds it, so the sample (and the
+// centres) do not depend on the rank count.
+Result<Matrix> init_kmeans_parallel_sampled(const Context& ctx, MatrixView x,
+                                            const FitParams& params, Shard shard, uint64_t seed,
+                                            Fitter& full) {
+  const int64_t target = kInitSampleRowsPerCluster * params.n_clusters;
+  if (shard.total <= 2 * target) return full.init_kmeans_parallel(seed);
+  const double fraction = static_cast<double>(target) / static_cast<double>(shard.total);
+  const CounterRng rng(seed, kStreamInitSample);
+  std::vector<int64_t> picked;
+  for (int64_t row = 0; row < x.rows; ++row) {
+    if (rng.uniform(static_cast<uint64_t>(shard.offset + row)) < fraction) picked.push_back(row);
+  }
+  Matrix sample(static_cast<int64_t>(picked.size()), x.cols);
+  for (size_t i = 0; i < picked.size(); ++i) {
+    std::memcpy(sample.row(static_cast<int64_t>(i)), x.row(picked[i]),
+                sizeof(float) * static_cast<size_t>(x.cols));
+  }
+  SD_ASSIGN_OR_RETURN(const Shard sample_shard, describe_shard(ctx, sample.rows()));
+  if (sample_shard.total < params.n_clusters) return full.init_kmeans_parallel(seed);
+  ctx.logger->debug("k-means||: on a sample of {} of {} rows", sample_shard.total, shard.total);
+  Fitter on_sample(ctx, sample.view(), params, sample_shard);
+  return on_sample.init_kmeans_parallel(seed);
+}
 
 const char* init_name(InitMethod init) {
   switch (init) {
@@ -506,9 +404,9 @@ Result<FitResult> fit(const Context& ctx, MatrixView x, const FitParams& params)
   const int64_t runs = resolved_n_init(params);
   ctx.logger->info(
       "k-means: {} rows x {} dims, {} clusters, init {}, {} run(s), max_iter {}, tol {}, {} "
-      "threads",
+      "threads, {} assignment kernel",
       shard.total, x.cols, params.n_clusters, init_name(params.init), runs, params.max_iter,
-      params.tol, ctx.threads);
+      params.tol, ctx.threads, kernels::cpu_kernel_name(kernels::resolve_cpu_kernel(ctx.cpu_kernel)));
 
   Fitter fitter(ctx, x, params, shard);
   FitResult best;
@@ -523,7 +421,7 @@ Result<FitResult> fit(const Context& ctx, MatrixView x, const FitParams& params)
     Matrix init;
     switch (params.init) {
       case InitMethod::kKMeansParallel: {
-        SD_ASSIGN_OR_RETURN(init, fitter.init_kmeans_parallel(seed));
+        SD_ASSIGN_OR_RETURN(init, init_kmeans_parallel_sampled(ctx, x, params, shard, seed, fitter));
         break;
       }
       case InitMethod::kRandom: {
@@ -564,7 +462,7 @@ Status predict(const Context& ctx, MatrixView x, MatrixView centroids, int32_t* 
   if (x.rows == 0) return Status::OK();
   std::vector<float> norms(static_cast<size_t>(x.rows));
   kernels::squared_row_norms(x, norms.data(), ctx.threads);
-  Assigner assigner(ctx.threads, x.cols, x.rows);
+  Assigner assigner(ctx, x.cols, x.rows);
   assigner.run(x, norms.data(), centroids, labels, sq_dist);
   return Status::OK();
 }

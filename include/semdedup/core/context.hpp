@@ -19,10 +19,20 @@ enum class Device { kCpu, kCuda };
 
 Result<Device> parse_device(std::string_view name);
 
+/// Which CPU kernel family computes k-means assignment (kernels/isa.hpp). Every family makes
+/// the same decisions: low precision only proposes candidates that float64 then decides.
+enum class CpuKernel {
+  kAuto,        ///< the best this machine runs
+  kFp32,        ///< fp32 GEMM tiles (the reference)
+  kAvx512Bf16,  ///< AVX512-BF16 dot products as a filter, float64 rescoring
+};
+
 struct Context {
   /// Worker threads for kernels (>= 1). Results never depend on it.
   int threads = 1;
   Device device = Device::kCpu;
+  /// CPU kernel family; kAuto resolves to kernels::best_cpu_kernel().
+  CpuKernel cpu_kernel = CpuKernel::kAuto;
   LoggerPtr logger;                      ///< never null
   std::shared_ptr<Progress> progress;    ///< never null
   std::shared_ptr<Communicator> comm;      ///< never null; one process = local

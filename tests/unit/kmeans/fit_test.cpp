@@ -105,9 +105,13 @@ TEST(Fit, GivenInitMatchesBruteForceLloyd) {
   p.init = InitMethod::kArray;
   p.init_centroids = init;
   p.max_iter = 15;
-  p.tol = 0.0;  // never below 0: exactly max_iter iterations
+  p.tol = 0.0;  // stops only when no centroid moves (a fixed point of Lloyd) or at max_iter
   ASSERT_OK_AND_ASSIGN(const FitResult result, fit(Context::make_default(2), blobs.x.view(), p));
-  EXPECT_EQ(result.n_iter, 15);
+  ASSERT_LE(result.n_iter, 15);
+  if (result.n_iter < 15) {
+    EXPECT_EQ(result.history.back().shift, 0.0);
+  }
+  EXPECT_GT(result.history.front().shift, 0.0);
   EXPECT_EQ(result.labels, brute_force_lloyd(blobs.x, init, 15));
 }
 
@@ -187,17 +191,42 @@ TEST(Fit, MoreRunsNeverGiveAWorseInertia) {
   }
 }
 
-TEST(Fit, ACentroidWithoutRowsKeepsItsValue) {
+TEST(Fit, AnEmptyCentroidIsReseededBySplittingTheLargestCluster) {
   const auto blobs = make_blobs(100, 2, 4, 1.0f, 14);
   Matrix init(3, 4);
   std::memcpy(init.row(0), blobs.x.row(0), sizeof(float) * 4);
   std::memcpy(init.row(1), blobs.x.row(1), sizeof(float) * 4);
-  // Far from every unit vector: never the nearest.
+  // Far from every unit vector: never the nearest, so empty after the first assignment.
   for (int j = 0; j < 4; ++j) init.row(2)[j] = 50.0f + static_cast<float>(j);
   FitParams p = params_for(3);
   p.init = InitMethod::kArray;
   p.init_centroids = init;
   ASSERT_OK_AND_ASSIGN(const FitResult result, fit(Context::make_default(2), blobs.x.view(), p));
+  double norm = 0;
+  for (int j = 0; j < 4; ++j) norm += double(result.centroids.row(2)[j]) * result.centroids.row(2)[j];
+  EXPECT_LE(norm, 1.0 + 1e-6) << "re-seeded inside the data";
+  int64_t in_third = 0;
+  for (const int32_t label : result.labels) in_third += label == 2;
+  EXPECT_GT(in_third, 0);
+  // The same fit from 2 threads: re-seeding is a function of counts and centroids alone.
+  ASSERT_OK_AND_ASSIGN(const FitResult again, fit(Context::make_default(1), blobs.x.view(), p));
+  EXPECT_EQ(again.labels, result.labels);
+}
+
+TEST(Fit, AnEmptyCentroidKeepsItsValueOnceNothingMoves) {
+  // Two distinct rows, each repeated, and the initial centres on them: the first update moves
+  // nothing, so the far centroid is left as it is.
+  Matrix x(40, 4);
+  for (int64_t r = 0; r < x.rows(); ++r) x.row(r)[r % 2] = 1.0f;
+  Matrix init(3, 4);
+  init.row(0)[0] = 1.0f;
+  init.row(1)[1] = 1.0f;
+  for (int j = 0; j < 4; ++j) init.row(2)[j] = 50.0f + static_cast<float>(j);
+  FitParams p = params_for(3);
+  p.init = InitMethod::kArray;
+  p.init_centroids = init;
+  ASSERT_OK_AND_ASSIGN(const FitResult result, fit(Context::make_default(2), x.view(), p));
+  EXPECT_EQ(result.n_iter, 1);
   EXPECT_EQ(std::memcmp(result.centroids.row(2), init.row(2), sizeof(float) * 4), 0);
   for (const int32_t label : result.labels) EXPECT_NE(label, 2);
 }

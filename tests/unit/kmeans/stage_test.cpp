@@ -331,11 +331,14 @@ TEST_F(StageTest, NonEmptyOutputNeedsOverwriteOrResume) {
 }
 
 TEST_F(StageTest, AnEmptyCentroidGetsNoDirectory) {
-  const auto blobs = make_blobs(30, 2, 4, 1.0f, 8);
-  write_embedding_files(tmp_ / "in", blobs.x.view(), 2);
+  // Two distinct rows, each repeated, with initial centres on them: nothing moves, so the far
+  // centroid stays empty (empty clusters are re-seeded only while Lloyd still moves).
+  Matrix x(30, 4);
+  for (int64_t r = 0; r < x.rows(); ++r) x.row(r)[r % 2] = 1.0f;
+  write_embedding_files(tmp_ / "in", x.view(), 2);
   Matrix init(3, 4);
-  std::memcpy(init.row(0), blobs.x.row(0), sizeof(float) * 4);
-  std::memcpy(init.row(1), blobs.x.row(1), sizeof(float) * 4);
+  init.row(0)[0] = 1.0f;
+  init.row(1)[1] = 1.0f;
   for (int j = 0; j < 4; ++j) init.row(2)[j] = -40.0f;
   ASSERT_OK(io::write_npy(tmp_ / "init.npy", init.view()));
   Params p = params_for(tmp_ / "in", tmp_ / "out", 3);

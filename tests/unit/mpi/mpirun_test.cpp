@@ -149,6 +149,15 @@ TEST_F(Mpirun, KMeansWritesTheSameBytesOnOneToFourRanks) {
                      "out");
 }
 
+// 2,400 rows and 4 clusters: more than 512 rows per cluster, so k-means|| runs on a seeded
+// sample drawn by global row, whichever rank holds the row.
+TEST_F(Mpirun, KMeansWithASampledInitWritesTheSameBytes) {
+  expect_ranks_agree("kmeans-sampled",
+                     "kmeans --input data --output out --n-clusters 4 --rows-per-part 150 "
+                     "--threads 1 --quiet",
+                     "out");
+}
+
 TEST_F(Mpirun, KMeansWithFitDataFractionWritesTheSameBytes) {
   expect_ranks_agree(
       "kmeans-fraction",

@@ -1,0 +1,50 @@
+#include "semdedup/kernels/isa.hpp"
+
+namespace semdedup::kernels {
+
+CpuKernel best_cpu_kernel() {
+  return cpu_kernel_available(CpuKernel::kAvx512Bf16) ? CpuKernel::kAvx512Bf16 : CpuKernel::kFp32;
+}
+
+bool cpu_kernel_available(CpuKernel kernel) {
+  switch (kernel) {
+    case CpuKernel::kAuto:
+    case CpuKernel::kFp32:
+      return true;
+    case CpuKernel::kAvx512Bf16:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+  }
+  return false;
+}
+
+CpuKernel resolve_cpu_kernel(CpuKernel requested) {
+  return requested == CpuKernel::kAuto ? best_cpu_kernel() : requested;
+}
+
+const char* cpu_kernel_name(CpuKernel kernel) {
+  switch (kernel) {
+    case CpuKernel::kAuto:
+      return "auto";
+    case CpuKernel::kFp32:
+      return "fp32";
+    case CpuKernel::kAvx512Bf16:
+      return "avx512-bf16";
+  }
+  return "?";
+}
+
+Result<CpuKernel> parse_cpu_kernel(std::string_view name) {
+  for (const CpuKernel kernel : {CpuKernel::kAuto, CpuKernel::kFp32, CpuKernel::kAvx512Bf16}) {
+    if (name != cpu_kernel_name(kernel)) continue;
+    if (!cpu_kernel_available(kernel)) {
+      return Status::invalid_argument("CPU kernel '{}' needs an instruction set this CPU lacks",
+                                      name);
+    }
+    return kernel;
+  }
+  return Status::invalid_argument("unknown CPU kernel '{}' (auto|fp32|avx512-bf16)", name);
+}
+
+}  // namespace semdedup::kernels
