@@ -345,20 +345,6 @@ Result<Matrix> init_kmeans_parallel_sampled(const Context& ctx, MatrixView x,
   return on_sample.init_kmeans_parallel(seed);
 }
 
-const char* init_name(InitMethod init) {
-  switch (init) {
-    case InitMethod::kKMeansParallel:
-      return "k-means||";
-    case InitMethod::kRandom:
-      return "random";
-    case InitMethod::kFile:
-      return "file";
-    case InitMethod::kArray:
-      return "array";
-  }
-  return "?";
-}
-
 Status check_initial_centroids(MatrixView init, const FitParams& params, int64_t dim,
                                const std::string& source) {
   if (init.rows != params.n_clusters || init.cols != dim) {
@@ -405,7 +391,7 @@ Result<FitResult> fit(const Context& ctx, MatrixView x, const FitParams& params)
   ctx.logger->info(
       "k-means: {} rows x {} dims, {} clusters, init {}, {} run(s), max_iter {}, tol {}, {} "
       "threads, {} assignment kernel",
-      shard.total, x.cols, params.n_clusters, init_name(params.init), runs, params.max_iter,
+      shard.total, x.cols, params.n_clusters, init_method_name(params.init), runs, params.max_iter,
       params.tol, ctx.threads, kernels::cpu_kernel_name(kernels::resolve_cpu_kernel(ctx.cpu_kernel)));
 
   Fitter fitter(ctx, x, params, shard);
