@@ -668,18 +668,7 @@ void Extracted::finish() {
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t row = block + i;
       float* values = matrix->row(row);
-      const float squared = norms[i];
-      std::string reason;
-      if (!std::isfinite(squared)) {
-        reason = non_finite_reason(values, double_sources[row], dim);
-      }
-      // A float32 sum of squares that under- or overflows (values near 1e-23 or 1e19 and
-      // beyond) is redone in double; only an all-zero row has no direction.
-      double wide_norm = 0.0;
-      if (reason.empty() && normalise && !std::isnormal(squared)) {
-        wide_norm = norm_in_double(values, dim);
-        if (wide_norm == 0.0) reason = "zero norm";
-      }
+      std::string reason = normalise_row(values, dim, norms[i], double_sources[row], normalise);
       if (!reason.empty()) {
         rejects.push_back({source_rows[row], std::move(reason)});
         continue;
@@ -687,14 +676,6 @@ void Extracted::finish() {
       float* target = matrix->row(kept);
       if (target != values) {
         std::memmove(target, values, static_cast<std::size_t>(dim) * sizeof(float));
-      }
-      if (normalise && wide_norm > 0.0) {
-        divide_in_double(target, dim, wide_norm);
-      } else if (normalise) {
-        // Division (not multiplication by 1/norm), as x / ||x|| is written in spec §4: float32
-        // throughout, as NeMo does, whenever the float32 sum of squares is a normal number.
-        const float norm = std::sqrt(squared);
-        for (int64_t k = 0; k < dim; ++k) target[k] /= norm;
       }
       source_rows[kept] = source_rows[row];
       double_sources[kept] = double_sources[row];

@@ -18,4 +18,16 @@ void divide_in_double(float* values, int64_t dim, double norm);
 /// "value 1e+300 is out of float32 range at index 3". Empty when every value is finite.
 std::string non_finite_reason(const float* values, const double* source, int64_t dim);
 
+/// Squared L2 norm of `values[0, dim)` summed in float32 in index order, never contracted into
+/// FMA: the file reader's arithmetic (its blocked squared_norms gives the same bits).
+float squared_norm(const float* values, int64_t dim);
+
+/// Checks one row whose float32 sum of squares is `squared` and L2-normalises it in place:
+/// float32 division by sqrt(squared) whenever that sum is a normal number (NeMo's arithmetic),
+/// the norm summed and divided in double when it under- or overflows. Returns why the row is
+/// refused ("zero norm", a non-finite or out-of-range value; `source` is its float64 input or
+/// null), or "" when it was normalised. With `normalise` false it only checks finiteness.
+std::string normalise_row(float* values, int64_t dim, float squared, const double* source,
+                          bool normalise = true);
+
 }  // namespace semdedup::io

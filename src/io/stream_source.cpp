@@ -8,34 +8,17 @@
 #include <cstring>
 
 #include "io/arrow_status.hpp"
+#include "io/row_norm.hpp"
+#include "semdedup/io/half.hpp"
 
 namespace semdedup::io {
 
 namespace {
 
-/// Squared L2 norm of `dim` values summed in float32 in index order, without contraction into
-/// FMA: the file reader's arithmetic, so a row gets the same bits from either source.
-[[gnu::optimize("fp-contract=off")]] float squared_norm(const float* values, int64_t dim) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < dim; ++i) sum += values[i] * values[i];
-  return sum;
-}
-
-/// Row `row`'s reason to be refused, or "" when it is fine (and then normalised in place).
-std::string check_and_normalise(float* values, int64_t dim) {
-  const float squared = squared_norm(values, dim);
-  if (!std::isfinite(squared)) {
-    for (int64_t k = 0; k < dim; ++k) {
-      if (!std::isfinite(values[k])) {
-        return fmt::format("non-finite value {} at index {}", values[k], k);
-      }
-    }
-    return "squared norm overflows float32";
-  }
-  if (squared == 0.0f) return "zero norm";
-  const float norm = std::sqrt(squared);
-  for (int64_t k = 0; k < dim; ++k) values[k] /= norm;
-  return "";
+/// Row `row`'s reason to be refused, or "" when it is fine (and then normalised in place): the
+/// file reader's rule (io/row_norm), so a row gets the same bits from either source.
+std::string check_and_normalise(float* values, int64_t dim, const double* source = nullptr) {
+  return normalise_row(values, dim, squared_norm(values, dim), source);
 }
 
 template <typename ListArrayT>
@@ -48,11 +31,23 @@ Result<Matrix> extract(const ListArrayT& lists, const std::string& name) {
   for (int64_t row = 0; row < lists.length() && dim == 0; ++row) {
     if (lists.IsValid(row)) dim = lists.value_length(row);
   }
-  SD_ASSIGN_OR_RETURN(auto values,
-                      from_arrow(arrow::compute::Cast(*lists.values(), arrow::float32(),
-                                                      arrow::compute::CastOptions::Unsafe()),
-                                 StatusCode::kDataError, context));
-  const auto& floats = static_cast<const arrow::FloatArray&>(*values);
+  // uint16 and halffloat values are fp16 bit patterns (NeMo 1.4's storage, read as its
+  // input_embedding_dtype "auto" reads them), decoded exactly; other numbers are cast to
+  // float32, with float64 inputs kept beside them to name a value beyond float32's range.
+  const arrow::Array& raw = *lists.values();
+  const bool half = raw.type_id() == arrow::Type::UINT16 || raw.type_id() == arrow::Type::HALF_FLOAT;
+  const uint16_t* half_bits =
+      half ? reinterpret_cast<const uint16_t*>(raw.data()->GetValues<uint16_t>(1)) : nullptr;
+  const double* doubles = raw.type_id() == arrow::Type::DOUBLE
+                              ? static_cast<const arrow::DoubleArray&>(raw).raw_values()
+                              : nullptr;
+  std::shared_ptr<arrow::Array> values;
+  if (!half) {
+    SD_ASSIGN_OR_RETURN(values,
+                        from_arrow(arrow::compute::Cast(raw, arrow::float32(),
+                                                        arrow::compute::CastOptions::Unsafe()),
+                                   StatusCode::kDataError, context));
+  }
   Matrix matrix(lists.length(), dim);
   for (int64_t row = 0; row < lists.length(); ++row) {
     if (lists.IsNull(row)) return bad(row, "null embedding");
@@ -62,14 +57,20 @@ Result<Matrix> extract(const ListArrayT& lists, const std::string& name) {
       return bad(row, fmt::format("list has {} values but the first row has {}", width, dim));
     }
     const int64_t begin = lists.value_offset(row);
-    if (floats.null_count() > 0) {
+    if (raw.null_count() > 0) {
       for (int64_t k = 0; k < width; ++k) {
-        if (floats.IsNull(begin + k)) return bad(row, fmt::format("null value at index {}", k));
+        if (raw.IsNull(begin + k)) return bad(row, fmt::format("null value at index {}", k));
       }
     }
     float* target = matrix.row(row);
-    std::memcpy(target, floats.raw_values() + begin, static_cast<size_t>(dim) * sizeof(float));
-    if (std::string reason = check_and_normalise(target, dim); !reason.empty()) {
+    if (half) {
+      halves_to_floats(half_bits + begin, target, dim);
+    } else {
+      const auto& floats = static_cast<const arrow::FloatArray&>(*values);
+      std::memcpy(target, floats.raw_values() + begin, static_cast<size_t>(dim) * sizeof(float));
+    }
+    if (std::string reason = check_and_normalise(target, dim, doubles ? doubles + begin : nullptr);
+        !reason.empty()) {
       return bad(row, reason);
     }
   }
