@@ -133,3 +133,29 @@ def test_bad_arguments():
         semdedup.deduplicate(table, n_clusters=1, eps=1.0)
     with pytest.raises(TypeError, match="n_clusters"):
         semdedup.deduplicate(table)
+
+
+def test_fp16_bits_and_extreme_scales_read_as_the_files_read_them(cli, tmp_path):
+    """NeMo 1.4's list<uint16> fp16 bits and rows at the 1e-30 scale: the in-memory source
+    follows the file reader's rules (fp16 decoded exactly; tiny rows normalised in double)."""
+    g = np.random.default_rng(7)
+    rows, dim = 600, 16
+    x = g.standard_normal((rows, dim)).astype(np.float16)
+    x[g.choice(rows, 60, replace=False)] = x[g.integers(0, rows, 60)]
+    ids = pa.array(np.arange(rows, dtype=np.int64))
+    bits = pa.table({"id": ids, "embeddings": pa.array(list(x.view(np.uint16)),
+                                                       type=pa.list_(pa.uint16()))})
+    floats = pa.table({"id": ids, "embeddings": pa.array(list(x.astype(np.float32)),
+                                                         type=pa.list_(pa.float32()))})
+    found = semdedup.deduplicate(bits, n_clusters=4, eps=0.01)
+    assert found.num_rows >= 30  # the planted exact copies, at least
+    assert found.equals(semdedup.deduplicate(floats, n_clusters=4, eps=0.01))
+    dup, pairwise = cli_run(cli, bits, tmp_path, "--n-clusters", "4", "--eps", "0.01")
+    assert_same_as_cli(found, dup, pairwise)
+
+    tiny = pa.table({"id": ids, "embeddings": pa.array(list(x.astype(np.float32) * np.float32(1e-30)),
+                                                       type=pa.list_(pa.float32()))})
+    found_tiny = semdedup.deduplicate(tiny, n_clusters=4, eps=0.01)
+    (tmp_path / "tiny").mkdir()
+    dup, pairwise = cli_run(cli, tiny, tmp_path / "tiny", "--n-clusters", "4", "--eps", "0.01")
+    assert_same_as_cli(found_tiny, dup, pairwise)
