@@ -6,6 +6,7 @@
 
 #include "cli/common.hpp"
 #include "semdedup/dedup/demo.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::cli {
 
@@ -29,8 +30,9 @@ void print_summary(const dedup::DemoParams& params, const dedup::DemoResult& r) 
   fmt::print("run        {:.2f} s: k-means {:.2f} s ({} iterations), pairwise {:.2f} s, identify {:.2f} s\n",
              r.run.total_seconds, r.run.kmeans_seconds, r.run.kmeans.n_iter, r.run.pairwise_seconds,
              r.run.identify_seconds);
-  fmt::print("identified {} duplicates at eps = {} (cosine_sim_score >= {:.4g})\n",
-             r.run.identify ? r.run.identify->duplicates : 0, params.eps, 1.0 - params.eps);
+  fmt::print("identified {} duplicates at eps = {} ({} >= {:.4g})\n",
+             r.run.identify ? r.run.identify->duplicates : 0, params.eps, io::kCosineSimScoreColumn,
+             1.0 - params.eps);
   fmt::print("removed    {} of {} rows -> {} rows kept\n\n", r.removed.rows_removed,
              r.removed.rows_in, r.removed.rows_out);
   fmt::print("{:>6}  {:>10}  {:>10}  {:>10}  {:>9}  {:>9}\n", "eps", "identified", "planted",
@@ -45,12 +47,16 @@ void print_summary(const dedup::DemoParams& params, const dedup::DemoResult& r) 
   }
   fmt::print("\nfiles under {}:\n", params.output_path);
   fmt::print("  input/data/                  generated embeddings (input/ground_truth.parquet: planted pairs)\n");
-  fmt::print("  output/kmeans_results/       centroid=K/ partitions\n");
-  fmt::print("  output/pairwise_results/     cluster_K.parquet\n");
-  fmt::print("  output/duplicates/           duplicate ids\n");
-  fmt::print("  output/deduplicated/         the input without them\n");
+  const auto line = [](const std::string& path, std::string_view what) {
+    fmt::print("  {:<29}{}\n", "output/" + path, what);
+  };
+  line(fmt::format("{}/", io::kKMeansResultsDir),
+       fmt::format("{}K/ partitions", io::kCentroidPartitionPrefix));
+  line(fmt::format("{}/", io::kPairwiseResultsDir), "cluster_K.parquet");
+  line(fmt::format("{}/", io::kDuplicatesDir), "duplicate ids");
+  line(fmt::format("{}/", io::kDeduplicatedDir), "the input without them");
   fmt::print("  output/report.html           similarity histogram, ECDF, eps sweep, example pairs\n");
-  fmt::print("  output/summary.json          counts, timings, parameters\n");
+  line(io::kSummaryFile, "counts, timings, parameters");
   fmt::print("total {:.1f} s\n", r.seconds);
 }
 

@@ -4,6 +4,7 @@
 #include "cli/common.hpp"
 #include "cli/outputs.hpp"
 #include "semdedup/dedup/identify.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::cli {
 
@@ -50,7 +51,8 @@ Command setup_identify(CLI::App& parent) {
     SD_ASSIGN_OR_RETURN(auto result, dedup::identify(ctx, *params));
     const std::string rule = params->exact
                                  ? std::string("exact copies")
-                                 : fmt::format("cosine_sim_score >= {:.6g}", 1.0 - params->eps);
+                                 : fmt::format("{} >= {:.6g}", io::kCosineSimScoreColumn,
+                                               1.0 - params->eps);
     fmt::print("identify: {} duplicates ({}) from {} clusters -> {}\n", result.duplicates, rule,
                result.clusters, dedup::duplicates_dir(params->output_path));
     return Status::OK();

@@ -7,6 +7,7 @@
 
 #include "cli/common.hpp"
 #include "semdedup/io/footprint.hpp"
+#include "semdedup/io/layout.hpp"
 #include "cli/outputs.hpp"
 #include "semdedup/kmeans/stage.hpp"
 
@@ -55,7 +56,7 @@ void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
                  "memory the fit's float32 embeddings may take when --fit-data-fraction is unset "
                  "(512M, 8G; default: half the available memory)");
   app.add_option("--cache-path", options.cache_path,
-                 "also write NeMo's kmeans_centroids.npy into this directory");
+                 fmt::format("also write NeMo's {} into this directory", io::kCacheCentroidsFile));
   app.add_option("--embedding-dim", options.embedding_dim,
                  "deprecated (removed in NeMo Curator 1.4): accepted and ignored");
   app.add_option("--input-embedding-dtype", options.input_embedding_dtype,
@@ -70,8 +71,9 @@ void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
                  "output part size: part p holds input rows [p*R, (p+1)*R)")
       ->capture_default_str();
   app.add_option("--invalid-rows", options.invalid_rows,
-                 "error: stop at the first null, ragged, NaN/inf or zero-norm embedding; skip: "
-                 "write such rows to <output>/rejected/")
+                 fmt::format("error: stop at the first null, ragged, NaN/inf or zero-norm "
+                             "embedding; skip: write such rows to <output>/{}/",
+                             io::kRejectedDir))
       ->capture_default_str();
 }
 
@@ -128,8 +130,9 @@ Command setup_kmeans(CLI::App& parent) {
   auto options = std::make_shared<KMeansOptions>();
   cmd.app = parent.add_subcommand(
       "kmeans",
-      "cluster L2-normalised embeddings; write <output>/centroid=K/part-NNNNNN.parquet and "
-      "<output>/_kmeans_centroids.npy");
+      fmt::format("cluster L2-normalised embeddings; write <output>/{}K/part-NNNNNN.parquet and "
+                  "<output>/{}",
+                  io::kCentroidPartitionPrefix, io::kKMeansCentroidsFile));
   CLI::App& app = *cmd.app;
   app.add_option("--input", options->input, "input files, directories or glob patterns")
       ->required()

@@ -8,6 +8,7 @@
 
 #include "semdedup/core/context.hpp"
 #include "semdedup/core/status.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/kmeans/params.hpp"
 
 namespace semdedup::cli {
@@ -16,8 +17,8 @@ struct KMeansOptions {
   std::vector<std::string> input;
   std::string output;
   int64_t n_clusters = 0;
-  std::string id_field = "id";
-  std::string embedding_field = "embeddings";
+  std::string id_field = io::kDefaultIdField;
+  std::string embedding_field = io::kDefaultEmbeddingField;
   std::string metadata_fields;
   std::string input_filetype = "parquet";
   std::string input_file_extensions;

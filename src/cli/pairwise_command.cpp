@@ -11,6 +11,7 @@
 
 #include "cli/common.hpp"
 #include "cli/outputs.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/pairwise/stage.hpp"
 
 namespace semdedup::cli {
@@ -85,8 +86,8 @@ void add_pairwise_flags(CLI::App& app, PairwiseOptions& options) {
       ->capture_default_str()
       ->check(CLI::IsMember({"hard", "easy", "random"}));
   app.add_option("--sim-metric", options.sim_metric,
-                 "distance column ranked by hard/easy: cosine (cosine_dist_to_cent) or l2 "
-                 "(l2_dist_to_cent)")
+                 fmt::format("distance column ranked by hard/easy: cosine ({}) or l2 ({})",
+                             io::kCosineDistColumn, io::kL2DistColumn))
       ->capture_default_str()
       ->check(CLI::IsMember({"cosine", "l2"}));
   app.add_option("--random-seed", options.random_seed, "seed of the random ranking")

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "semdedup/core/status.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/pairwise/params.hpp"
 
 namespace semdedup::cli {
@@ -14,8 +15,8 @@ namespace semdedup::cli {
 struct PairwiseOptions {
   std::string input;
   std::string output;
-  std::string id_field = "id";
-  std::string embedding_field = "embeddings";
+  std::string id_field = io::kDefaultIdField;
+  std::string embedding_field = io::kDefaultEmbeddingField;
   std::string which_to_keep = "hard";
   std::string sim_metric = "cosine";
   uint64_t random_seed = 42;

@@ -8,6 +8,7 @@
 #include "cli/kmeans_command.hpp"
 #include "cli/pairwise_command.hpp"
 #include "semdedup/dedup/workflow.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::cli {
 
@@ -30,8 +31,10 @@ Command setup_run(CLI::App& parent) {
   auto options = std::make_shared<RunOptions>();
   cmd.app = parent.add_subcommand(
       "run",
-      "kmeans, pairwise and (with --eps) identify in one go: <cache>/kmeans_results, "
-      "<cache>/pairwise_results, <output>/duplicates, <output>/summary.json");
+      fmt::format("kmeans, pairwise and (with --eps) identify in one go: <cache>/{}, <cache>/{}, "
+                  "<output>/{}, <output>/{}",
+                  io::kKMeansResultsDir, io::kPairwiseResultsDir, io::kDuplicatesDir,
+                  io::kSummaryFile));
   CLI::App& app = *cmd.app;
   app.add_option("--input", options->kmeans.input, "input files, directories or glob patterns")
       ->required()
@@ -42,11 +45,13 @@ Command setup_run(CLI::App& parent) {
   // directories go (the KMeans stage's own .npy copy has no use here).
   app.remove_option(app.get_option("--cache-path"));
   app.add_option("--cache-path", options->cache_path,
-                 "where kmeans_results/ and pairwise_results/ go (default: --output)");
+                 fmt::format("where {}/ and {}/ go (default: --output)", io::kKMeansResultsDir,
+                             io::kPairwiseResultsDir));
   add_pairwise_flags(app, options->pairwise);
   app.add_option("--eps", options->eps,
-                 "identify rows with cosine_sim_score >= 1 - eps, eps in [0, 1); without it the "
-                 "run stops after the pairwise stage")
+                 fmt::format("identify rows with {} >= 1 - eps, eps in [0, 1); without it the "
+                             "run stops after the pairwise stage",
+                             io::kCosineSimScoreColumn))
       ->each([options](const std::string&) { options->has_eps = true; });
   app.add_flag("--exact", options->exact,
                "instead of --eps: identify the exact copies, rows whose embedding equals value for "

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include "semdedup/io/layout.hpp"
+
 namespace semdedup::dedup {
 
 namespace fs = std::filesystem;
@@ -37,7 +39,7 @@ Result<DemoResult> run_demo(const Context& ctx, const DemoParams& params) {
   SD_ASSIGN_OR_RETURN(result.generated, generate(ctx, generate_params));
 
   WorkflowParams run;
-  run.kmeans.input_paths = {(root / "input" / "data").string()};
+  run.kmeans.input_paths = {(root / "input" / io::kGeneratedDataDir).string()};
   run.kmeans.fit.n_clusters = params.n_clusters;
   run.kmeans.fit.random_state = params.seed;
   run.kmeans.columns.metadata_fields = {"quality"};
@@ -56,7 +58,7 @@ Result<DemoResult> run_demo(const Context& ctx, const DemoParams& params) {
   RemoveParams remove_params;
   remove_params.input_paths = run.kmeans.input_paths;
   remove_params.duplicates_path = duplicates_dir(run.output_path);
-  remove_params.output_path = (root / "output" / "deduplicated").string();
+  remove_params.output_path = (root / "output" / io::kDeduplicatedDir).string();
   SD_ASSIGN_OR_RETURN(result.removed, remove_duplicates(ctx, remove_params));
 
   SD_ASSIGN_OR_RETURN(result.planted, score_planted(result.generated.ground_truth_file,

@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "semdedup/io/columns.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/pairwise_results.hpp"
 
 namespace semdedup::dedup {
@@ -10,7 +11,7 @@ namespace semdedup::dedup {
 Result<std::vector<PlantedScore>> score_planted(const std::string& ground_truth,
                                                 const std::string& pairwise_dir,
                                                 const std::vector<double>& eps) {
-  SD_ASSIGN_OR_RETURN(auto planted_ids, io::read_int64_column(ground_truth, "id"));
+  SD_ASSIGN_OR_RETURN(auto planted_ids, io::read_int64_column(ground_truth, io::kDefaultIdField));
   SD_ASSIGN_OR_RETURN(auto sources, io::read_int64_column(ground_truth, "duplicate_of"));
   SD_ASSIGN_OR_RETURN(auto cosines, io::read_float_column(ground_truth, "cosine"));
 
@@ -18,8 +19,8 @@ Result<std::vector<PlantedScore>> score_planted(const std::string& ground_truth,
   std::unordered_map<int64_t, float> score_of;
   SD_ASSIGN_OR_RETURN(auto files, io::list_cluster_files(pairwise_dir));
   for (const auto& file : files) {
-    SD_ASSIGN_OR_RETURN(auto ids, io::read_int64_column(file.path, "id"));
-    SD_ASSIGN_OR_RETURN(auto scores, io::read_float_column(file.path, "cosine_sim_score"));
+    SD_ASSIGN_OR_RETURN(auto ids, io::read_int64_column(file.path, io::kIdColumn));
+    SD_ASSIGN_OR_RETURN(auto scores, io::read_float_column(file.path, io::kCosineSimScoreColumn));
     for (size_t i = 0; i < ids.size(); ++i) score_of[ids[i]] = scores[i];
   }
 

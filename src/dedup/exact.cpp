@@ -6,13 +6,14 @@
 #include <unordered_set>
 
 #include "semdedup/io/cluster.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {
 
 std::string kmeans_dir_beside(const std::string& pairwise_dir) {
   std::filesystem::path dir(pairwise_dir);
   if (!dir.has_filename()) dir = dir.parent_path();
-  return (dir.parent_path() / "kmeans_results").string();
+  return (dir.parent_path() / io::kKMeansResultsDir).string();
 }
 
 Result<ExactCopies> ExactCopies::open(const std::string& kmeans_dir, const std::string& id_field,
@@ -57,8 +58,8 @@ Result<std::vector<uint8_t>> ExactCopies::flags(int64_t cluster,
                                                 const io::PairwiseRows& rows) const {
   const auto it = files_.find(cluster);
   if (it == files_.end()) {
-    return Status::data_error("{}: no centroid={} partition for cluster_{}.parquet", dir_, cluster,
-                              cluster);
+    return Status::data_error("{}: no {} partition for {}", dir_,
+                              io::centroid_partition_name(cluster), io::cluster_file_name(cluster));
   }
   SD_ASSIGN_OR_RETURN(auto data, io::read_cluster(it->second, {id_field_}, embedding_field_));
   SD_ASSIGN_OR_RETURN(auto at, io::find_rows(rows.ids, *data.columns));
@@ -68,9 +69,8 @@ Result<std::vector<uint8_t>> ExactCopies::flags(int64_t cluster,
   for (size_t row = 0; row < at.size(); ++row) {
     if (at[row] < 0) {
       return Status::data_error(
-          "{}/centroid={}: row {} of cluster_{}.parquet has an id the "
-          "partition does not hold",
-          dir_, cluster, row, cluster);
+          "{}/{}: row {} of {} has an id the partition does not hold", dir_,
+          io::centroid_partition_name(cluster), row, io::cluster_file_name(cluster));
     }
     exact[row] = !seen.insert(data.embeddings.row(at[row])).second;
   }

@@ -12,6 +12,7 @@
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/rng.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::dedup {
@@ -310,7 +311,7 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
   const int threads = std::max(1, ctx.threads);
   SD_RETURN_IF_ERROR(check_memory(params, threads));
   SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
-  const fs::path data_dir = fs::path(params.output_path) / "data";
+  const fs::path data_dir = fs::path(params.output_path) / io::kGeneratedDataDir;
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) return Status::io_error("cannot create {}: {}", data_dir.string(), ec.message());
@@ -380,11 +381,11 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
       result.near95_duplicates += kind == Kind::kNear95;
     }
 
-    SD_ASSIGN_OR_RETURN(auto table, io::make_table({{"id", std::move(ids)},
-                                                    {"embeddings", embeddings.view()},
+    SD_ASSIGN_OR_RETURN(auto table, io::make_table({{io::kDefaultIdField, std::move(ids)},
+                                                    {io::kDefaultEmbeddingField, embeddings.view()},
                                                     {"quality", std::move(quality)},
                                                     {"text", std::move(texts)}}));
-    const std::string path = (data_dir / fmt::format("part-{:05d}{}", file, extension)).string();
+    const std::string path = (data_dir / io::numbered_file_name(file, extension)).string();
     if (params.format == io::FileType::kParquet) {
       SD_RETURN_IF_ERROR(io::write_parquet(path, table));
     } else {
@@ -397,11 +398,11 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
   }
 
   SD_ASSIGN_OR_RETURN(auto truth_table,
-                      io::make_table({{"id", std::move(truth.id)},
+                      io::make_table({{io::kDefaultIdField, std::move(truth.id)},
                                       {"duplicate_of", std::move(truth.duplicate_of)},
                                       {"kind", std::move(truth.kind)},
                                       {"cosine", std::move(truth.cosine)}}));
-  result.ground_truth_file = (fs::path(params.output_path) / "ground_truth.parquet").string();
+  result.ground_truth_file = (fs::path(params.output_path) / io::kGroundTruthFile).string();
   SD_RETURN_IF_ERROR(io::write_parquet(result.ground_truth_file, truth_table));
   SD_ASSIGN_OR_RETURN(const int64_t size, file_size(result.ground_truth_file));
   result.bytes += size;

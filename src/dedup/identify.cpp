@@ -8,12 +8,13 @@
 
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/dedup/exact.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/pairwise_results.hpp"
 
 namespace semdedup::dedup {
 
 std::string duplicates_dir(const std::string& output_path) {
-  return (std::filesystem::path(output_path) / "duplicates").string();
+  return (std::filesystem::path(output_path) / io::kDuplicatesDir).string();
 }
 
 Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params) {
@@ -81,7 +82,7 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
         SD_ASSIGN_OR_RETURN(ids, io::select_ids_at_or_above(paths, threshold));
       }
       const std::string path =
-          (std::filesystem::path(out_dir) / fmt::format("part-{:05d}.parquet", batch)).string();
+          (std::filesystem::path(out_dir) / io::numbered_file_name(batch, ".parquet")).string();
       SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
       result.duplicates += ids->length();
       ++result.files;

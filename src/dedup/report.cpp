@@ -9,6 +9,7 @@
 
 #include "semdedup/dedup/exact.hpp"
 #include "semdedup/io/discovery.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/pairwise_results.hpp"
 #include "semdedup/io/remove_ids.hpp"
 #include "semdedup/io/run_summary.hpp"
@@ -85,19 +86,19 @@ bool is_file(const fs::path& path) {
 Result<Sources> find_sources(const ReportParams& params) {
   Sources sources;
   sources.pairwise = params.input_path;
-  fs::path summary_path = fs::path(params.input_path) / "summary.json";
+  fs::path summary_path = fs::path(params.input_path) / io::kSummaryFile;
   if (!is_file(summary_path)) {
     fs::path dir(params.input_path);
     if (!dir.has_filename()) dir = dir.parent_path();
-    summary_path = dir.parent_path() / "summary.json";
+    summary_path = dir.parent_path() / io::kSummaryFile;
   }
   if (is_file(summary_path)) {
     SD_ASSIGN_OR_RETURN(sources.summary, io::read_run_summary(summary_path.string()));
-    if (is_file(fs::path(params.input_path) / "summary.json")) {
+    if (is_file(fs::path(params.input_path) / io::kSummaryFile)) {
       // The summary's paths are as the run was given them: relative ones may be relative to
       // another directory. Without a cache path the run put pairwise_results beside it.
       std::error_code ec;
-      const fs::path beside = fs::path(params.input_path) / "pairwise_results";
+      const fs::path beside = fs::path(params.input_path) / io::kPairwiseResultsDir;
       sources.pairwise =
           fs::is_directory(sources.summary->pairwise_results, ec) || !fs::is_directory(beside, ec)
               ? sources.summary->pairwise_results
@@ -304,9 +305,9 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
     return Status::data_error("No cluster_K.parquet files found in: {}", sources.pairwise);
   }
   const std::string id_field =
-      params.id_field.value_or(sources.summary ? sources.summary->id_field : "id");
+      params.id_field.value_or(sources.summary ? sources.summary->id_field : io::kDefaultIdField);
   const std::string embedding_field = params.embedding_field.value_or(
-      sources.summary ? sources.summary->embedding_field : "embeddings");
+      sources.summary ? sources.summary->embedding_field : io::kDefaultEmbeddingField);
   Report report;
   std::optional<ExactCopies> exact;
   if (!sources.kmeans.empty()) {

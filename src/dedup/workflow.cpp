@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/output_dir.hpp"
 #include "semdedup/io/writer.hpp"
 
@@ -194,12 +195,12 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
 
 std::string kmeans_results_dir(const WorkflowParams& params) {
   const std::string& cache = params.cache_path.empty() ? params.output_path : params.cache_path;
-  return (fs::path(cache) / "kmeans_results").string();
+  return (fs::path(cache) / io::kKMeansResultsDir).string();
 }
 
 std::string pairwise_results_dir(const WorkflowParams& params) {
   const std::string& cache = params.cache_path.empty() ? params.output_path : params.cache_path;
-  return (fs::path(cache) / "pairwise_results").string();
+  return (fs::path(cache) / io::kPairwiseResultsDir).string();
 }
 
 Status WorkflowParams::validate() const {
@@ -211,8 +212,8 @@ Status WorkflowParams::validate() const {
   // reach the pairwise stage through the KMeans output.
   for (const auto& column : pairwise.ranking_columns) {
     const auto& meta = kmeans.columns.metadata_fields;
-    const bool known = column == kmeans.columns.id_field || column == "l2_dist_to_cent" ||
-                       column == "cosine_dist_to_cent" ||
+    const bool known = column == kmeans.columns.id_field || column == io::kL2DistColumn ||
+                       column == io::kCosineDistColumn ||
                        std::find(meta.begin(), meta.end(), column) != meta.end();
     if (!known) {
       return Status::invalid_argument(
@@ -363,7 +364,7 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
     result.identify_seconds = seconds_since(step_start);
   }
   result.total_seconds = seconds_since(start);
-  result.summary_path = (fs::path(params.output_path) / "summary.json").string();
+  result.summary_path = (fs::path(params.output_path) / io::kSummaryFile).string();
   SD_RETURN_IF_ERROR(ctx.comm->agree(
       leader ? io::write_file_atomic(result.summary_path, summary_json(params, result))
              : Status::OK()));

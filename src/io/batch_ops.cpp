@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -22,7 +23,7 @@ int64_t batch_rows(const std::shared_ptr<arrow::RecordBatch>& batch) {
 }
 
 std::string rejected_part_path(const std::string& dir, int64_t part) {
-  return (fs::path(dir) / "rejected" / fmt::format("part-{:06d}.parquet", part)).string();
+  return (fs::path(dir) / kRejectedDir / kmeans_part_file_name(part)).string();
 }
 
 Status write_rejected_part(const std::string& dir, int64_t part,

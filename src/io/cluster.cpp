@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -24,8 +25,6 @@ namespace semdedup::io {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view kCentroidPrefix = "centroid=";
 
 bool is_parquet_name(const std::string& name) {
   constexpr std::string_view kSuffix = ".parquet";
@@ -237,9 +236,9 @@ Result<std::vector<ClusterFiles>> discover_clusters(const std::string& kmeans_di
   fs::directory_iterator it(kmeans_dir, ec);
   for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    const size_t at = name.rfind(kCentroidPrefix);
+    const size_t at = name.rfind(kCentroidPartitionPrefix);
     if (at == std::string::npos || !it->is_directory(ec)) continue;
-    const std::string digits = name.substr(at + kCentroidPrefix.size());
+    const std::string digits = name.substr(at + kCentroidPartitionPrefix.size());
     int64_t centroid = -1;
     const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), centroid);
     if (digits.empty() || err != std::errc() || end != digits.data() + digits.size() ||
@@ -414,9 +413,9 @@ Status write_pairwise_result(const std::string& path,
   auto score_array = std::make_shared<arrow::FloatArray>(
       rows, arrow::Buffer::FromVector(std::move(scores)));
 
-  auto schema = arrow::schema({arrow::field("id", ids->type()),
-                               arrow::field("max_id", ids->type()),
-                               arrow::field("cosine_sim_score", arrow::float32())});
+  auto schema = arrow::schema({arrow::field(kIdColumn, ids->type()),
+                               arrow::field(kMaxIdColumn, ids->type()),
+                               arrow::field(kCosineSimScoreColumn, arrow::float32())});
   auto table = arrow::Table::Make(schema, {id_array, max_id_array, score_array}, rows);
   return write_parquet(path, table);
 }

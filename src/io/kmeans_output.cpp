@@ -63,8 +63,8 @@ Result<std::shared_ptr<arrow::ChunkedArray>> make_half_embedding_column(
 
 Status check_output_column_names(const ColumnSpec& columns) {
   // Columns the KMeans output adds (the partition and distances) and the pairwise results'.
-  const std::vector<std::string> added = {"centroid", kL2DistColumn, kCosineDistColumn, "max_id",
-                                          "cosine_sim_score"};
+  const std::vector<std::string> added = {kCentroidColumn, kL2DistColumn, kCosineDistColumn,
+                                          kMaxIdColumn, kCosineSimScoreColumn};
   for (const std::string* field : {&columns.id_field, &columns.embedding_field}) {
     if (std::find(added.begin(), added.end(), *field) != added.end()) {
       return Status::invalid_argument(
@@ -72,7 +72,8 @@ Status check_output_column_names(const ColumnSpec& columns) {
     }
   }
   std::vector<std::string> taken = added;
-  taken.insert(taken.end(), {"id", "embeddings", columns.id_field, columns.embedding_field});
+  taken.insert(taken.end(), {kDefaultIdField, kDefaultEmbeddingField, columns.id_field,
+                             columns.embedding_field});
   for (const std::string& field : columns.metadata_fields) {
     if (std::find(taken.begin(), taken.end(), field) != taken.end()) {
       return Status::invalid_argument(
@@ -85,9 +86,7 @@ Status check_output_column_names(const ColumnSpec& columns) {
 }
 
 std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t part) {
-  return (fs::path(dir) / fmt::format("centroid={}", centroid) /
-          fmt::format("part-{:06d}.parquet", part))
-      .string();
+  return (fs::path(dir) / centroid_partition_name(centroid) / kmeans_part_file_name(part)).string();
 }
 
 Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns,

@@ -57,11 +57,6 @@ bool is_temporary(const std::string& name) {
   return name.starts_with(".") && name.find(".tmp-") != std::string::npos;
 }
 
-bool all_digits(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 bool is_data_file(const fs::path& path) {
   const std::string ext = path.extension().string();
   return ext == ".parquet" || ext == ".jsonl" || ext == ".json" || ext == ".npy";
@@ -94,21 +89,20 @@ Result<std::optional<std::string>> first_non_data(const fs::path& dir, const fs:
 }
 
 bool is_own_top_file(const std::string& name) {
-  if (name == "summary.json" || name == "kmeans_centroids.npy" || name == "_kmeans_centroids.npy" ||
-      name == "ground_truth.parquet") {
+  if (name == kSummaryFile || name == kCacheCentroidsFile || name == kKMeansCentroidsFile ||
+      name == kGroundTruthFile) {
     return true;
   }
-  return name.starts_with("cluster_") && name.ends_with(".parquet") &&
-         all_digits(std::string_view(name).substr(8, name.size() - 8 - 8));
+  return parse_cluster_file_name(name).has_value();
 }
 
 bool is_own_top_dir(const std::string& name) {
-  static const char* const kDirs[] = {"kmeans_results", "pairwise_results", "duplicates",
-                                      "deduplicated",   "rejected",         "data"};
+  static const char* const kDirs[] = {kKMeansResultsDir, kPairwiseResultsDir, kDuplicatesDir,
+                                      kDeduplicatedDir,  kRejectedDir,        kGeneratedDataDir};
   for (const char* own : kDirs) {
     if (name == own) return true;
   }
-  return name.starts_with("centroid=") && all_digits(std::string_view(name).substr(9));
+  return parse_centroid_partition_name(name).has_value();
 }
 
 void fingerprint_path(const fs::path& path, bool root, std::vector<std::string>& out) {

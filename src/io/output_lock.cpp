@@ -11,7 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include <fmt/format.h>
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::io {
 
@@ -91,9 +91,7 @@ Result<std::string> output_lock_path(const std::string& dir) {
   if (!path.has_parent_path() || path.parent_path() == path || path.filename() == "..") {
     return Status::invalid_argument("output directory {} has no parent to hold its lock", dir);
   }
-  // fmt rather than operator+: GCC 12 reports a false -Wrestrict on the concatenation.
-  return (path.parent_path() / fmt::format(".{}.semdedup.lock", path.filename().string()))
-      .string();
+  return (path.parent_path() / output_lock_file_name(path.filename().string())).string();
 }
 
 OutputLock::OutputLock(std::string dir, std::string path, int fd,

@@ -6,12 +6,12 @@
 #include <parquet/arrow/writer.h>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <limits>
 
 #include "io/arrow_status.hpp"
 #include "io/parquet_columns.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -21,12 +21,10 @@ namespace cp = arrow::compute;
 
 namespace {
 
-constexpr const char* kScoreColumn = "cosine_sim_score";
-
 Status check_score_type(const arrow::Table& table, const std::string& path) {
-  const auto& type = table.GetColumnByName(kScoreColumn)->type();
+  const auto& type = table.GetColumnByName(kCosineSimScoreColumn)->type();
   if (type->id() != arrow::Type::FLOAT && type->id() != arrow::Type::DOUBLE) {
-    return Status::data_error("file {}: column '{}' must be float32, got {}", path, kScoreColumn,
+    return Status::data_error("file {}: column '{}' must be float32, got {}", path, kCosineSimScoreColumn,
                               type->ToString());
   }
   return Status::OK();
@@ -55,18 +53,9 @@ Result<std::vector<ClusterFile>> list_cluster_files(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) return Status::io_error("{}: no such directory", dir);
   std::vector<ClusterFile> files;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    constexpr std::string_view kPrefix = "cluster_", kSuffix = ".parquet";
-    if (!entry.is_regular_file() || name.size() <= kPrefix.size() + kSuffix.size() ||
-        !name.starts_with(kPrefix) || !name.ends_with(kSuffix)) {
-      continue;
-    }
-    const std::string_view digits(name.data() + kPrefix.size(),
-                                  name.size() - kPrefix.size() - kSuffix.size());
-    int64_t cluster = 0;
-    const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), cluster);
-    if (err != std::errc() || end != digits.data() + digits.size()) continue;
-    files.push_back({cluster, entry.path().string()});
+    const auto cluster = parse_cluster_file_name(entry.path().filename().string());
+    if (!entry.is_regular_file() || !cluster) continue;
+    files.push_back({*cluster, entry.path().string()});
   }
   if (ec) return Status::io_error("{}: cannot list: {}", dir, ec.message());
   std::sort(files.begin(), files.end(),
@@ -79,18 +68,18 @@ Result<std::shared_ptr<arrow::Array>> select_ids_at_or_above(const std::vector<s
   arrow::ArrayVector selected;
   std::shared_ptr<arrow::DataType> id_type;
   for (const auto& path : files) {
-    SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id", kScoreColumn}));
+    SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {kIdColumn, kCosineSimScoreColumn}));
     SD_RETURN_IF_ERROR(check_score_type(*table, path));
-    const auto& ids = table->GetColumnByName("id");
+    const auto& ids = table->GetColumnByName(kIdColumn);
     if (id_type && !ids->type()->Equals(*id_type)) {
-      return Status::data_error("file {}: column 'id' is {}, other files have {}", path,
+      return Status::data_error("file {}: column '{}' is {}, other files have {}", path, kIdColumn,
                                 ids->type()->ToString(), id_type->ToString());
     }
     id_type = ids->type();
     // Exact: every float32 is a double, so widening then comparing with the double threshold
     // is the comparison NeMo makes. NaN compares false and is never selected.
     SD_ASSIGN_OR_RETURN(arrow::Datum wide,
-                        from_arrow(cp::Cast(table->GetColumnByName(kScoreColumn), arrow::float64()),
+                        from_arrow(cp::Cast(table->GetColumnByName(kCosineSimScoreColumn), arrow::float64()),
                                    StatusCode::kDataError, path));
     SD_ASSIGN_OR_RETURN(arrow::Datum mask,
                         from_arrow(cp::CallFunction("greater_equal",
@@ -128,7 +117,7 @@ Result<std::shared_ptr<arrow::Array>> select_flagged_ids(
 
 Status write_id_file(const std::string& path, const std::shared_ptr<arrow::Array>& ids,
                      int64_t row_groups) {
-  auto table = arrow::Table::Make(arrow::schema({arrow::field("id", ids->type())}), {ids});
+  auto table = arrow::Table::Make(arrow::schema({arrow::field(kIdColumn, ids->type())}), {ids});
   ParquetWriteOptions options;
   options.row_group_rows = std::max<int64_t>(1, ids->length() / std::max<int64_t>(1, row_groups));
   return write_parquet(path, table, options);
@@ -136,7 +125,7 @@ Status write_id_file(const std::string& path, const std::shared_ptr<arrow::Array
 
 Status for_each_score_chunk(const std::string& path,
                             const std::function<void(const float*, int64_t)>& consume) {
-  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {kScoreColumn}));
+  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {kCosineSimScoreColumn}));
   SD_RETURN_IF_ERROR(check_score_type(*table, path));
   SD_ASSIGN_OR_RETURN(arrow::Datum narrow,
                       from_arrow(cp::Cast(table->column(0), arrow::float32()), StatusCode::kDataError, path));
@@ -149,7 +138,7 @@ Status for_each_score_chunk(const std::string& path,
 
 Result<std::vector<std::pair<std::string, std::string>>> read_pair_text(
     const std::string& path, const std::vector<int64_t>& rows) {
-  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id", "max_id"}));
+  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {kIdColumn, kMaxIdColumn}));
   SD_ASSIGN_OR_RETURN(auto combined, from_arrow(table->CombineChunks(), StatusCode::kDataError, path));
   const auto& ids = combined->column(0)->chunk(0);
   const auto& max_ids = combined->column(1)->chunk(0);
@@ -194,7 +183,7 @@ Result<std::vector<int64_t>> find_rows(const std::shared_ptr<arrow::ChunkedArray
 }
 
 Result<PairwiseRows> read_pairwise_rows(const std::string& path) {
-  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id", "max_id", kScoreColumn}));
+  SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {kIdColumn, kMaxIdColumn, kCosineSimScoreColumn}));
   SD_RETURN_IF_ERROR(check_score_type(*table, path));
   PairwiseRows rows;
   rows.ids = table->column(0);

@@ -15,6 +15,7 @@
 #include "io/jsonl_lines.hpp"
 #include "io/parquet_columns.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -157,7 +158,7 @@ Result<IdSet> read_id_set(const std::string& dir) {
   arrow::ArrayVector chunks;
   std::shared_ptr<arrow::DataType> type;
   for (const auto& path : files) {
-    SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {"id"}));
+    SD_ASSIGN_OR_RETURN(auto table, read_parquet_columns(path, {kIdColumn}));
     const auto& column = table->column(0);
     const auto& column_type = column->type();
     if (!arrow::is_integer(column_type->id()) && column_type->id() != arrow::Type::STRING &&

@@ -15,6 +15,7 @@
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/kmeans_output.hpp"
 #include "semdedup/io/npy.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/output_dir.hpp"
 #include "semdedup/io/rank_ids.hpp"
 #include "semdedup/io/reader.hpp"
@@ -388,13 +389,13 @@ class OutputGuard {
 Status save_centroids(const Context& ctx, const Params& params, MatrixView centroids) {
   if (ctx.comm->rank() != 0) return Status::OK();
   SD_RETURN_IF_ERROR(
-      io::write_npy((fs::path(params.output_path) / kCentroidsFile).string(), centroids));
+      io::write_npy((fs::path(params.output_path) / io::kKMeansCentroidsFile).string(), centroids));
   if (!params.cache_path.empty()) {
     std::error_code ec;
     fs::create_directories(params.cache_path, ec);
     if (ec)
       return Status::io_error("cannot create cache_path {}: {}", params.cache_path, ec.message());
-    const std::string path = (fs::path(params.cache_path) / kCacheCentroidsFile).string();
+    const std::string path = (fs::path(params.cache_path) / io::kCacheCentroidsFile).string();
     SD_RETURN_IF_ERROR(io::write_npy(path, centroids));
     ctx.logger->info("Saved {} KMeans centroids to {}", centroids.rows, path);
   }
@@ -403,7 +404,7 @@ Status save_centroids(const Context& ctx, const Params& params, MatrixView centr
 
 // Where an earlier run's centroids lie.
 std::string reused_path(const Params& params) {
-  return (fs::path(params.output_path) / kCentroidsFile).string();
+  return (fs::path(params.output_path) / io::kKMeansCentroidsFile).string();
 }
 
 // With --resume, the centroids of an earlier run whose fit finished.
@@ -657,7 +658,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     SD_RETURN_IF_ERROR(total_counts(writer));
   }
   guard.disarm();
-  result.centroids_path = (fs::path(params.output_path) / kCentroidsFile).string();
+  result.centroids_path = (fs::path(params.output_path) / io::kKMeansCentroidsFile).string();
   result.total_seconds = seconds_since(start);
   ctx.logger->info(
       "KMeans: {} rows in {} parts, {} of {} clusters non-empty, {} rejected, inertia {:.6f}, "

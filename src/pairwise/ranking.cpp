@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "semdedup/core/rng.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::pairwise {
 
@@ -54,7 +55,7 @@ std::vector<std::string> Ranking::columns() const {
 }
 
 std::string_view distance_column(SimMetric metric) {
-  return metric == SimMetric::kCosine ? "cosine_dist_to_cent" : "l2_dist_to_cent";
+  return metric == SimMetric::kCosine ? io::kCosineDistColumn : io::kL2DistColumn;
 }
 
 Result<Ranking> ranking_for(const Params& params) {

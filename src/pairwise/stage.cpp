@@ -14,6 +14,7 @@
 
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/io/cluster.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/kernels/pairwise.hpp"
 #include "semdedup/pairwise/ranking.hpp"
 
@@ -127,8 +128,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   Status inspected;
   for (size_t i = 0; i < clusters.size(); ++i) {
     const std::string output =
-        (fs::path(params.output_path) / fmt::format("cluster_{}.parquet", clusters[i].centroid))
-            .string();
+        (fs::path(params.output_path) / io::cluster_file_name(clusters[i].centroid)).string();
     std::error_code ec;
     const bool owner = static_cast<int>(i % static_cast<size_t>(ranks)) == rank;
     if (!owner || !inspected.ok()) continue;
@@ -164,9 +164,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     Job job;
     job.cluster = &cluster;
     job.rows = cluster_rows[i];
-    job.output =
-        (fs::path(params.output_path) / fmt::format("cluster_{}.parquet", cluster.centroid))
-            .string();
+    job.output = (fs::path(params.output_path) / io::cluster_file_name(cluster.centroid)).string();
     all_jobs.push_back(std::move(job));
   }
   // Largest first: the costs are quadratic, so the big ones set the wall time.

@@ -7,6 +7,7 @@
 
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {
 
@@ -28,8 +29,8 @@ struct IdentifyParams {
   /// directory beside input_path.
   std::string kmeans_path;
   /// With exact: the id and embedding columns of the KMeans output.
-  std::string id_field = "id";
-  std::string embedding_field = "embeddings";
+  std::string id_field = io::kDefaultIdField;
+  std::string embedding_field = io::kDefaultEmbeddingField;
   io::OutputMode output_mode = io::OutputMode::kFresh;
 
   Status validate() const;

@@ -7,6 +7,7 @@
 
 #include "semdedup/core/context.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {
 
@@ -20,7 +21,7 @@ struct RemoveParams {
   std::string duplicates_path;
   /// Output directory: one file per input file, same relative name (extension of the output type).
   std::string output_path;
-  std::string id_field = "id";
+  std::string id_field = io::kDefaultIdField;
   io::FileType output_filetype = io::FileType::kParquet;
   io::OutputMode output_mode = io::OutputMode::kFresh;
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "semdedup/core/status.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::io {
 
@@ -18,9 +19,10 @@ std::vector<std::string> default_extensions(FileType type);
 
 /// Which input columns a stage reads.
 struct ColumnSpec {
-  std::string id_field = "id";                ///< any scalar; int64 and string are tested
-  std::string embedding_field = "embeddings";  ///< list/large_list/fixed_size_list of float32|64
-  std::vector<std::string> metadata_fields;   ///< copied through unchanged
+  std::string id_field = kDefaultIdField;  ///< any scalar; int64 and string are tested
+  /// list/large_list/fixed_size_list of float32|64
+  std::string embedding_field = kDefaultEmbeddingField;
+  std::vector<std::string> metadata_fields;  ///< copied through unchanged
 };
 
 /// What to do with rows whose embedding is null, ragged, NaN/inf or zero-norm.

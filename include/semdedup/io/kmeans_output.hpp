@@ -14,16 +14,13 @@
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
 #include "semdedup/io/half.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace arrow {
 class RecordBatch;
 }  // namespace arrow
 
 namespace semdedup::io {
-
-/// Name of the distance columns in every KMeans output file.
-inline constexpr const char* kL2DistColumn = "l2_dist_to_cent";
-inline constexpr const char* kCosineDistColumn = "cosine_dist_to_cent";
 
 /// One part of the KMeans stage's output, everything row-aligned (n rows, input order).
 struct KMeansPart {

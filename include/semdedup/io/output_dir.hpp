@@ -13,13 +13,9 @@
 #include <vector>
 
 #include "semdedup/core/status.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::io {
-
-/// The file written first into an output directory.
-inline constexpr const char* kManifestFile = "_semdedup_manifest";
-/// The file written last into an output directory (and into each step directory of `run`).
-inline constexpr const char* kSuccessFile = "_SUCCESS";
 
 /// What a manifest records: (key, value) pairs in a fixed order. The first is ("command", name).
 struct Manifest {

@@ -9,6 +9,7 @@
 
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::io {
 
@@ -16,8 +17,8 @@ namespace semdedup::io {
 struct RunSummary {
   std::vector<std::string> input_paths;  ///< paths.input, as the run was given them
   FileType input_filetype = FileType::kParquet;
-  std::string id_field = "id";
-  std::string embedding_field = "embeddings";
+  std::string id_field = io::kDefaultIdField;
+  std::string embedding_field = io::kDefaultEmbeddingField;
   std::string kmeans_results;    ///< paths.kmeans_results
   std::string pairwise_results;  ///< paths.pairwise_results
   int64_t num_rows = 0;

@@ -87,7 +87,7 @@ struct Params {
   /// available when the stage starts. Used only when fit_data_fraction is unset.
   int64_t memory_limit = 0;
   /// Output directory: <output>/centroid=K/part-NNNNN.parquet and the stage's own centroids
-  /// file, kCentroidsFile (which dataset readers of the directory skip).
+  /// file, io::kKMeansCentroidsFile (which dataset readers of the directory skip).
   std::string output_path;
   /// Where NeMo's KMeansStage writes kmeans_centroids.npy (cache_path); empty = nowhere else.
   std::string cache_path;

@@ -12,14 +12,6 @@
 
 namespace semdedup::kmeans {
 
-/// The stage's own copy of the fitted centroids in its output directory ((k, dim) float32 .npy,
-/// un-normalised; read back by --resume, usable as --init). The leading '_' makes dataset
-/// readers of the directory (pyarrow.dataset, pandas.read_parquet, Spark) skip it.
-inline constexpr const char* kCentroidsFile = "_kmeans_centroids.npy";
-/// NeMo's name of the centroids file, written to cache_path (and by the workflow beside
-/// kmeans_results/).
-inline constexpr const char* kCacheCentroidsFile = "kmeans_centroids.npy";
-
 /// What a run of the stage did (NeMo's metrics plus counts).
 struct StageResult {
   int64_t num_files = 0;     ///< input files discovered
@@ -32,7 +24,7 @@ struct StageResult {
   int64_t num_clusters_written = 0;  ///< centroid=K directories with at least one row
   int64_t n_iter = 0;    ///< Lloyd iterations of the kept run (0 when centroids were reused)
   double inertia = 0.0;  ///< of the fit rows to the final centroids
-  bool reused_centroids = false;  ///< --resume found kCentroidsFile and skipped the fit
+  bool reused_centroids = false;  ///< --resume found io::kKMeansCentroidsFile and skipped the fit
   double read_seconds = 0.0;      ///< kmeans_read_time: both passes
   double fit_seconds = 0.0;       ///< kmeans_fit_time (fit only)
   double write_seconds = 0.0;     ///< predict, distances and writing

@@ -8,6 +8,7 @@
 
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
+#include "semdedup/io/layout.hpp"
 #include "semdedup/io/half.hpp"
 
 namespace semdedup::pairwise {
@@ -42,8 +43,8 @@ struct Params {
   std::string input_path;
   /// Output directory: <output>/cluster_K.parquet.
   std::string output_path;
-  std::string id_field = "id";
-  std::string embedding_field = "embeddings";
+  std::string id_field = io::kDefaultIdField;
+  std::string embedding_field = io::kDefaultEmbeddingField;
   WhichToKeep which_to_keep = WhichToKeep::kHard;
   /// Distance column of the default ranking: cosine_dist_to_cent or l2_dist_to_cent.
   SimMetric sim_metric = SimMetric::kCosine;
