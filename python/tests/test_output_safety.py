@@ -63,7 +63,7 @@ def test_resume_checks_the_manifest(blobs_dir, tmp_path):
     semdedup.KMeansStage(5, "id", "embeddings", str(blobs_dir), str(out)).run()
     assert semdedup.KMeansStage(5, "id", "embeddings", str(blobs_dir),
                                 str(out)).run(resume=True).num_rows == 1500
-    with pytest.raises(ValueError, match="n_clusters"):
+    with pytest.raises(ValueError, match="written with n_clusters 5, this run has n_clusters 4"):
         semdedup.KMeansStage(4, "id", "embeddings", str(blobs_dir), str(out)).run(resume=True)
 
 
@@ -96,7 +96,9 @@ def test_an_interrupted_run_leaves_no_success(tmp_path, cli):
                              tol=0.0).run()
     timer.join()
     assert not (out / "_SUCCESS").exists()
-    if out.exists() and (out / "_semdedup_manifest").exists():
+    # Either nothing is left or what is left is marked unfinished, never an unmarked output.
+    assert not out.exists() or (out / "_semdedup_manifest").exists()
+    if out.exists():
         # What is left is an unfinished output, which the CLI refuses to read.
         run = subprocess.run([cli, "pairwise", "--input", str(out), "--output",
                               str(tmp_path / "p")], capture_output=True, text=True, timeout=60)
