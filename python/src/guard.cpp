@@ -37,7 +37,8 @@ void add_kmeans(const std::string& prefix, const kmeans::Params& p, Params& out)
   add("id_field", p.columns.id_field);
   add("embedding_field", p.columns.embedding_field);
   add("metadata_fields", joined(p.columns.metadata_fields));
-  add("input_embedding_dtype", std::string(io::input_embedding_dtype_name(p.input_embedding_dtype)));
+  add("input_embedding_dtype",
+      std::string(io::input_embedding_dtype_name(p.input_embedding_dtype)));
   add("embedding_output_dtype",
       std::string(io::embedding_output_dtype_name(p.embedding_output_dtype)));
   add("fit_data_fraction", p.fit_data_fraction ? fmt::format("{}", *p.fit_data_fraction) : "");
@@ -57,7 +58,8 @@ void add_pairwise(const std::string& prefix, const pairwise::Params& p, Params& 
   add("random_seed", fmt::format("{}", p.random_seed));
   add("ranking_columns", joined(p.ranking_columns));
   add("ranking_ascending", joined(ascending));
-  add("input_embedding_dtype", std::string(io::input_embedding_dtype_name(p.input_embedding_dtype)));
+  add("input_embedding_dtype",
+      std::string(io::input_embedding_dtype_name(p.input_embedding_dtype)));
   add("compute_dtype", std::string(pairwise::compute_dtype_name(p.compute_dtype)));
 }
 
@@ -76,7 +78,8 @@ Status guarded_kmeans(const Context& ctx, const kmeans::Params& params,
   io::OutputPlan plan{"kmeans", params.output_mode, {params.output_path}, {}, params.input_paths};
   add_kmeans("", params, plan.params);
   std::vector<io::NamedPath> inputs = named("input_path", params.input_paths);
-  if (params.fit.init == kmeans::InitMethod::kFile) inputs.push_back({"init", params.fit.init_file});
+  if (params.fit.init == kmeans::InitMethod::kFile)
+    inputs.push_back({"init", params.fit.init_file});
   std::vector<io::NamedPath> outputs = named("output_path", {params.output_path});
   for (auto& cache : named("cache_path", {params.cache_path})) outputs.push_back(cache);
   return io::guarded_run(ctx, plan, inputs, outputs, false, work);
@@ -84,8 +87,8 @@ Status guarded_kmeans(const Context& ctx, const kmeans::Params& params,
 
 Status guarded_pairwise(const Context& ctx, const pairwise::Params& params,
                         const std::function<Status(io::OutputMode)>& work) {
-  io::OutputPlan plan{"pairwise", params.output_mode, {params.output_path}, {},
-                      {params.input_path}};
+  io::OutputPlan plan{
+      "pairwise", params.output_mode, {params.output_path}, {}, {params.input_path}};
   add_pairwise("", params, plan.params);
   return io::guarded_run(ctx, plan, named("input_path", {params.input_path}),
                          named("output_path", {params.output_path}), true, work);

@@ -25,8 +25,7 @@ fs::path canonical(const std::string& path) {
 }
 
 bool within(const fs::path& inner, const fs::path& outer) {
-  return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first ==
-         outer.end();
+  return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first == outer.end();
 }
 
 // The paths an input names: itself when it exists, else what it matches as a glob.
@@ -71,9 +70,10 @@ Status check_resumable(const std::string& dir, const Manifest& now) {
   }
   const std::string command = now.get("command").value_or("");
   if (before->get("command") != command) {
-    return Status::invalid_argument("--resume: {} holds the output of semdedup {}, not of "
-                                    "semdedup {}",
-                                    dir, before->get("command").value_or("?"), command);
+    return Status::invalid_argument(
+        "--resume: {} holds the output of semdedup {}, not of "
+        "semdedup {}",
+        dir, before->get("command").value_or("?"), command);
   }
   for (const auto& [key, value] : now.entries) {
     if (key == kInputFileKey) continue;
@@ -125,10 +125,10 @@ Status check_outputs_apart(const std::vector<NamedPath>& inputs,
     const fs::path out = canonical(output.path);
     for (const auto& input : expanded) {
       const fs::path in = canonical(input.path);
-      const char* relation = out == in           ? "is"
-                             : within(in, out)   ? "contains"
-                             : within(out, in)   ? "lies inside"
-                                                 : nullptr;
+      const char* relation = out == in         ? "is"
+                             : within(in, out) ? "contains"
+                             : within(out, in) ? "lies inside"
+                                               : nullptr;
       if (relation != nullptr) {
         return Status::invalid_argument(
             "{} {} {} the input {} {}; writing it could destroy the input: choose an output "
@@ -233,9 +233,9 @@ Status OutputGuard::begin() {
           dir);
     } else if (!empty && mode_ == OutputMode::kOverwrite) {
       SD_ASSIGN_OR_RETURN(const auto manifest, read_manifest(dir));
-      SD_ASSIGN_OR_RETURN(const auto foreign,
-                          first_foreign_entry(dir, manifest && manifest->get("command") ==
-                                                                       "remove"));
+      SD_ASSIGN_OR_RETURN(
+          const auto foreign,
+          first_foreign_entry(dir, manifest && manifest->get("command") == "remove"));
       if (foreign) SD_RETURN_IF_ERROR(clear_own_output(dir));  // refuses, naming it
     }
   }
@@ -251,8 +251,8 @@ Status OutputGuard::begin() {
     // From here on the directory is an unfinished output until finish().
     fs::remove(fs::path(dir) / kSuccessFile, ec);
     if (ec) return Status::io_error("cannot remove {}/{}: {}", dir, kSuccessFile, ec.message());
-    SD_RETURN_IF_ERROR(write_file_atomic((fs::path(dir) / kManifestFile).string(),
-                                             manifest_.to_text()));
+    SD_RETURN_IF_ERROR(
+        write_file_atomic((fs::path(dir) / kManifestFile).string(), manifest_.to_text()));
   }
   return Status::OK();
 }
@@ -282,9 +282,9 @@ void OutputGuard::abandon(const Status& failure) const {
   }
 }
 
-Status guarded_run(const Context& ctx, const OutputPlan& plan,
-                   const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs,
-                   bool log_foreign, const std::function<Status(OutputMode)>& work) {
+Status guarded_run(const Context& ctx, const OutputPlan& plan, const std::vector<NamedPath>& inputs,
+                   const std::vector<NamedPath>& outputs, bool log_foreign,
+                   const std::function<Status(OutputMode)>& work) {
   // Nothing is touched before the outputs are known to lie apart from the inputs and the inputs
   // to be finished.
   SD_RETURN_IF_ERROR(check_outputs_apart(inputs, outputs));

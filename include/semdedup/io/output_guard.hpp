@@ -91,8 +91,8 @@ class OutputGuard {
 /// check_inputs_finished(inputs, log_foreign), the locks of `plan.dirs`, begin(), then
 /// `work(stage_mode)`, then finish() on success or abandon() on failure; the locks are released
 /// on return. Returns the first failure.
-Status guarded_run(const Context& ctx, const OutputPlan& plan,
-                   const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs,
-                   bool log_foreign, const std::function<Status(OutputMode)>& work);
+Status guarded_run(const Context& ctx, const OutputPlan& plan, const std::vector<NamedPath>& inputs,
+                   const std::vector<NamedPath>& outputs, bool log_foreign,
+                   const std::function<Status(OutputMode)>& work);
 
 }  // namespace semdedup::io
