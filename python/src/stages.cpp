@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "call.hpp"
+#include "guard.hpp"
 #include "semdedup/dedup/workflow.hpp"
 #include "semdedup/io/half.hpp"
 #include "semdedup/kernels/blas.hpp"
@@ -199,8 +200,12 @@ void bind_stages(nb::module_& m) {
     const Context ctx = make_context(options);
     kmeans::StageResult result;
     run_released(ctx, [&]() -> Status {
-      SD_ASSIGN_OR_RETURN(result, kmeans::run_stage(ctx, params));
-      return Status::OK();
+      return guarded_kmeans(ctx, params, [&](io::OutputMode mode) -> Status {
+        kmeans::Params guarded = params;
+        guarded.output_mode = mode;
+        SD_ASSIGN_OR_RETURN(result, kmeans::run_stage(ctx, guarded));
+        return Status::OK();
+      });
     });
     return kmeans_result_dict(result);
   });
@@ -209,8 +214,12 @@ void bind_stages(nb::module_& m) {
     const Context ctx = make_context(options);
     pairwise::StageResult result;
     run_released(ctx, [&]() -> Status {
-      SD_ASSIGN_OR_RETURN(result, pairwise::run_stage(ctx, params));
-      return Status::OK();
+      return guarded_pairwise(ctx, params, [&](io::OutputMode mode) -> Status {
+        pairwise::Params guarded = params;
+        guarded.output_mode = mode;
+        SD_ASSIGN_OR_RETURN(result, pairwise::run_stage(ctx, guarded));
+        return Status::OK();
+      });
     });
     return pairwise_result_dict(result);
   });
@@ -219,8 +228,12 @@ void bind_stages(nb::module_& m) {
     const Context ctx = make_context(options);
     dedup::WorkflowResult result;
     run_released(ctx, [&]() -> Status {
-      SD_ASSIGN_OR_RETURN(result, dedup::run_workflow(ctx, params));
-      return Status::OK();
+      return guarded_workflow(ctx, params, [&](io::OutputMode mode) -> Status {
+        dedup::WorkflowParams guarded = params;
+        guarded.output_mode = mode;
+        SD_ASSIGN_OR_RETURN(result, dedup::run_workflow(ctx, guarded));
+        return Status::OK();
+      });
     });
     nb::dict d;
     d["kmeans"] = kmeans_result_dict(result.kmeans);

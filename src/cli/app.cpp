@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 
 #include "cli/common.hpp"
 #include "cli/outputs.hpp"
@@ -86,37 +85,6 @@ std::string version_text() {
 // tile boundary and nothing half-written is left (outputs are atomic).
 std::shared_ptr<std::atomic<bool>> g_cancel = std::make_shared<std::atomic<bool>>(false);
 extern "C" void on_signal(int) { g_cancel->store(true); }
-
-// Locks every directory the command writes (--output, and --cache-path where it has one) for
-// the whole command. A directory inside another one it writes is covered by the outer lock.
-Status lock_outputs(const CLI::App& app, std::vector<io::OutputLock>& locks) {
-  namespace fs = std::filesystem;
-  std::vector<std::pair<fs::path, std::string>> dirs;  // (resolved, as given)
-  for (const char* flag : {"--output", "--cache-path"}) {
-    const CLI::Option* option = app.get_option_no_throw(flag);
-    if (!option || option->count() == 0 || option->results().back().empty()) continue;
-    const std::string& dir = option->results().back();
-    std::error_code ec;
-    fs::path resolved = fs::weakly_canonical(fs::absolute(dir, ec), ec);
-    if (!resolved.has_filename()) resolved = resolved.parent_path();
-    dirs.emplace_back(resolved, dir);
-  }
-  auto within = [](const fs::path& inner, const fs::path& outer) {
-    return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first ==
-           outer.end();
-  };
-  for (size_t i = 0; i < dirs.size(); ++i) {
-    bool covered = false;
-    for (size_t j = 0; j < dirs.size(); ++j) {
-      const bool same = dirs[i].first == dirs[j].first;
-      if (j != i && within(dirs[i].first, dirs[j].first) && (!same || j < i)) covered = true;
-    }
-    if (covered) continue;
-    SD_ASSIGN_OR_RETURN(io::OutputLock lock, io::OutputLock::acquire(dirs[i].second));
-    locks.push_back(std::move(lock));
-  }
-  return Status::OK();
-}
 
 // Whether a subcommand shares its work over the ranks of an mpirun job.
 bool is_distributed(const CLI::App& app) {
@@ -199,10 +167,15 @@ int run_app(int argc, char** argv) {
       st = check_outputs_apart(*cmd.app);
       if (st.ok()) st = check_inputs_finished(*cmd.app, *ctx);
       std::vector<io::OutputLock> locks;
-      OutputDirs outputs = OutputDirs::plan(*cmd.app);
-      // One job, one holder: rank 0 locks and prepares the outputs for every rank.
+      io::OutputGuard outputs(plan_outputs(*cmd.app));
+      // One job, one holder: rank 0 locks and prepares the outputs for every rank. A directory
+      // inside another one the command writes is covered by the outer lock.
       const bool leader = ctx->comm->rank() == 0;
-      if (st.ok() && leader) st = lock_outputs(*cmd.app, locks);
+      if (st.ok() && leader) {
+        Result<std::vector<io::OutputLock>> held = io::lock_output_dirs(written_dirs(*cmd.app));
+        if (held.ok()) locks = std::move(held).value();
+        st = held.status();
+      }
       if (st.ok() && leader) st = outputs.begin();
       st = ctx->comm->agree(st);
       if (st.ok()) st = run_guarded(cmd, *ctx, outputs.stage_mode());

@@ -1,7 +1,6 @@
 #pragma once
-// The one place that decides what a command may do to its output directories: outputs apart
-// from inputs, inputs that are finished, --overwrite / --resume / fresh, the manifest written
-// first and _SUCCESS written last.
+// The command line's side of the output guard (semdedup/io/output_guard.hpp): the flags that
+// name inputs and outputs, --overwrite / --resume, and the parameters recorded in the manifest.
 
 #include <CLI/CLI.hpp>
 
@@ -11,7 +10,7 @@
 #include "semdedup/core/context.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
-#include "semdedup/io/output_dir.hpp"
+#include "semdedup/io/output_guard.hpp"
 
 namespace semdedup::cli {
 
@@ -29,32 +28,13 @@ Status check_outputs_apart(const CLI::App& app);
 /// read another stage's output log one info line for an input semdedup did not write.
 Status check_inputs_finished(const CLI::App& app, const Context& ctx);
 
-/// The output directories a command manages and how their run treats them.
-class OutputDirs {
- public:
-  /// From the parsed flags of `app` (empty for a command that writes no directory).
-  static OutputDirs plan(const CLI::App& app);
+/// The plan of the output directories a command manages, from the parsed flags of `app`
+/// (no directory for a command that writes none): the command's name, --overwrite / --resume,
+/// --output (and --cache-path for run), every configurable flag that shapes the result with its
+/// value, and --input / --duplicates as the inputs fingerprinted.
+io::OutputPlan plan_outputs(const CLI::App& app);
 
-  /// The mode the command's stages are given: kResume for --resume, else kFresh (what
-  /// --overwrite asks for is done by begin()).
-  io::OutputMode stage_mode() const;
-
-  /// Applies the mode to every directory (fresh: must be empty; --overwrite: clears what
-  /// semdedup wrote, refusing anything else; --resume: the manifest must match this run's
-  /// parameters and inputs), then writes the manifest and removes an earlier _SUCCESS.
-  Status begin();
-  /// Writes _SUCCESS into every directory.
-  Status finish() const;
-  /// After `failure` (not under --resume): removes the directories begin() created (an
-  /// interruption only when nothing but the markers is left in them), and the markers of the
-  /// others when nothing else is left. What a stage kept for --resume keeps its manifest.
-  void abandon(const Status& failure) const;
-
- private:
-  io::OutputMode mode_ = io::OutputMode::kFresh;
-  std::vector<std::string> dirs_;
-  std::vector<bool> created_;
-  io::Manifest manifest_;
-};
+/// The directories the command writes (--output, and --cache-path where it has one), to lock.
+std::vector<std::string> written_dirs(const CLI::App& app);
 
 }  // namespace semdedup::cli
