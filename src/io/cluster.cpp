@@ -144,8 +144,10 @@ template <typename ListArrayType, typename ValueType>
 Status append_list_chunk(const std::string& path, const std::string& column,
                          const ListArrayType& list, int64_t first_row, int64_t& dim,
                          std::vector<float>& out) {
-  const auto& values = static_cast<const arrow::NumericArray<ValueType>&>(*list.values());
-  const auto* raw = values.raw_values();
+  // Through the buffer, not a NumericArray<ValueType> cast: halffloat values are read as their
+  // uint16 bits, and a HalfFloatArray is not a NumericArray<UInt16Type>.
+  const arrow::Array& values = *list.values();
+  const auto* raw = values.data()->template GetValues<typename ValueType::c_type>(1);
   const bool value_nulls = values.null_count() > 0;
   for (int64_t row = 0; row < list.length(); ++row) {
     const int64_t file_row = first_row + row;
