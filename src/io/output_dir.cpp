@@ -197,6 +197,14 @@ Result<std::optional<std::string>> first_foreign_entry(const std::string& dir,
   return std::optional<std::string>();
 }
 
+bool holds_only_temporaries(const std::string& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!is_temporary(it->path().filename().string())) return false;
+  }
+  return !ec;
+}
+
 bool holds_only_markers(const std::string& dir) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {

@@ -224,7 +224,9 @@ Status OutputGuard::begin() {
     }
     const bool empty = fs::is_empty(dir, ec) || holds_only_markers(dir);
     if (ec) return Status::io_error("cannot list output directory {}: {}", dir, ec.message());
-    if (mode_ == OutputMode::kResume && !fs::is_empty(dir, ec)) {
+    // A run killed before its manifest landed left at most that manifest's temporary file:
+    // nothing to check, and the resume starts the directory afresh.
+    if (mode_ == OutputMode::kResume && !holds_only_temporaries(dir)) {
       SD_RETURN_IF_ERROR(check_resumable(dir, manifest_));
     } else if (!empty && mode_ == OutputMode::kFresh) {
       return Status::already_exists(

@@ -52,6 +52,10 @@ bool holds_semdedup_output(const std::string& dir);
 Result<std::optional<std::string>> first_foreign_entry(const std::string& dir,
                                                        bool data_files_are_own);
 
+/// True when `dir` holds nothing but hidden temporary files (or nothing at all): what a run
+/// killed before its manifest landed leaves.
+bool holds_only_temporaries(const std::string& dir);
+
 /// True when `dir` holds nothing but the markers (or nothing at all).
 bool holds_only_markers(const std::string& dir);
 

@@ -425,6 +425,16 @@ TEST_F(OutputSafety, ResumeWithOtherParametersOrInputsIsRefused) {
                                "--resume", "--quiet"}),
                  2, {"_semdedup_manifest", "nothing to resume"});
   EXPECT_EQ(read_bytes(root / "theirs" / "cluster_0.parquet"), "x");
+
+  // A run killed before its manifest landed left only that manifest's temporary file: the
+  // resume starts afresh (and removes it) instead of refusing.
+  fs::create_directories(root / "early");
+  write_text(root / "early" / "._semdedup_manifest.tmp-12345", "semdedup manifest 1\n");
+  r = run_semdedup({"pairwise", "--input", root / "km", "--output", root / "early", "--resume",
+                    "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(root / "early" / "_SUCCESS"));
+  EXPECT_FALSE(fs::exists(root / "early" / "._semdedup_manifest.tmp-12345"));
 }
 
 // Item 9: another run's output inside an input directory is not read as input.
