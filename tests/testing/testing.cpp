@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -98,6 +101,35 @@ CommandResult run_python(const std::string& script, const std::vector<std::strin
   std::vector<std::string> argv{SEMDEDUP_PYTHON, "-c", script};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv);
+}
+
+void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
+[[gnu::optimize("fp-contract=off")]] std::vector<float> float32_normalised(
+    const std::vector<float>& row) {
+  float sum = 0.0f;
+  for (const float value : row) {
+    const float square = value * value;
+    sum += square;
+  }
+  const float norm = std::sqrt(sum);
+  std::vector<float> out;
+  for (const float value : row) out.push_back(value / norm);
+  return out;
 }
 
 }  // namespace semdedup::testing

@@ -78,4 +78,12 @@ CommandResult run_semdedup(const std::vector<std::string>& args);
 /// Runs the project's venv python with `-c script` and `args`; for interop checks with pyarrow.
 CommandResult run_python(const std::string& script, const std::vector<std::string>& args = {});
 
+/// Starts `semdedup args` (stdout and stderr to /dev/null), lets it run for `ms` milliseconds
+/// and kills it with SIGKILL.
+void run_and_kill_after(const std::vector<std::string>& args, int64_t ms);
+
+/// `row` / ||row|| with the norm summed in float32 in index order and no FMA contraction: the
+/// reader's arithmetic for ordinary rows (spec section 4), as an oracle.
+std::vector<float> float32_normalised(const std::vector<float>& row);
+
 }  // namespace semdedup::testing

@@ -26,6 +26,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::list_files;
 using testing::read_bytes;
+using testing::run_and_kill_after;
 using testing::run_semdedup;
 using testing::TempDir;
 
@@ -335,23 +336,6 @@ TEST_F(OutputSafety, UnfinishedOutputsAreRefusedAndForeignOnesAccepted) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("was not written by semdedup"));
   EXPECT_TRUE(fs::exists(root / "nemo_id" / "_SUCCESS"));
-}
-
-// Starts `semdedup args`, lets it run for `ms` milliseconds and kills it with SIGKILL.
-void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
 }
 
 // Item 7 with a real kill: whenever a kmeans dies, the next stage never takes its output.

@@ -17,6 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::run_python;
+using testing::run_and_kill_after;
 using testing::run_semdedup;
 using testing::TempDir;
 
@@ -177,23 +178,6 @@ std::map<std::string, std::string> result_files(const fs::path& out) {
     files[name] = testing::read_bytes(out / name);
   }
   return files;
-}
-
-// Starts `semdedup args`, lets it run for `ms` milliseconds and kills it with SIGKILL.
-void run_and_kill_after(const std::vector<std::string>& args, int64_t ms) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(SEMDEDUP_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
 }
 
 // The data the kill-and-resume tests run on: 12,000 x 48 in 3 files, 12 clusters.

@@ -107,19 +107,6 @@ std::vector<std::vector<float>> stacked(const std::vector<Batch>& batches) {
   return rows;
 }
 
-/// x / ||x|| with the norm summed in float32 in index order (spec §4).
-[[gnu::optimize("fp-contract=off")]] std::vector<float> normalised(const std::vector<float>& row) {
-  float sum = 0.0f;
-  for (const float value : row) {
-    const float square = value * value;
-    sum += square;
-  }
-  const float norm = std::sqrt(sum);
-  std::vector<float> out;
-  for (const float value : row) out.push_back(value / norm);
-  return out;
-}
-
 class ReaderTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_OK(initialize_arrow()); }
@@ -178,7 +165,7 @@ TEST_F(ReaderTest, NormalisedRowsMatchTheFloat32OracleAndDoNotDependOnBatching) 
     ASSERT_EQ(got.size(), static_cast<std::size_t>(kRows));
     for (int row = 0; row < kRows; ++row) {
       // Bit-identical to the oracle, whatever the batch (and so the group of 8) a row is in.
-      EXPECT_EQ(got[row], normalised(*rows[row])) << "row " << row << " batch_rows " << batch_rows;
+      EXPECT_EQ(got[row], testing::float32_normalised(*rows[row])) << "row " << row << " batch_rows " << batch_rows;
       double norm = 0.0;
       for (const float value : got[row]) norm += double{value} * value;
       EXPECT_NEAR(norm, 1.0, 1e-6);
@@ -232,7 +219,7 @@ TEST_P(EmbeddingTypeTest, ParquetListTypesConvertToFloat32) {
   ASSERT_OK_AND_ASSIGN(auto unit, read_all({file}, options));
   const auto got = stacked(unit);
   ASSERT_EQ(got.size(), 3u);
-  for (int row = 0; row < 3; ++row) EXPECT_EQ(got[row], normalised(expected[row]));
+  for (int row = 0; row < 3; ++row) EXPECT_EQ(got[row], testing::float32_normalised(expected[row]));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -836,11 +823,11 @@ TEST_F(ReaderTest, SkipDropsAndReportsExactlyTheBadRows) {
     }
     EXPECT_THAT(ids, ElementsAre(100, 102, 106, 201, 202));
     EXPECT_THAT(input_rows, ElementsAre(0, 2, 6, 9, 10));
-    EXPECT_EQ(embeddings, (std::vector<std::vector<float>>{normalised(kGood),
+    EXPECT_EQ(embeddings, (std::vector<std::vector<float>>{testing::float32_normalised(kGood),
                                                           {0.6f, 0.8f, 0.0f},
                                                           {0.0f, 0.0f, 1.0f},
-                                                          normalised(kGood),
-                                                          normalised(kGood)}));
+                                                          testing::float32_normalised(kGood),
+                                                          testing::float32_normalised(kGood)}));
     EXPECT_THAT(rejected_ids, ElementsAre(101, 103, 104, 105, 107, 200));
     EXPECT_THAT(rejected_files, ElementsAre(first, first, first, first, first, second));
     EXPECT_THAT(rejected_rows, ElementsAre(1, 3, 4, 5, 7, 0));

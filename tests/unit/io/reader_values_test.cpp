@@ -63,20 +63,6 @@ Result<std::vector<std::vector<float>>> read_rows(const std::string& path, ReadO
   return rows;
 }
 
-/// Today's normalisation: the squared norm summed in float32 in index order, then x / ||x||.
-[[gnu::optimize("fp-contract=off")]] std::vector<float> float32_normalised(
-    const std::vector<float>& row) {
-  float sum = 0.0f;
-  for (const float value : row) {
-    const float square = value * value;
-    sum += square;
-  }
-  const float norm = std::sqrt(sum);
-  std::vector<float> out;
-  for (const float value : row) out.push_back(value / norm);
-  return out;
-}
-
 class ReaderValuesTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_OK(initialize_arrow()); }
@@ -103,7 +89,7 @@ TEST_F(ReaderValuesTest, OrdinaryRowsKeepTheFloat32Bits) {
   ASSERT_OK_AND_ASSIGN(auto got, read_rows(file, {}));
   ASSERT_EQ(got.size(), rows.size());
   for (size_t row = 0; row < rows.size(); ++row) {
-    EXPECT_EQ(got[row], float32_normalised(rows[row])) << "row " << row;
+    EXPECT_EQ(got[row], testing::float32_normalised(rows[row])) << "row " << row;
   }
 }
 
