@@ -17,6 +17,8 @@
 #include <system_error>
 
 #include "io/arrow_status.hpp"
+#include "io/embedding_extract.hpp"
+#include "io/parquet_open.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
@@ -65,12 +67,7 @@ struct OpenedFile {
 };
 
 Result<OpenedFile> open_parquet(const std::string& path) {
-  SD_ASSIGN_OR_RETURN(auto input,
-                      from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError, path));
-  SD_ASSIGN_OR_RETURN(auto reader,
-                      from_arrow(parquet::arrow::OpenFile(input, arrow::default_memory_pool()),
-                                 StatusCode::kIOError, path));
-  reader->set_use_threads(false);
+  SD_ASSIGN_OR_RETURN(auto reader, open_parquet_file(path));
   OpenedFile opened;
   SD_RETURN_IF_ERROR(from_arrow(reader->GetSchema(&opened.schema), StatusCode::kIOError, path));
   opened.reader = std::move(reader);
@@ -128,96 +125,43 @@ Result<bool> check_embedding_type(const std::string& path, const std::string& co
   }
 }
 
-// Stored value -> float32: fp16 bits are decoded, wider floats rounded.
-template <typename ValueType>
-float stored_to_float(typename ValueType::c_type value) {
-  if constexpr (std::is_same_v<typename ValueType::c_type, uint16_t>) {
-    return half_to_float(value);
-  } else {
-    return static_cast<float>(value);
+// The pairwise reader's wording of a bad row found by the extractor; `first` tells whether the
+// row is the cluster's first (an empty list then has no width to differ from).
+std::string describe(const Reject& bad, int64_t dim, bool first) {
+  switch (bad.fault) {
+    case RowFault::kNullEmbedding: return "null embedding";
+    case RowFault::kEmptyList:
+      if (first) return "empty embedding";
+      return fmt::format("embedding has 0 values, the cluster's first row has {}", dim);
+    case RowFault::kWidth:
+      return fmt::format("embedding has {} values, the cluster's first row has {}", bad.width, dim);
+    case RowFault::kNullValue: return fmt::format("null value at position {}", bad.index);
+    case RowFault::kNonFinite:
+      return fmt::format("non-finite value {} at position {}", static_cast<double>(bad.value),
+                         bad.index);
+    case RowFault::kZeroNorm: return bad.reason;
   }
-}
-
-// Appends the rows of one list chunk to `out`, checking width, nulls and finiteness.
-// `dim` is the cluster's width, 0 until the first row fixes it.
-template <typename ListArrayType, typename ValueType>
-Status append_list_chunk(const std::string& path, const std::string& column,
-                         const ListArrayType& list, int64_t first_row, int64_t& dim,
-                         std::vector<float>& out) {
-  // Through the buffer, not a NumericArray<ValueType> cast: halffloat values are read as their
-  // uint16 bits, and a HalfFloatArray is not a NumericArray<UInt16Type>.
-  const arrow::Array& values = *list.values();
-  const auto* raw = values.data()->template GetValues<typename ValueType::c_type>(1);
-  const bool value_nulls = values.null_count() > 0;
-  for (int64_t row = 0; row < list.length(); ++row) {
-    const int64_t file_row = first_row + row;
-    if (list.IsNull(row)) {
-      return Status::data_error("{}: column '{}' row {}: null embedding", path, column, file_row);
-    }
-    const int64_t start = list.value_offset(row);
-    const int64_t width = list.value_length(row);
-    if (dim == 0) {
-      if (width == 0) {
-        return Status::data_error("{}: column '{}' row {}: empty embedding", path, column,
-                                  file_row);
-      }
-      dim = width;
-    }
-    if (width != dim) {
-      return Status::data_error(
-          "{}: column '{}' row {}: embedding has {} values, the cluster's first row has {}", path,
-          column, file_row, width, dim);
-    }
-    for (int64_t k = 0; k < width; ++k) {
-      if (value_nulls && values.IsNull(start + k)) {
-        return Status::data_error("{}: column '{}' row {}: null value at position {}", path,
-                                  column, file_row, k);
-      }
-      const float value = stored_to_float<ValueType>(raw[start + k]);
-      if (!std::isfinite(value)) {
-        return Status::data_error("{}: column '{}' row {}: non-finite value {} at position {}",
-                                  path, column, file_row, static_cast<double>(value), k);
-      }
-      out.push_back(value);
-    }
-  }
-  return Status::OK();
-}
-
-template <typename ValueType>
-Status append_chunk(const std::string& path, const std::string& column, const arrow::Array& chunk,
-                    int64_t first_row, int64_t& dim, std::vector<float>& out) {
-  switch (chunk.type_id()) {
-    case arrow::Type::LIST:
-      return append_list_chunk<arrow::ListArray, ValueType>(
-          path, column, static_cast<const arrow::ListArray&>(chunk), first_row, dim, out);
-    case arrow::Type::LARGE_LIST:
-      return append_list_chunk<arrow::LargeListArray, ValueType>(
-          path, column, static_cast<const arrow::LargeListArray&>(chunk), first_row, dim, out);
-    default:
-      return append_list_chunk<arrow::FixedSizeListArray, ValueType>(
-          path, column, static_cast<const arrow::FixedSizeListArray&>(chunk), first_row, dim,
-          out);
-  }
+  return bad.reason;
 }
 
 Status append_embeddings(const std::string& path, const std::string& column,
                          const arrow::ChunkedArray& array, InputEmbeddingDtype dtype,
                          int64_t& dim, std::vector<float>& out) {
-  SD_ASSIGN_OR_RETURN(const bool half, check_embedding_type(path, column, *array.type(), dtype));
-  const auto& list_type = static_cast<const arrow::BaseListType&>(*array.type());
-  const bool is_double = list_type.value_type()->id() == arrow::Type::DOUBLE;
+  SD_RETURN_IF_ERROR(check_embedding_type(path, column, *array.type(), dtype).status());
   int64_t first_row = 0;
   for (const auto& chunk : array.chunks()) {
-    if (half) {
-      // uint16 bit patterns and halffloat share the storage: read both through uint16.
-      SD_RETURN_IF_ERROR(
-          append_chunk<arrow::UInt16Type>(path, column, *chunk, first_row, dim, out));
-    } else if (is_double) {
-      SD_RETURN_IF_ERROR(
-          append_chunk<arrow::DoubleType>(path, column, *chunk, first_row, dim, out));
-    } else {
-      SD_RETURN_IF_ERROR(append_chunk<arrow::FloatType>(path, column, *chunk, first_row, dim, out));
+    // The cluster's first row fixes the width; rows are checked, not normalised.
+    const bool width_unset = dim == 0;
+    if (width_unset) dim = first_width(*chunk);
+    const size_t at = out.size();
+    out.resize(at + static_cast<size_t>(chunk->length() * dim));
+    EmbeddingExtractor extractor(out.data() + at, chunk->length(), dim, /*normalise=*/false);
+    extractor.add(*chunk, first_row);
+    extractor.finish();
+    if (!extractor.rejects().empty()) {
+      const Reject& bad = extractor.rejects().front();
+      return Status::data_error("{}: column '{}' row {}: {}", path, column, bad.row,
+                                describe(bad, dim, width_unset && bad.row == first_row));
     }
     first_row += chunk->length();
   }

@@ -1,5 +1,6 @@
 #include "semdedup/io/footprint.hpp"
 
+#include <parquet/arrow/reader.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
 #include <parquet/schema.h>
@@ -14,6 +15,8 @@
 #include <string>
 #include <system_error>
 
+#include "io/parquet_open.hpp"
+
 namespace semdedup::io {
 
 Result<int64_t> embedding_bytes(const std::string& path, FileType type,
@@ -24,12 +27,8 @@ Result<int64_t> embedding_bytes(const std::string& path, FileType type,
     if (ec) return Status::io_error("file {}: cannot stat: {}", path, ec.message());
     return static_cast<int64_t>(size);
   }
-  std::shared_ptr<parquet::FileMetaData> metadata;
-  try {
-    metadata = parquet::ParquetFileReader::OpenFile(path, /*memory_map=*/false)->metadata();
-  } catch (const std::exception& e) {
-    return Status::io_error("file {}: cannot read Parquet footer: {}", path, e.what());
-  }
+  SD_ASSIGN_OR_RETURN(const auto reader, open_parquet_file(path));
+  const std::shared_ptr<parquet::FileMetaData> metadata = reader->parquet_reader()->metadata();
   // The embedding column's one leaf: `<field>.list.element` (or any nesting under <field>).
   const parquet::SchemaDescriptor& schema = *metadata->schema();
   int leaf = -1;

@@ -14,6 +14,7 @@
 #include "io/jsonl_filter.hpp"
 #include "io/jsonl_lines.hpp"
 #include "io/parquet_columns.hpp"
+#include "io/parquet_open.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
@@ -36,10 +37,11 @@ struct InputBatches {
 };
 
 Result<InputBatches> open_parquet(const std::string& path) {
-  parquet::ArrowReaderProperties properties;
-  properties.set_batch_size(kRemoveBatchRows);
+  ParquetOpenOptions options;
+  options.properties.set_batch_size(kRemoveBatchRows);
+  options.memory_map = true;
   InputBatches input;
-  SD_ASSIGN_OR_RETURN(input.parquet, open_parquet_reader(path, properties));
+  SD_ASSIGN_OR_RETURN(input.parquet, open_parquet_file(path, options));
   SD_ASSIGN_OR_RETURN(input.batches,
                       from_arrow(input.parquet->GetRecordBatchReader(), StatusCode::kIOError,
                                  fmt::format("file {}: cannot read Parquet", path)));

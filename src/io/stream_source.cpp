@@ -2,14 +2,12 @@
 
 #include <arrow/api.h>
 #include <arrow/c/bridge.h>
-#include <arrow/compute/api.h>
 
-#include <cmath>
 #include <cstring>
 
 #include "io/arrow_status.hpp"
+#include "io/embedding_extract.hpp"
 #include "io/row_norm.hpp"
-#include "semdedup/io/half.hpp"
 
 namespace semdedup::io {
 
@@ -21,58 +19,17 @@ std::string check_and_normalise(float* values, int64_t dim, const double* source
   return normalise_row(values, dim, squared_norm(values, dim), source);
 }
 
-template <typename ListArrayT>
-Result<Matrix> extract(const ListArrayT& lists, const std::string& name) {
-  const std::string context = fmt::format("column '{}'", name);
-  auto bad = [&](int64_t row, std::string_view reason) {
-    return Status::data_error("column '{}' row {}: {}", name, row, reason);
-  };
-  int64_t dim = 0;
-  for (int64_t row = 0; row < lists.length() && dim == 0; ++row) {
-    if (lists.IsValid(row)) dim = lists.value_length(row);
-  }
-  // uint16 and halffloat values are fp16 bit patterns (NeMo 1.4's storage, read as its
-  // input_embedding_dtype "auto" reads them), decoded exactly; other numbers are cast to
-  // float32, with float64 inputs kept beside them to name a value beyond float32's range.
-  const arrow::Array& raw = *lists.values();
-  const bool half = raw.type_id() == arrow::Type::UINT16 || raw.type_id() == arrow::Type::HALF_FLOAT;
-  const uint16_t* half_bits =
-      half ? reinterpret_cast<const uint16_t*>(raw.data()->GetValues<uint16_t>(1)) : nullptr;
-  const double* doubles = raw.type_id() == arrow::Type::DOUBLE
-                              ? static_cast<const arrow::DoubleArray&>(raw).raw_values()
-                              : nullptr;
-  std::shared_ptr<arrow::Array> values;
-  if (!half) {
-    SD_ASSIGN_OR_RETURN(values,
-                        from_arrow(arrow::compute::Cast(raw, arrow::float32(),
-                                                        arrow::compute::CastOptions::Unsafe()),
-                                   StatusCode::kDataError, context));
-  }
+/// The rows of list column `lists` as a normalised matrix, through the file reader's extractor:
+/// the first bad row fails, "column 'name' row R: reason".
+Result<Matrix> extract(const arrow::Array& lists, const std::string& name) {
+  const int64_t dim = first_width(lists);
   Matrix matrix(lists.length(), dim);
-  for (int64_t row = 0; row < lists.length(); ++row) {
-    if (lists.IsNull(row)) return bad(row, "null embedding");
-    const int64_t width = lists.value_length(row);
-    if (width == 0) return bad(row, "empty embedding list");
-    if (width != dim) {
-      return bad(row, fmt::format("list has {} values but the first row has {}", width, dim));
-    }
-    const int64_t begin = lists.value_offset(row);
-    if (raw.null_count() > 0) {
-      for (int64_t k = 0; k < width; ++k) {
-        if (raw.IsNull(begin + k)) return bad(row, fmt::format("null value at index {}", k));
-      }
-    }
-    float* target = matrix.row(row);
-    if (half) {
-      halves_to_floats(half_bits + begin, target, dim);
-    } else {
-      const auto& floats = static_cast<const arrow::FloatArray&>(*values);
-      std::memcpy(target, floats.raw_values() + begin, static_cast<size_t>(dim) * sizeof(float));
-    }
-    if (std::string reason = check_and_normalise(target, dim, doubles ? doubles + begin : nullptr);
-        !reason.empty()) {
-      return bad(row, reason);
-    }
+  EmbeddingExtractor extractor(matrix.data(), lists.length(), dim, /*normalise=*/true);
+  extractor.add(lists, 0);
+  extractor.finish();
+  if (!extractor.rejects().empty()) {
+    const Reject& bad = extractor.rejects().front();
+    return Status::data_error("column '{}' row {}: {}", name, bad.row, bad.reason);
   }
   return matrix;
 }
@@ -117,17 +74,17 @@ Result<Matrix> embeddings_from_table(const arrow::Table& table,
     case arrow::Type::LIST: {
       const auto& lists = static_cast<const arrow::ListArray&>(*array);
       if (!numeric(*lists.value_type())) return wrong_type();
-      return extract(lists, embedding_field);
+      return extract(*array, embedding_field);
     }
     case arrow::Type::LARGE_LIST: {
       const auto& lists = static_cast<const arrow::LargeListArray&>(*array);
       if (!numeric(*lists.value_type())) return wrong_type();
-      return extract(lists, embedding_field);
+      return extract(*array, embedding_field);
     }
     case arrow::Type::FIXED_SIZE_LIST: {
       const auto& lists = static_cast<const arrow::FixedSizeListArray&>(*array);
       if (!numeric(*lists.value_type())) return wrong_type();
-      return extract(lists, embedding_field);
+      return extract(*array, embedding_field);
     }
     default: return wrong_type();
   }

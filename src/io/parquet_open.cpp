@@ -1,0 +1,36 @@
+#include "io/parquet_open.hpp"
+
+#include <arrow/io/file.h>
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "io/arrow_status.hpp"
+
+namespace semdedup::io {
+
+Result<std::unique_ptr<parquet::arrow::FileReader>> open_parquet_file(
+    const std::string& path, const ParquetOpenOptions& options) {
+  const std::string context = fmt::format("file {}: cannot read Parquet", path);
+  std::shared_ptr<arrow::io::RandomAccessFile> file;
+  if (options.memory_map) {
+    SD_ASSIGN_OR_RETURN(file, from_arrow(arrow::io::MemoryMappedFile::Open(
+                                             path, arrow::io::FileMode::READ),
+                                         StatusCode::kIOError,
+                                         fmt::format("file {}: cannot open", path)));
+  } else {
+    SD_ASSIGN_OR_RETURN(file, from_arrow(arrow::io::ReadableFile::Open(path),
+                                         StatusCode::kIOError,
+                                         fmt::format("file {}: cannot open", path)));
+  }
+  try {
+    parquet::arrow::FileReaderBuilder builder;
+    SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, context));
+    builder.properties(options.properties);
+    return from_arrow(builder.Build(), StatusCode::kIOError, context);
+  } catch (const std::exception& e) {
+    return Status::io_error("{}: {}", context, e.what());
+  }
+}
+
+}  // namespace semdedup::io
