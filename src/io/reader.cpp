@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <set>
 #include <utility>
 
@@ -115,6 +116,8 @@ struct DatasetReader::Impl {
 
   int64_t next_file = 0;
   int64_t file_index = -1;
+  /// Opens input i: for files, takes it from the prefetcher (made at the first call).
+  std::function<Result<std::unique_ptr<RecordSource>>(int64_t)> open_input;
   std::unique_ptr<Prefetcher> prefetcher;
   std::unique_ptr<RecordSource> source;
   bool source_done = false;
@@ -146,11 +149,7 @@ Status DatasetReader::Impl::open_next_file() {
   file_first_row.push_back(global_row);
   source_done = false;
   pending.reset();
-  if (!prefetcher) {
-    prefetcher = std::make_unique<Prefetcher>(files, options, kPrefetchLanes,
-                                              prefetch_capacity(options.batch_rows));
-  }
-  SD_ASSIGN_OR_RETURN(source, prefetcher->open(file_index));
+  SD_ASSIGN_OR_RETURN(source, open_input(file_index));
   if (!source->schema()) return Status::OK();
   const auto& embedding_type = source->schema()->field(source->columns().embedding)->type();
   if (embedding_type->id() == arrow::Type::FIXED_SIZE_LIST && dim == 0) {
@@ -340,7 +339,32 @@ Result<std::unique_ptr<DatasetReader>> DatasetReader::open(std::vector<std::stri
   auto impl = std::make_unique<Impl>();
   impl->files = std::move(files);
   impl->options = std::move(options);
+  Impl& state = *impl;
+  impl->open_input = [&state](int64_t file) {
+    if (!state.prefetcher) {
+      state.prefetcher = std::make_unique<Prefetcher>(
+          state.files, state.options, kPrefetchLanes, prefetch_capacity(state.options.batch_rows));
+    }
+    return state.prefetcher->open(file);
+  };
   return std::unique_ptr<DatasetReader>(new DatasetReader(std::move(impl)));
+}
+
+Result<std::unique_ptr<DatasetReader>> DatasetReader::open_inputs(
+    std::vector<std::string> names, ReadOptions options,
+    std::function<Result<std::unique_ptr<RecordSource>>(int64_t input)> open_input) {
+  SD_RETURN_IF_ERROR(options.validate());
+  auto impl = std::make_unique<Impl>();
+  impl->files = std::move(names);
+  impl->options = std::move(options);
+  impl->open_input = std::move(open_input);
+  return std::unique_ptr<DatasetReader>(new DatasetReader(std::move(impl)));
+}
+
+Result<std::unique_ptr<BatchSource>> open_file_source(std::vector<std::string> files,
+                                                      ReadOptions options) {
+  SD_ASSIGN_OR_RETURN(auto reader, DatasetReader::open(std::move(files), std::move(options)));
+  return std::unique_ptr<BatchSource>(std::move(reader));
 }
 
 Result<std::optional<Batch>> DatasetReader::next() {

@@ -6,12 +6,18 @@
 #include <cstring>
 
 #include "io/arrow_status.hpp"
+#include "io/column_resolution.hpp"
 #include "io/embedding_extract.hpp"
+#include "io/record_source.hpp"
 #include "io/row_norm.hpp"
+#include "semdedup/io/reader.hpp"
 
 namespace semdedup::io {
 
 namespace {
+
+/// How the one input of a stream is named in messages and rejected rows.
+constexpr std::string_view kStreamName = "<Arrow stream>";
 
 /// Row `row`'s reason to be refused, or "" when it is fine (and then normalised in place): the
 /// file reader's rule (io/row_norm), so a row gets the same bits from either source.
@@ -34,7 +40,47 @@ Result<Matrix> extract(const arrow::Array& lists, const std::string& name) {
   return matrix;
 }
 
+/// The one input of an Arrow C stream: its record batches as they come, every column kept (the
+/// converter selects the requested ones by position).
+class StreamRecords final : public RecordSource {
+ public:
+  static Result<std::unique_ptr<RecordSource>> open(
+      std::shared_ptr<arrow::RecordBatchReader> batches, const ReadOptions& options) {
+    auto source = std::make_unique<StreamRecords>();
+    source->schema_ = batches->schema();
+    SD_ASSIGN_OR_RETURN(source->columns_,
+                        resolve_columns(*source->schema_, std::string(kStreamName), options));
+    source->batches_ = std::move(batches);
+    return std::unique_ptr<RecordSource>(std::move(source));
+  }
+
+  Result<std::shared_ptr<arrow::RecordBatch>> next() override {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    SD_RETURN_IF_ERROR(from_arrow(batches_->ReadNext(&batch), StatusCode::kIOError, kStreamName));
+    return batch;
+  }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> batches_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<BatchSource>> open_arrow_stream_source(ArrowArrayStream* stream,
+                                                              ReadOptions options) {
+  SD_ASSIGN_OR_RETURN(std::shared_ptr<arrow::RecordBatchReader> batches,
+                      from_arrow(arrow::ImportRecordBatchReader(stream), StatusCode::kIOError,
+                                 kStreamName));
+  const ReadOptions resolve = options;
+  SD_ASSIGN_OR_RETURN(
+      auto reader,
+      DatasetReader::open_inputs(
+          {std::string(kStreamName)}, std::move(options),
+          [batches = std::move(batches), resolve](int64_t) mutable {
+            return StreamRecords::open(std::move(batches), resolve);
+          }));
+  return std::unique_ptr<BatchSource>(std::move(reader));
+}
 
 Result<Matrix> normalised_copy(MatrixView rows, const std::string& name) {
   Matrix matrix(rows.rows, rows.cols);

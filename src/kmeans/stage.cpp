@@ -18,6 +18,7 @@
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/output_dir.hpp"
 #include "semdedup/io/rank_ids.hpp"
+#include "semdedup/io/batch_source.hpp"
 #include "semdedup/io/reader.hpp"
 #include "kmeans/fit_plan.hpp"
 #include "semdedup/kmeans/kmeans.hpp"
@@ -210,9 +211,9 @@ Status split_batch(const io::Batch& batch, MatrixView embeddings, const int32_t*
 // Collects the pieces of one part at a time and writes the part when the next one starts.
 class PartWriter {
  public:
-  PartWriter(const Context& ctx, const Params& params, MatrixView centroids)
+  PartWriter(const Context& ctx, io::PartSink& sink, MatrixView centroids)
       : ctx_(ctx),
-        params_(params),
+        sink_(sink),
         centroids_(centroids),
         written_(static_cast<size_t>(centroids.rows), 0) {}
 
@@ -283,16 +284,14 @@ class PartWriter {
       part.l2_dist = l2;
       part.cosine_dist = cosine;
       part.n_clusters = centroids_.rows;
-      SD_RETURN_IF_ERROR(io::write_kmeans_part(
-          params_.output_path, part, params_.columns,
-          io::KMeansWriteOptions{.embedding_dtype = params_.embedding_output_dtype}));
+      SD_RETURN_IF_ERROR(sink_.write(part));
       for (const int32_t label : labels_) written_[static_cast<size_t>(label)] = 1;
       rows_ += n;
       ++parts_;
       ctx_.progress->advance(n);
     }
     for (const auto& batch : rejected_) rejected_rows_ += io::batch_rows(batch);
-    SD_RETURN_IF_ERROR(io::write_rejected_part(params_.output_path, current_, rejected_));
+    SD_RETURN_IF_ERROR(sink_.write_rejected(current_, rejected_));
     columns_.clear();
     views_.clear();
     owners_.clear();
@@ -303,7 +302,7 @@ class PartWriter {
   }
 
   const Context& ctx_;
-  const Params& params_;
+  io::PartSink& sink_;
   MatrixView centroids_;
   int64_t current_ = -1;
   std::vector<std::shared_ptr<arrow::RecordBatch>> columns_, rejected_;
@@ -325,7 +324,7 @@ struct Loaded {
 
 Result<Loaded> load_all(const Context& ctx, const std::vector<std::string>& files,
                         const io::ReadOptions& options, const RowRange& range = {}) {
-  SD_ASSIGN_OR_RETURN(auto reader, io::DatasetReader::open(files_of(files, range), options));
+  SD_ASSIGN_OR_RETURN(auto reader, io::open_file_source(files_of(files, range), options));
   Loaded loaded;
   ProgressTask progress(*ctx.progress, "reading", -1, "rows");
   while (true) {
@@ -520,6 +519,9 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     return Status::OK();
   };
 
+  const std::unique_ptr<io::PartSink> sink = io::centroid_partition_sink(
+      params.output_path, params.columns,
+      io::KMeansWriteOptions{.embedding_dtype = params.embedding_output_dtype});
   Matrix centroids;
   // Also with reused centroids: rows that do not fit memory are streamed, not loaded.
   SD_ASSIGN_OR_RETURN(const FitPlan plan, plan_fit(ctx, params, files, !reused.has_value()));
@@ -555,7 +557,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     }
     const auto write_start = Clock::now();
     SD_RETURN_IF_ERROR(begin_output(centroids.view()));
-    PartWriter writer(ctx, params, centroids.view());
+    PartWriter writer(ctx, *sink, centroids.view());
     const Status written = [&]() -> Status {
       ProgressTask progress(*ctx.progress, "writing", result.fit_rows, "rows");
       for (size_t b = 0; b < loaded.batches.size(); ++b) {
@@ -620,11 +622,11 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     }
     const auto write_start = Clock::now();
     SD_RETURN_IF_ERROR(begin_output(centroids.view()));
-    PartWriter writer(ctx, params, centroids.view());
+    PartWriter writer(ctx, *sink, centroids.view());
     int64_t dim = 0;
     io::RankIds ids(ranks);
     const Status written = [&]() -> Status {
-      SD_ASSIGN_OR_RETURN(auto reader, io::DatasetReader::open(my_files, options));
+      SD_ASSIGN_OR_RETURN(auto reader, io::open_file_source(my_files, options));
       ProgressTask progress(*ctx.progress, "assigning", -1, "rows");
       double read_seconds = 0;
       while (true) {

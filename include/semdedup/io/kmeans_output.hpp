@@ -65,6 +65,24 @@ std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t p
 Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns,
                          const KMeansWriteOptions& options = {});
 
+/// Where the KMeans stage hands its finished parts: each part's rows, and the rows it rejected.
+/// Parts come in increasing index order; each index at most once.
+class PartSink {
+ public:
+  virtual ~PartSink() = default;
+  /// Writes the rows of one part.
+  virtual Status write(const KMeansPart& part) = 0;
+  /// Writes the rejected rows of part `part` (the readers' Batch::rejected, in row order);
+  /// nothing when they hold no rows.
+  virtual Status write_rejected(int64_t part,
+                                const std::vector<std::shared_ptr<arrow::RecordBatch>>& rows) = 0;
+};
+
+/// The on-disk sink: write_kmeans_part into `dir` (the centroid=K/ partitions) and
+/// write_rejected_part (`dir`/rejected/).
+std::unique_ptr<PartSink> centroid_partition_sink(std::string dir, ColumnSpec columns,
+                                                  KMeansWriteOptions options = {});
+
 /// invalid_argument naming the first field of `columns` that would collide with a column
 /// semdedup adds or renames downstream: a metadata field named like the id or embedding field,
 /// "id", "embeddings", "centroid" (the hive partition), l2_dist_to_cent, cosine_dist_to_cent,
