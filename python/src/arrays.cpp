@@ -102,7 +102,8 @@ void bind_arrays(nb::module_& m) {
         kmeans::FitResult fit;
         run_released(ctx, [&]() -> Status {
           SD_ASSIGN_OR_RETURN(const Matrix normalised, io::normalised_copy(view, "x"));
-          SD_ASSIGN_OR_RETURN(fit, kmeans::fit(ctx, normalised.view(), params));
+          SD_ASSIGN_OR_RETURN(const kmeans::FitParams ready, kmeans::read_init_file(params));
+          SD_ASSIGN_OR_RETURN(fit, kmeans::fit(ctx, normalised.view(), ready));
           return Status::OK();
         });
         const auto n = fit.labels.size();

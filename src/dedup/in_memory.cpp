@@ -68,7 +68,8 @@ Result<InMemoryDuplicates> find_duplicates(const Context& ctx, const arrow::Tabl
     return Status::invalid_argument("n_clusters ({}) exceeds the number of rows ({})",
                                     params.fit.n_clusters, embeddings.rows());
   }
-  SD_ASSIGN_OR_RETURN(kmeans::FitResult fit, kmeans::fit(ctx, embeddings.view(), params.fit));
+  SD_ASSIGN_OR_RETURN(const kmeans::FitParams fit_params, kmeans::read_init_file(params.fit));
+  SD_ASSIGN_OR_RETURN(kmeans::FitResult fit, kmeans::fit(ctx, embeddings.view(), fit_params));
   std::vector<float> l2(static_cast<size_t>(embeddings.rows()));
   std::vector<float> cosine(l2.size());
   kmeans::centroid_distances(ctx, embeddings.view(), fit.centroids.view(), fit.labels.data(),

@@ -131,18 +131,29 @@ void EmbeddingExtractor::add_rows(const ListArrayT& lists, int64_t row0) {
 template <typename ListArrayT>
 void EmbeddingExtractor::add_typed(const ListArrayT& lists, int64_t row0) {
   switch (lists.values()->type_id()) {
-    case arrow::Type::FLOAT: return add_rows<ListArrayT, float>(lists, row0);
-    case arrow::Type::DOUBLE: return add_rows<ListArrayT, double>(lists, row0);
-    case arrow::Type::INT8: return add_rows<ListArrayT, int8_t>(lists, row0);
-    case arrow::Type::INT16: return add_rows<ListArrayT, int16_t>(lists, row0);
-    case arrow::Type::INT32: return add_rows<ListArrayT, int32_t>(lists, row0);
-    case arrow::Type::INT64: return add_rows<ListArrayT, int64_t>(lists, row0);
-    case arrow::Type::UINT8: return add_rows<ListArrayT, uint8_t>(lists, row0);
+    case arrow::Type::FLOAT:
+      return add_rows<ListArrayT, float>(lists, row0);
+    case arrow::Type::DOUBLE:
+      return add_rows<ListArrayT, double>(lists, row0);
+    case arrow::Type::INT8:
+      return add_rows<ListArrayT, int8_t>(lists, row0);
+    case arrow::Type::INT16:
+      return add_rows<ListArrayT, int16_t>(lists, row0);
+    case arrow::Type::INT32:
+      return add_rows<ListArrayT, int32_t>(lists, row0);
+    case arrow::Type::INT64:
+      return add_rows<ListArrayT, int64_t>(lists, row0);
+    case arrow::Type::UINT8:
+      return add_rows<ListArrayT, uint8_t>(lists, row0);
     case arrow::Type::UINT16:  // fp16 bit patterns: the column checks refused them otherwise
-    case arrow::Type::HALF_FLOAT: return add_rows<ListArrayT, HalfBits>(lists, row0);
-    case arrow::Type::UINT32: return add_rows<ListArrayT, uint32_t>(lists, row0);
-    case arrow::Type::UINT64: return add_rows<ListArrayT, uint64_t>(lists, row0);
-    default: return;  // excluded by the column checks
+    case arrow::Type::HALF_FLOAT:
+      return add_rows<ListArrayT, HalfBits>(lists, row0);
+    case arrow::Type::UINT32:
+      return add_rows<ListArrayT, uint32_t>(lists, row0);
+    case arrow::Type::UINT64:
+      return add_rows<ListArrayT, uint64_t>(lists, row0);
+    default:
+      return;  // excluded by the column checks
   }
 }
 
@@ -212,11 +223,14 @@ int64_t first_width(const arrow::Array& column) {
     return 0;
   };
   switch (column.type_id()) {
-    case arrow::Type::LIST: return scan(static_cast<const arrow::ListArray&>(column));
-    case arrow::Type::LARGE_LIST: return scan(static_cast<const arrow::LargeListArray&>(column));
+    case arrow::Type::LIST:
+      return scan(static_cast<const arrow::ListArray&>(column));
+    case arrow::Type::LARGE_LIST:
+      return scan(static_cast<const arrow::LargeListArray&>(column));
     case arrow::Type::FIXED_SIZE_LIST:
       return scan(static_cast<const arrow::FixedSizeListArray&>(column));
-    default: return 0;
+    default:
+      return 0;
   }
 }
 

@@ -74,8 +74,8 @@ class EmbeddingExtractor {
   float* out_;
   int64_t dim_;
   bool normalise_;
-  int64_t finished_ = 0;  ///< rows [0, finished_) are checked, normalised and kept
-  int64_t written_ = 0;   ///< rows [finished_, written_) are copied, not yet checked
+  int64_t finished_ = 0;              ///< rows [0, finished_) are checked, normalised and kept
+  int64_t written_ = 0;               ///< rows [finished_, written_) are copied, not yet checked
   std::vector<int64_t> source_rows_;  ///< number of each buffer row in [0, written_)
   /// Float64 input values of each buffer row in [0, written_) (null for other types): a value
   /// beyond float32's range is reported as such rather than as the infinity it became.

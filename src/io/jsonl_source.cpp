@@ -1,6 +1,5 @@
 #include <arrow/api.h>
 #include <arrow/json/api.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -36,7 +35,8 @@ std::shared_ptr<arrow::DataType> widened(const std::shared_ptr<arrow::DataType>&
 /// not, whatever they hold).
 class JsonlSource final : public RecordSource {
  public:
-  static Result<std::unique_ptr<RecordSource>> open(const std::string& path, const ReadOptions& options) {
+  static Result<std::unique_ptr<RecordSource>> open(const std::string& path,
+                                                    const ReadOptions& options) {
     SD_RETURN_IF_ERROR(check_lines_are_objects(path));
     // The first rows fix the needed columns' types; fields not read play no part.
     std::vector<std::string> needed = passthrough_names(options);
@@ -84,8 +84,8 @@ class JsonlSource final : public RecordSource {
   Result<std::shared_ptr<arrow::RecordBatchReader>> stream(
       const arrow::json::ParseOptions& parse_options) const {
     SD_ASSIGN_OR_RETURN(auto file, open_jsonl_stream(path_));
-    auto reader = arrow::json::StreamingReader::Make(std::move(file), source_read_options(),
-                                                     parse_options);
+    auto reader =
+        arrow::json::StreamingReader::Make(std::move(file), source_read_options(), parse_options);
     if (reader.ok()) return std::shared_ptr<arrow::RecordBatchReader>(*std::move(reader));
     SD_RETURN_IF_ERROR(unless_empty(reader.status(), parse_options));
     return std::shared_ptr<arrow::RecordBatchReader>();

@@ -14,13 +14,11 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> open_parquet_file(
   const std::string context = fmt::format("file {}: cannot read Parquet", path);
   std::shared_ptr<arrow::io::RandomAccessFile> file;
   if (options.memory_map) {
-    SD_ASSIGN_OR_RETURN(file, from_arrow(arrow::io::MemoryMappedFile::Open(
-                                             path, arrow::io::FileMode::READ),
-                                         StatusCode::kIOError,
-                                         fmt::format("file {}: cannot open", path)));
+    SD_ASSIGN_OR_RETURN(
+        file, from_arrow(arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ),
+                         StatusCode::kIOError, fmt::format("file {}: cannot open", path)));
   } else {
-    SD_ASSIGN_OR_RETURN(file, from_arrow(arrow::io::ReadableFile::Open(path),
-                                         StatusCode::kIOError,
+    SD_ASSIGN_OR_RETURN(file, from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError,
                                          fmt::format("file {}: cannot open", path)));
   }
   try {

@@ -1,12 +1,11 @@
 #include <arrow/api.h>
+#include <fmt/format.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/exception.h>
 
 #include <algorithm>
 #include <exception>
-
-#include <fmt/format.h>
 
 #include "io/arrow_status.hpp"
 #include "io/parquet_columns.hpp"
@@ -25,7 +24,7 @@ void collect_leaves(const parquet::arrow::SchemaField& field, std::vector<int>& 
 class ParquetSource final : public RecordSource {
  public:
   static Result<std::unique_ptr<RecordSource>> open(const std::string& path,
-                                              const ReadOptions& options) {
+                                                    const ReadOptions& options) {
     auto source = std::make_unique<ParquetSource>();
     source->path_ = path;
     try {
@@ -68,10 +67,8 @@ class ParquetSource final : public RecordSource {
     SD_ASSIGN_OR_RETURN(reader_, open_parquet_file(path_, {properties, /*memory_map=*/true}));
 
     std::shared_ptr<arrow::Schema> file_schema;
-    SD_RETURN_IF_ERROR(
-        from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
-    SD_ASSIGN_OR_RETURN(const ColumnIndices in_file,
-                        resolve_columns(*file_schema, path_, options));
+    SD_RETURN_IF_ERROR(from_arrow(reader_->GetSchema(&file_schema), StatusCode::kIOError, context));
+    SD_ASSIGN_OR_RETURN(const ColumnIndices in_file, resolve_columns(*file_schema, path_, options));
     embedding_field_ = in_file.embedding;
 
     std::vector<int> fields = in_file.passthrough;
@@ -91,7 +88,7 @@ class ParquetSource final : public RecordSource {
 
   std::string path_;
   int embedding_field_ = -1;  ///< the embedding column among the file's top-level fields
-  std::unique_ptr<parquet::arrow::FileReader> reader_;      // must outlive batches_
+  std::unique_ptr<parquet::arrow::FileReader> reader_;  // must outlive batches_
   std::unique_ptr<arrow::RecordBatchReader> batches_;
 };
 

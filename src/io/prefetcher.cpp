@@ -39,8 +39,8 @@ Result<std::unique_ptr<RecordSource>> Prefetcher::open(int64_t file) {
   Item item = pop(lane_of(file));
   if (!item.status.ok()) return item.status;
   SD_DCHECK(item.opened && item.file == file);
-  return std::unique_ptr<RecordSource>(std::make_unique<LaneSource>(*this, file, std::move(item.columns),
-                                                              std::move(item.schema)));
+  return std::unique_ptr<RecordSource>(
+      std::make_unique<LaneSource>(*this, file, std::move(item.columns), std::move(item.schema)));
 }
 
 }  // namespace semdedup::io

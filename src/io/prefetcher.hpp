@@ -53,11 +53,11 @@ class Prefetcher {
  private:
   struct Item {
     int64_t file = 0;
-    Status status;                                ///< an open or read failure ends the lane
-    std::shared_ptr<arrow::RecordBatch> batch;    ///< null with an OK status: end of file
-    bool opened = false;                          ///< the first item of each file
-    ColumnIndices columns;                        ///< with `opened`: the file's columns
-    std::shared_ptr<arrow::Schema> schema;        ///< with `opened`: the file's schema
+    Status status;                              ///< an open or read failure ends the lane
+    std::shared_ptr<arrow::RecordBatch> batch;  ///< null with an OK status: end of file
+    bool opened = false;                        ///< the first item of each file
+    ColumnIndices columns;                      ///< with `opened`: the file's columns
+    std::shared_ptr<arrow::Schema> schema;      ///< with `opened`: the file's schema
   };
   struct Lane {
     std::mutex mutex;
@@ -72,9 +72,8 @@ class Prefetcher {
   /// Queues `item`; false when the prefetcher is stopping.
   bool push(Lane& lane, Item item) {
     std::unique_lock<std::mutex> lock(lane.mutex);
-    lane.cv.wait(lock, [&] {
-      return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_;
-    });
+    lane.cv.wait(lock,
+                 [&] { return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_; });
     if (lane.stop) return false;
     lane.items.push_back(std::move(item));
     lane.cv.notify_all();
@@ -99,8 +98,8 @@ class Prefetcher {
         push(lane, {file, source.status(), nullptr, false, {}, nullptr});
         return;
       }
-      if (!push(lane, {file, Status::OK(), nullptr, true, (*source)->columns(),
-                       (*source)->schema()})) {
+      if (!push(lane,
+                {file, Status::OK(), nullptr, true, (*source)->columns(), (*source)->schema()})) {
         return;
       }
       while (true) {

@@ -116,8 +116,7 @@ Result<RowPlan> RowPlan::make(const Context& ctx, const Params& params,
   plan.ranks_ = ctx.comm->size();
   plan.files_ = std::move(files);
   if (plan.distributed()) {
-    SD_ASSIGN_OR_RETURN(plan.file_rows_,
-                        count_file_rows(ctx, plan.files_, params.input_filetype));
+    SD_ASSIGN_OR_RETURN(plan.file_rows_, count_file_rows(ctx, plan.files_, params.input_filetype));
     int64_t total = 0;
     for (const int64_t rows : plan.file_rows_) total += rows;
     const int64_t parts = (total + params.rows_per_part - 1) / params.rows_per_part;

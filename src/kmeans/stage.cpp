@@ -129,9 +129,11 @@ struct Fitted {
 
 // The fit (or the reused centroids), its figures recorded in `result`.
 Status fit_centroids(const Context& ctx, const Params& params, MatrixView rows, Fitted& fitted,
-                bool keep_labels, StageResult& result) {
+                     bool keep_labels, StageResult& result) {
   const auto fit_start = Clock::now();
-  SD_ASSIGN_OR_RETURN(FitResult fit_result, fit(ctx, rows, params.fit));
+  // Initial centroids given as a file are read here: fit takes matrices, not paths.
+  SD_ASSIGN_OR_RETURN(const FitParams fit_params, read_init_file(params.fit));
+  SD_ASSIGN_OR_RETURN(FitResult fit_result, fit(ctx, rows, fit_params));
   result.fit_seconds = seconds_since(fit_start);
   result.n_iter = fit_result.n_iter;
   result.inertia = fit_result.inertia;
@@ -194,9 +196,10 @@ Status fit_on_sample(const Context& ctx, const Params& params, const RowPlan& pl
   SD_RETURN_IF_ERROR(plan.agree(read.status()));
   LoadedRows loaded = std::move(read).value();
   const std::vector<std::string> fit_files = fit_range.files_of(sampled);
-  fitted.origin = "fitted on " + (sampled.empty() ? std::string() : sampled.front()) +
-                  (sampled.size() > 1 ? fmt::format(" and {} more sampled file(s)", sampled.size() - 1)
-                                      : std::string());
+  fitted.origin =
+      "fitted on " + (sampled.empty() ? std::string() : sampled.front()) +
+      (sampled.size() > 1 ? fmt::format(" and {} more sampled file(s)", sampled.size() - 1)
+                          : std::string());
   SD_ASSIGN_OR_RETURN(const int64_t fit_dim,
                       plan.agree_dim(loaded.embeddings.cols(),
                                      fit_files.empty() ? std::string() : fit_files.front()));
@@ -206,7 +209,8 @@ Status fit_on_sample(const Context& ctx, const Params& params, const RowPlan& pl
   result.fit_rows = loaded.embeddings.rows();
   ctx.logger->info("Fitting KMeans on {} sampled rows ({}, {}/{} files)", result.fit_rows,
                    plan.fit().how, result.fit_files, result.num_files);
-  return fit_centroids(ctx, params, loaded.embeddings.view(), fitted, /*keep_labels=*/false, result);
+  return fit_centroids(ctx, params, loaded.embeddings.view(), fitted, /*keep_labels=*/false,
+                       result);
 }
 
 }  // namespace
@@ -239,11 +243,12 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   std::unique_ptr<RowSource> rows;
   StreamedRows* streamed = nullptr;
   if (plan.fit().files.empty()) {
-    SD_ASSIGN_OR_RETURN(loaded,
-                        load_and_fit(ctx, params, plan, options, std::move(reused), fitted, result));
+    SD_ASSIGN_OR_RETURN(
+        loaded, load_and_fit(ctx, params, plan, options, std::move(reused), fitted, result));
     rows = std::make_unique<InMemoryRows>(loaded, fitted.labels);
   } else {
-    SD_RETURN_IF_ERROR(fit_on_sample(ctx, params, plan, options, std::move(reused), fitted, result));
+    SD_RETURN_IF_ERROR(
+        fit_on_sample(ctx, params, plan, options, std::move(reused), fitted, result));
     auto stream = std::make_unique<StreamedRows>(plan, params, options, fitted.centroids.view(),
                                                  fitted.origin);
     streamed = stream.get();

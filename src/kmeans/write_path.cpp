@@ -22,7 +22,10 @@ struct PartWriter::Piece {
 };
 
 PartWriter::PartWriter(const Context& ctx, io::PartSink& sink, MatrixView centroids)
-    : ctx_(ctx), sink_(sink), centroids_(centroids), written_(static_cast<size_t>(centroids.rows), 0) {}
+    : ctx_(ctx),
+      sink_(sink),
+      centroids_(centroids),
+      written_(static_cast<size_t>(centroids.rows), 0) {}
 
 Status PartWriter::write_all(RowSource& source, int64_t rows_per_part) {
   ProgressTask progress(*ctx_.progress, source.task(), source.total_rows(), "rows");

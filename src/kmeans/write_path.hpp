@@ -24,7 +24,8 @@ struct RowsToWrite {
   const io::Batch* batch = nullptr;  ///< valid until the source's next call
   MatrixView embeddings;             ///< [valid rows x dim]
   const int32_t* labels = nullptr;   ///< [valid rows], or null: predicted when written
-  std::shared_ptr<const Matrix> owner;  ///< keeps `embeddings` alive past the next call; may be null
+  std::shared_ptr<const Matrix>
+      owner;  ///< keeps `embeddings` alive past the next call; may be null
 };
 
 /// Where the write path gets its rows, in global row order.

@@ -1,5 +1,6 @@
 #pragma once
-/// \file k-means over an in-memory matrix: fit (k-means|| / random / given init, then Lloyd),
+/// \file k-means over an in-memory matrix: fit (k-means|| / random / given init in
+/// kmeans/init, then Lloyd),
 /// predict, and the two distances the KMeans stage writes.
 ///
 /// Results are bit-identical for a given seed whatever the thread count and
@@ -51,9 +52,15 @@ struct FitResult {
 ///                own rows, in global row order by rank), logger, progress, cancellation
 /// \param x       [n x dim] this rank's rows, L2-normalised (finite, |value| <= 2)
 /// \param params  validated here; n_clusters must not exceed the total row count
-/// \return invalid_argument for bad parameters, data that is not normalised, or an init
-///   array/file of the wrong shape; io_error for an unreadable init file; cancelled.
+/// \return invalid_argument for bad parameters, data that is not normalised, or initial
+///   centroids of the wrong shape (or, with init kFile, not read by read_init_file); cancelled.
+/// fit reads no file: given centroids come in params.init_centroids.
 Result<FitResult> fit(const Context& ctx, MatrixView x, const FitParams& params);
+
+/// `params` ready for fit: with init kFile, the .npy file params.init_file (shape (k, dim),
+/// float32 or float64) read into params.init_centroids; otherwise unchanged. io_error for an
+/// unreadable file, data_error for one that is not such an array.
+Result<FitParams> read_init_file(FitParams params);
 
 /// Assigns every row of x to its nearest centroid by squared L2 distance (ties to the lowest
 /// index), via fixed GEMM tiles with the argmin fused.

@@ -6,12 +6,11 @@
 #include <arrow/c/abi.h>
 #include <arrow/c/bridge.h>
 #include <arrow/io/file.h>
+#include <fmt/format.h>
 #include <parquet/arrow/writer.h>
 
 #include <cstring>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "semdedup/io/arrow_runtime.hpp"
 #include "testing/testing.hpp"
@@ -108,10 +107,9 @@ Drained drain(BatchSource& source) {
     out.input_rows.insert(out.input_rows.end(), (*batch)->input_rows.begin(),
                           (*batch)->input_rows.end());
     if (const auto& rejected = (*batch)->rejected) {
-      const auto& rows = static_cast<const arrow::Int64Array&>(
-          *rejected->GetColumnByName("row"));
-      const auto& reasons = static_cast<const arrow::StringArray&>(
-          *rejected->GetColumnByName("reason"));
+      const auto& rows = static_cast<const arrow::Int64Array&>(*rejected->GetColumnByName("row"));
+      const auto& reasons =
+          static_cast<const arrow::StringArray&>(*rejected->GetColumnByName("reason"));
       for (int64_t r = 0; r < rows.length(); ++r) {
         out.rejected_rows.push_back(rows.Value(r));
         out.reasons.push_back(reasons.GetString(r));
@@ -134,14 +132,14 @@ TEST_F(BatchSources, GiveTheSameRowsBitsAndRejectsFromEachInput) {
   options.batch_rows = 5;
   options.invalid_rows = InvalidRows::kSkip;
 
-  ASSERT_OK_AND_ASSIGN(auto parquet,
-                       open_file_source({write_parquet_file(*table, dir_.path() / "a.parquet")},
-                                        options));
+  ASSERT_OK_AND_ASSIGN(
+      auto parquet,
+      open_file_source({write_parquet_file(*table, dir_.path() / "a.parquet")}, options));
   ReadOptions jsonl_options = options;
   jsonl_options.filetype = FileType::kJsonl;
-  ASSERT_OK_AND_ASSIGN(auto jsonl,
-                       open_file_source({write_jsonl_file(rows, dir_.path() / "a.jsonl")},
-                                        jsonl_options));
+  ASSERT_OK_AND_ASSIGN(
+      auto jsonl,
+      open_file_source({write_jsonl_file(rows, dir_.path() / "a.jsonl")}, jsonl_options));
   ArrowArrayStream stream;
   export_stream(table, 4, &stream);
   ASSERT_OK_AND_ASSIGN(auto in_memory, open_arrow_stream_source(&stream, options));
@@ -151,11 +149,13 @@ TEST_F(BatchSources, GiveTheSameRowsBitsAndRejectsFromEachInput) {
   const Drained from_jsonl = drain(*jsonl);
   const Drained from_stream = drain(*in_memory);
 
-  // The oracle: rows 7 (zero norm) and 11 (out of range) refused, every other row kept, unit length.
+  // The oracle: rows 7 (zero norm) and 11 (out of range) refused, every other row kept, unit
+  // length.
   ASSERT_EQ(from_parquet.embeddings.rows(), 21);
   EXPECT_EQ(from_parquet.rejected_rows, (std::vector<int64_t>{7, 11}));
-  EXPECT_EQ(from_parquet.reasons,
-            (std::vector<std::string>{"zero norm", "value 1e+300 is out of float32 range at index 1"}));
+  EXPECT_EQ(
+      from_parquet.reasons,
+      (std::vector<std::string>{"zero norm", "value 1e+300 is out of float32 range at index 1"}));
   for (int64_t r = 0; r < 21; ++r) {
     const float* row = from_parquet.embeddings.row(r);
     EXPECT_NEAR(row[0] * row[0] + row[1] * row[1] + row[2] * row[2], 1.0, 1e-6);
@@ -194,8 +194,9 @@ TEST_F(BatchSources, AStreamIsCheckedAsAFileIs) {
   options.columns.embedding_field = "vectors";
   export_stream(table_of(rows), 5, &stream);
   ASSERT_OK_AND_ASSIGN(source, open_arrow_stream_source(&stream, options));
-  EXPECT_THAT(source->next().status(),
-              StatusIs(StatusCode::kDataError, "column 'vectors' not found; available: id, embeddings"));
+  EXPECT_THAT(
+      source->next().status(),
+      StatusIs(StatusCode::kDataError, "column 'vectors' not found; available: id, embeddings"));
 }
 
 }  // namespace

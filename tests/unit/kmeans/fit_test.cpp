@@ -273,6 +273,9 @@ TEST(Fit, InitFromAnNpyFile) {
   FitParams from_array = params_for(3);
   from_array.init = InitMethod::kArray;
   from_array.init_centroids = init;
+  // fit reads no file: the caller reads it first.
+  ASSERT_OK_AND_ASSIGN(from_file, read_init_file(std::move(from_file)));
+  EXPECT_TRUE(same_bits(from_file.init_centroids, init));
   ASSERT_OK_AND_ASSIGN(const FitResult a, fit(Context::make_default(2), blobs.x.view(), from_file));
   ASSERT_OK_AND_ASSIGN(const FitResult b,
                        fit(Context::make_default(2), blobs.x.view(), from_array));
@@ -326,11 +329,20 @@ TEST(Fit, BadParametersAreClearErrors) {
 
   TempDir dir;
   ASSERT_OK(io::write_npy(dir / "wrong.npy", Matrix(2, 5).view()));
-  EXPECT_THAT(fit_with([&](FitParams& p) { ASSERT_OK(parse_init(dir / "wrong.npy", p)); }),
+  // An init file is read before fit (read_init_file); fit itself reads no path.
+  auto fit_file = [&](const std::string& path) -> Status {
+    FitParams p = params_for(2);
+    EXPECT_OK(parse_init(path, p));
+    Result<FitParams> ready = read_init_file(std::move(p));
+    if (!ready.ok()) return ready.status();
+    return fit(ctx, x, *ready).status();
+  };
+  EXPECT_THAT(fit_file(dir / "wrong.npy"),
               StatusIs(Code::kInvalidArgument,
                        "have shape (2, 5) but n_clusters is 2 and the rows have 4"));
-  EXPECT_THAT(fit_with([&](FitParams& p) { ASSERT_OK(parse_init(dir / "missing.npy", p)); }),
-              StatusIs(Code::kIOError, "missing.npy"));
+  EXPECT_THAT(fit_file(dir / "missing.npy"), StatusIs(Code::kIOError, "missing.npy"));
+  EXPECT_THAT(fit_with([&](FitParams& p) { ASSERT_OK(parse_init(dir / "wrong.npy", p)); }),
+              StatusIs(Code::kInvalidArgument, "were not read: read_init_file first"));
 }
 
 TEST(Fit, RowsThatAreNotNormalisedAreRejected) {
