@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "pairwise/cluster_plan.hpp"
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/io/cluster.hpp"
 #include "semdedup/io/layout.hpp"
@@ -29,13 +30,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// One cluster to compute.
-struct Job {
-  const io::ClusterFiles* cluster = nullptr;
-  int64_t rows = 0;  // from the Parquet footers
-  std::string output;
-};
 
 // The ranked copy of `embeddings`: row r is input row order[r].
 Matrix gather_rows(const Matrix& embeddings, const std::vector<int64_t>& order) {
@@ -120,68 +114,11 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
 
   StageResult result;
   result.clusters = static_cast<int64_t>(clusters.size());
-  const bool resume = params.output_mode == io::OutputMode::kResume;
-  const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
-  // Rows per cluster from the Parquet footers (-1: kept from an earlier run); under mpirun each
-  // rank inspects every ranks-th cluster and the counts are summed.
-  std::vector<int64_t> cluster_rows(clusters.size(), 0);
-  Status inspected;
-  for (size_t i = 0; i < clusters.size(); ++i) {
-    const std::string output =
-        (fs::path(params.output_path) / io::cluster_file_name(clusters[i].centroid)).string();
-    std::error_code ec;
-    const bool owner = static_cast<int>(i % static_cast<size_t>(ranks)) == rank;
-    if (!owner || !inspected.ok()) continue;
-    if (resume && fs::exists(output, ec)) {
-      cluster_rows[i] = -1;
-      continue;
-    }
-    Result<int64_t> rows = io::inspect_cluster(clusters[i].files, columns, params.embedding_field,
-                                               params.input_embedding_dtype);
-    if (rows.ok()) {
-      cluster_rows[i] = *rows;
-    } else {
-      inspected = rows.status();
-    }
-  }
-  SD_RETURN_IF_ERROR(ctx.comm->agree(inspected));
-  SD_RETURN_IF_ERROR(
-      ctx.comm->allreduce_sum(cluster_rows.data(), static_cast<int64_t>(cluster_rows.size())));
-
-  std::vector<Job> all_jobs;
-  for (size_t i = 0; i < clusters.size(); ++i) {
-    const io::ClusterFiles& cluster = clusters[i];
-    if (cluster_rows[i] < 0) {
-      ++result.clusters_resumed;
-      continue;
-    }
-    if (cluster_rows[i] == 0) {
-      if (rank == 0)
-        ctx.logger->warn("No data found for cluster {} ({})", cluster.centroid, cluster.dir);
-      ++result.clusters_empty;
-      continue;
-    }
-    Job job;
-    job.cluster = &cluster;
-    job.rows = cluster_rows[i];
-    job.output = (fs::path(params.output_path) / io::cluster_file_name(cluster.centroid)).string();
-    all_jobs.push_back(std::move(job));
-  }
-  // Largest first: the costs are quadratic, so the big ones set the wall time.
-  std::stable_sort(all_jobs.begin(), all_jobs.end(),
-                   [](const Job& a, const Job& b) { return a.rows > b.rows; });
-  int64_t total_rows = 0;
-  for (const auto& job : all_jobs) total_rows += job.rows;
-  // Under mpirun each cluster, largest first, goes to the rank with the least estimated work
-  // (the sum of N_c^2 of its clusters; ties to the lowest rank).
-  std::vector<Job> jobs;
-  std::vector<double> load(static_cast<size_t>(ranks), 0.0);
-  for (Job& job : all_jobs) {
-    const auto least = std::min_element(load.begin(), load.end()) - load.begin();
-    load[static_cast<size_t>(least)] +=
-        static_cast<double>(job.rows) * static_cast<double>(job.rows);
-    if (least == rank) jobs.push_back(std::move(job));
-  }
+  SD_ASSIGN_OR_RETURN(ClusterPlan plan, plan_clusters(ctx, params, clusters, columns));
+  result.clusters_resumed = plan.clusters_resumed;
+  result.clusters_empty = plan.clusters_empty;
+  const std::vector<Job>& jobs = plan.jobs;
+  const int rank = ctx.comm->rank();
 
   std::error_code ec;
   const bool created_dir = !fs::exists(params.output_path, ec);
@@ -189,7 +126,8 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
       rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
 
   ctx.logger->info("pairwise: {} clusters to compute ({} rows), {} resumed, {} empty",
-                   all_jobs.size(), total_rows, result.clusters_resumed, result.clusters_empty);
+                   plan.clusters_to_compute, plan.total_rows, result.clusters_resumed,
+                   result.clusters_empty);
   ctx.logger->info("pairwise: compute dtype {}: similarities are dot products of the stored "
                    "embeddings (fp16 storage widened exactly) summed in double, stored as "
                    "float32{}",
