@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "semdedup/core/status.hpp"
-#include "semdedup/io/reader.hpp"
+#include "semdedup/io/batch_source.hpp"
 
 namespace semdedup::io {
 

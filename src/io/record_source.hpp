@@ -11,7 +11,7 @@
 
 #include "io/column_resolution.hpp"
 #include "semdedup/core/status.hpp"
-#include "semdedup/io/reader.hpp"
+#include "semdedup/io/batch_source.hpp"
 
 namespace semdedup::io {
 

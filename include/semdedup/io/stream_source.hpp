@@ -1,7 +1,9 @@
 #pragma once
-/// \file An in-memory source beside the Parquet and JSONL readers: the rows of an Arrow C
-/// stream (`ArrowArrayStream`, what `__arrow_c_stream__` hands over: a pyarrow Table or
-/// RecordBatchReader, polars, DuckDB) and their embeddings as a checked, normalised matrix.
+/// \file In-memory inputs beside the Parquet and JSONL readers: the rows of an Arrow C stream
+/// (`ArrowArrayStream`, what `__arrow_c_stream__` hands over: a pyarrow Table or
+/// RecordBatchReader, polars, DuckDB) as one table, and a table's embeddings as a checked,
+/// normalised matrix (the one extractor the readers use). To read a stream batch by batch as
+/// files are read, see open_arrow_stream_source (batch_source.hpp).
 
 #include <memory>
 #include <string>
