@@ -27,22 +27,11 @@ int64_t prefetch_capacity(int64_t batch_rows);
 /// output never depends on the number of lanes.
 class Prefetcher {
  public:
+  /// Starts min(lanes, files) threads; `files` and `options` outlive the prefetcher.
   Prefetcher(const std::vector<std::string>& files, const ReadOptions& options, int64_t lanes,
-             int64_t capacity)
-      : files_(files), options_(options), capacity_(capacity) {
-    lanes = std::max<int64_t>(1, std::min<int64_t>(lanes, static_cast<int64_t>(files.size())));
-    for (int64_t lane = 0; lane < lanes; ++lane) lanes_.push_back(std::make_unique<Lane>());
-    for (int64_t lane = 0; lane < lanes; ++lane) threads_.emplace_back([this, lane] { run(lane); });
-  }
-
-  ~Prefetcher() {
-    for (auto& lane : lanes_) {
-      std::lock_guard<std::mutex> lock(lane->mutex);
-      lane->stop = true;
-      lane->cv.notify_all();
-    }
-    for (auto& thread : threads_) thread.join();
-  }
+             int64_t capacity);
+  /// Stops the threads (a lane blocked on a full queue gives up) and joins them.
+  ~Prefetcher();
 
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
@@ -68,52 +57,12 @@ class Prefetcher {
   class LaneSource;
 
   Lane& lane_of(int64_t file) { return *lanes_[file % static_cast<int64_t>(lanes_.size())]; }
-
   /// Queues `item`; false when the prefetcher is stopping.
-  bool push(Lane& lane, Item item) {
-    std::unique_lock<std::mutex> lock(lane.mutex);
-    lane.cv.wait(lock,
-                 [&] { return lane.stop || static_cast<int64_t>(lane.items.size()) < capacity_; });
-    if (lane.stop) return false;
-    lane.items.push_back(std::move(item));
-    lane.cv.notify_all();
-    return true;
-  }
-
-  Item pop(Lane& lane) {
-    std::unique_lock<std::mutex> lock(lane.mutex);
-    lane.cv.wait(lock, [&] { return !lane.items.empty(); });
-    Item item = std::move(lane.items.front());
-    lane.items.pop_front();
-    lane.cv.notify_all();
-    return item;
-  }
-
-  void run(int64_t lane_index) {
-    Lane& lane = *lanes_[lane_index];
-    const auto lanes = static_cast<int64_t>(lanes_.size());
-    for (auto file = lane_index; file < static_cast<int64_t>(files_.size()); file += lanes) {
-      auto source = open_records(files_[file], options_);
-      if (!source.ok()) {
-        push(lane, {file, source.status(), nullptr, false, {}, nullptr});
-        return;
-      }
-      if (!push(lane,
-                {file, Status::OK(), nullptr, true, (*source)->columns(), (*source)->schema()})) {
-        return;
-      }
-      while (true) {
-        auto batch = (*source)->next();
-        if (!batch.ok()) {
-          push(lane, {file, batch.status(), nullptr, false, {}, nullptr});
-          return;
-        }
-        const bool end = *batch == nullptr;
-        if (!push(lane, {file, Status::OK(), std::move(*batch), false, {}, nullptr})) return;
-        if (end) break;
-      }
-    }
-  }
+  bool push(Lane& lane, Item item);
+  /// Waits for the lane's next item.
+  Item pop(Lane& lane);
+  /// The thread of lane `lane_index`: opens its files in order and queues their batches.
+  void run(int64_t lane_index);
 
   const std::vector<std::string>& files_;
   const ReadOptions& options_;
