@@ -14,19 +14,24 @@
 #include <string>
 #include <system_error>
 
+#include "semdedup/io/filesystem.hpp"
+
 namespace semdedup::io {
 
 Result<int64_t> embedding_bytes(const std::string& path, FileType type,
                                 const std::string& embedding_field) {
   if (type == FileType::kJsonl) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) return Status::io_error("file {}: cannot stat: {}", path, ec.message());
-    return static_cast<int64_t>(size);
+    const Result<Entry> entry = stat_path(path);
+    if (!entry.ok() || entry->type != EntryType::kFile) {
+      return Status::io_error("file {}: cannot stat: {}", path,
+                              entry.ok() ? "not a regular file" : entry.status().message());
+    }
+    return entry->size;
   }
   std::shared_ptr<parquet::FileMetaData> metadata;
   try {
-    metadata = parquet::ParquetFileReader::OpenFile(path, /*memory_map=*/false)->metadata();
+    SD_ASSIGN_OR_RETURN(auto input, open_input_file(path, fmt::format("file {}: cannot open", path)));
+    metadata = parquet::ParquetFileReader::Open(input)->metadata();
   } catch (const std::exception& e) {
     return Status::io_error("file {}: cannot read Parquet footer: {}", path, e.what());
   }

@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
+#include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
 
@@ -81,10 +83,40 @@ Result<int> open_lock_file(const std::string& dir, const std::string& lock_path)
   return fd;
 }
 
+// S3 has no exclusive create and no advisory locks: the lock is an object that must not exist
+// yet. Two runs starting within the same moment are not told apart, and a killed run's lock
+// stays until it is deleted.
+Status take_s3_lock(const std::string& dir, const std::string& lock_path) {
+  SD_ASSIGN_OR_RETURN(const Entry existing, stat_path(lock_path));
+  if (existing.type != EntryType::kMissing) {
+    const Result<std::string> holder = read_whole_file(lock_path);
+    std::string pid = holder.ok() ? *holder : "unknown";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status::io_error(
+        "output directory {} is in use by another semdedup run ({}), or a killed run left its "
+        "lock {}: delete that object once no run writes the directory",
+        dir, pid.empty() ? "unknown" : pid, lock_path);
+  }
+  SD_RETURN_IF_ERROR(create_directories(dir));
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return write_file_atomic(lock_path, fmt::format("pid {} on {}\n", ::getpid(), host));
+}
+
 }  // namespace
 
 Result<std::string> output_lock_path(const std::string& dir) {
   if (dir.empty()) return Status::invalid_argument("no output directory given");
+  if (is_s3_path(dir)) {
+    const std::string parent = parent_path(dir);
+    if (parent == "s3://") {
+      return Status::invalid_argument(
+          "output directory {} is a bucket: give a prefix inside it (s3://bucket/name), whose "
+          "lock lies beside it",
+          dir);
+    }
+    return join_path(parent, output_lock_file_name(file_name(dir)));
+  }
   std::error_code ec;
   const fs::path path = resolved_dir(dir, ec);
   if (ec) return Status::io_error("output directory {}: {}", dir, ec.message());
@@ -124,6 +156,10 @@ OutputLock::~OutputLock() { release(); }
 
 Result<OutputLock> OutputLock::acquire(const std::string& dir) {
   SD_ASSIGN_OR_RETURN(const std::string lock_path, output_lock_path(dir));
+  if (is_s3_path(dir)) {
+    SD_RETURN_IF_ERROR(take_s3_lock(dir, lock_path));
+    return OutputLock(dir, lock_path, -1, {});
+  }
   const fs::path parent = fs::path(lock_path).parent_path();
 
   std::error_code ec;
@@ -177,6 +213,11 @@ Result<OutputLock> OutputLock::acquire(const std::string& dir) {
 }
 
 void OutputLock::release() {
+  if (is_s3_path(path_)) {
+    (void)remove_file(path_);
+    path_.clear();
+    return;
+  }
   if (fd_ < 0) return;
   // Unlinked before the lock is dropped: whoever opens the name afterwards gets a new file.
   ::unlink(path_.c_str());

@@ -10,6 +10,7 @@
 #include <exception>
 #include <vector>
 
+#include "semdedup/io/filesystem.hpp"
 #include "io/arrow_status.hpp"
 
 namespace semdedup::io {
@@ -38,9 +39,8 @@ Result<std::shared_ptr<arrow::Table>> read_parquet_columns(const std::string& pa
 Result<std::unique_ptr<parquet::arrow::FileReader>> open_parquet_reader(
     const std::string& path, const parquet::ArrowReaderProperties& properties) {
   const std::string context = fmt::format("file {}: cannot read Parquet", path);
-  SD_ASSIGN_OR_RETURN(auto file,
-                      from_arrow(arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ),
-                                 StatusCode::kIOError, fmt::format("file {}: cannot open", path)));
+  SD_ASSIGN_OR_RETURN(auto file, open_input_file(path, fmt::format("file {}: cannot open", path),
+                                                 /*memory_map=*/true));
   try {
     parquet::arrow::FileReaderBuilder builder;
     SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, context));

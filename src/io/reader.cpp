@@ -28,6 +28,7 @@
 #include <fmt/ranges.h>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "io/jsonl_lines.hpp"
 #include "io/jsonl_probe.hpp"
 #include "io/parquet_columns.hpp"
@@ -1028,22 +1029,26 @@ const std::vector<std::string>& DatasetReader::files() const { return impl_->fil
 
 Result<int64_t> count_rows(const std::string& path, FileType type) {
   if (type == FileType::kParquet) {
+    SD_ASSIGN_OR_RETURN(auto input, open_input_file(path, fmt::format("file {}: cannot open", path)));
     try {
-      std::unique_ptr<parquet::ParquetFileReader> reader =
-          parquet::ParquetFileReader::OpenFile(path, /*memory_map=*/false);
+      std::unique_ptr<parquet::ParquetFileReader> reader = parquet::ParquetFileReader::Open(input);
       return reader->metadata()->num_rows();
     } catch (const std::exception& e) {
       return Status::io_error("file {}: cannot read Parquet footer: {}", path, e.what());
     }
   }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return Status::io_error("file {}: cannot open: {}", path, std::strerror(errno));
+  SD_ASSIGN_OR_RETURN(auto file, open_input_stream(path, fmt::format("file {}: cannot open", path)));
   int64_t rows = 0;
   bool content = false;
   char buffer[1 << 16];
   std::size_t got = 0;
   bool first = true;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+  bool failed = false;
+  while (true) {
+    const arrow::Result<int64_t> read = file->Read(sizeof(buffer), buffer);
+    failed = !read.ok();
+    got = failed ? 0 : static_cast<std::size_t>(*read);
+    if (got == 0) break;
     std::size_t i = 0;
     // A leading byte order mark is not content (the readers skip it).
     if (first && std::string_view(buffer, got).starts_with(kUtf8Bom)) i = kUtf8Bom.size();
@@ -1058,8 +1063,7 @@ Result<int64_t> count_rows(const std::string& path, FileType type) {
       }
     }
   }
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
+  (void)file->Close();
   if (failed) return Status::io_error("file {}: read error", path);
   return rows + (content ? 1 : 0);
 }
