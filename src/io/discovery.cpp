@@ -39,8 +39,12 @@ std::string_view split_extension(std::string_view path) {
 Result<std::vector<std::string>> expand_glob(const std::string& pattern) {
   // Object storage has no glob: an s3 input is a key or a prefix.
   if (is_s3_path(pattern)) {
-    if (path_exists(pattern)) return std::vector<std::string>{pattern};
-    return std::vector<std::string>();
+    const Result<Entry> entry = stat_path(pattern);
+    if (!entry.ok()) return entry.status().with_context(fmt::format("input '{}'", pattern));
+    if (entry->type == EntryType::kMissing) {
+      return Status::io_error("input '{}' does not exist", pattern);
+    }
+    return std::vector<std::string>{pattern};
   }
   glob_t matches{};
   const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches);

@@ -175,9 +175,9 @@ Result<std::shared_ptr<arrow::fs::FileSystem>> s3_filesystem() {
   std::lock_guard lock(st.mutex);
   if (st.s3) return st.s3;
   if (!st.s3_initialised) {
-    arrow::fs::S3GlobalOptions global = arrow::fs::S3GlobalOptions::Defaults();
-    global.log_level = arrow::fs::S3LogLevel::Fatal;
-    SD_RETURN_IF_ERROR(from_arrow(arrow::fs::InitializeS3(global), StatusCode::kIOError,
+    // Ensure...: the Python package's process may have initialised it through pyarrow already
+    // (one libarrow for both).
+    SD_RETURN_IF_ERROR(from_arrow(arrow::fs::EnsureS3Initialized(), StatusCode::kIOError,
                                   "cannot initialise S3 support"));
     st.s3_initialised = true;
     std::atexit(finalize_storage);
@@ -311,6 +311,8 @@ Result<Location> resolve(const std::string& path) {
   return Location{storage().local, local_path(path), true};
 }
 
+std::string strip_file_scheme(const std::string& path) { return local_path(path); }
+
 std::string join_path(const std::string& dir, std::string_view name) {
   if (is_s3_path(dir)) {
     std::string joined = dir;
@@ -442,8 +444,27 @@ Status move_path(const std::string& from, const std::string& to) {
   if (source.local != target.local) {
     return Status::internal("cannot move {} to {}: different filesystems", from, to);
   }
-  return arrow_io(source.fs->Move(source.path, target.path),
-                  "cannot rename " + from + " to " + to);
+  const std::string context = "cannot rename " + from + " to " + to;
+  if (!source.local) {
+    // S3 moves objects one by one (copy, then delete): a prefix is moved object by object.
+    SD_ASSIGN_OR_RETURN(const arrow::fs::FileInfo info,
+                        from_arrow(source.fs->GetFileInfo(source.path), StatusCode::kIOError, context));
+    if (info.type() == arrow::fs::FileType::Directory) {
+      arrow::fs::FileSelector selector;
+      selector.base_dir = source.path;
+      selector.recursive = true;
+      SD_ASSIGN_OR_RETURN(const auto infos, from_arrow(source.fs->GetFileInfo(selector),
+                                                       StatusCode::kIOError, context));
+      for (const auto& inner : infos) {
+        if (inner.type() != arrow::fs::FileType::File) continue;
+        const std::string relative = inner.path().substr(source.path.size());
+        SD_RETURN_IF_ERROR(
+            arrow_io(source.fs->Move(inner.path(), target.path + relative), context));
+      }
+      return arrow_io(source.fs->DeleteDir(source.path), context);
+    }
+  }
+  return arrow_io(source.fs->Move(source.path, target.path), context);
 }
 
 Result<std::shared_ptr<arrow::io::RandomAccessFile>> open_input_file(const std::string& path,

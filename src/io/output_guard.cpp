@@ -28,7 +28,7 @@ fs::path canonical(const std::string& path) {
     return uri;
   }
   std::error_code ec;
-  fs::path resolved = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  fs::path resolved = fs::weakly_canonical(fs::absolute(strip_file_scheme(path), ec), ec);
   if (!resolved.has_filename() && resolved.has_parent_path()) resolved = resolved.parent_path();
   return resolved;
 }

@@ -24,7 +24,7 @@ namespace {
 std::string errno_text() { return std::strerror(errno); }
 
 fs::path resolved_dir(const std::string& dir, std::error_code& ec) {
-  fs::path path = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  fs::path path = fs::weakly_canonical(fs::absolute(strip_file_scheme(dir), ec), ec);
   if (!path.has_filename() && path.has_parent_path()) path = path.parent_path();  // "out/"
   return path;
 }
@@ -87,7 +87,10 @@ Result<int> open_lock_file(const std::string& dir, const std::string& lock_path)
 // yet. Two runs starting within the same moment are not told apart, and a killed run's lock
 // stays until it is deleted.
 Status take_s3_lock(const std::string& dir, const std::string& lock_path) {
-  SD_ASSIGN_OR_RETURN(const Entry existing, stat_path(lock_path));
+  const std::string context = fmt::format("cannot lock output directory {}", dir);
+  const Result<Entry> stat = stat_path(lock_path);
+  if (!stat.ok()) return stat.status().with_context(context);
+  const Entry& existing = *stat;
   if (existing.type != EntryType::kMissing) {
     const Result<std::string> holder = read_whole_file(lock_path);
     std::string pid = holder.ok() ? *holder : "unknown";
@@ -97,10 +100,11 @@ Status take_s3_lock(const std::string& dir, const std::string& lock_path) {
         "lock {}: delete that object once no run writes the directory",
         dir, pid.empty() ? "unknown" : pid, lock_path);
   }
-  SD_RETURN_IF_ERROR(create_directories(dir));
+  SD_RETURN_IF_ERROR(create_directories(dir).with_context(context));
   char host[256] = {};
   if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return write_file_atomic(lock_path, fmt::format("pid {} on {}\n", ::getpid(), host));
+  return write_file_atomic(lock_path, fmt::format("pid {} on {}\n", ::getpid(), host))
+      .with_context(context);
 }
 
 }  // namespace

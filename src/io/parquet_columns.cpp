@@ -18,7 +18,8 @@ namespace semdedup::io {
 Result<std::shared_ptr<arrow::Table>> read_parquet_columns(const std::string& path,
                                                            const std::vector<std::string>& names) {
   parquet::arrow::FileReaderBuilder builder;
-  SD_RETURN_IF_ERROR(from_arrow(builder.OpenFile(path), StatusCode::kIOError, path));
+  SD_ASSIGN_OR_RETURN(auto file, open_input_file(path));
+  SD_RETURN_IF_ERROR(from_arrow(builder.Open(std::move(file)), StatusCode::kIOError, path));
   std::unique_ptr<parquet::arrow::FileReader> reader;
   SD_RETURN_IF_ERROR(from_arrow(builder.Build(&reader), StatusCode::kIOError, path));
   if (names.empty()) return from_arrow(reader->ReadTable(), StatusCode::kIOError, path);

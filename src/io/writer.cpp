@@ -93,14 +93,14 @@ Result<AtomicFile> AtomicFile::create(const std::string& path) {
     SD_ASSIGN_OR_RETURN(auto stream, open_output_stream(temp));
     return AtomicFile(path, temp, -1, std::move(stream));
   }
-  const fs::path final_path(path);
+  const fs::path final_path(strip_file_scheme(path));
   const std::string name = final_path.filename().string();
   if (name.empty()) return Status::invalid_argument("output path {} names no file", path);
   for (int attempt = 0; attempt < 16; ++attempt) {
     const fs::path temp = final_path.parent_path() /
                           fmt::format(".{}.tmp-{}-{:016x}", name, ::getpid(), temp_suffix());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) return AtomicFile(path, temp.string(), fd);
+    if (fd >= 0) return AtomicFile(final_path.string(), temp.string(), fd);
     if (errno != EEXIST) return Status::io_error("cannot create {}: {}", path, errno_text());
   }
   return Status::io_error("cannot create {}: no free temporary name", path);

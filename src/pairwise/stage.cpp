@@ -7,20 +7,18 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/cluster.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/kernels/pairwise.hpp"
 #include "semdedup/pairwise/ranking.hpp"
 
 namespace semdedup::pairwise {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -94,11 +92,10 @@ Status process_cluster_guarded(const Context& ctx, const Job& job, const Ranking
 
 void remove_outputs(const std::vector<Job>& jobs, const std::vector<char>& written,
                     const std::string& dir, bool created_dir) {
-  std::error_code ec;
   for (size_t k = 0; k < jobs.size(); ++k) {
-    if (written[k]) fs::remove(jobs[k].output, ec);
+    if (written[k]) (void)io::remove_file(jobs[k].output);
   }
-  if (created_dir && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+  if (created_dir && io::list_directory(dir).value_or({}).empty()) (void)io::remove_all(dir);
 }
 
 }  // namespace
@@ -128,11 +125,10 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   Status inspected;
   for (size_t i = 0; i < clusters.size(); ++i) {
     const std::string output =
-        (fs::path(params.output_path) / io::cluster_file_name(clusters[i].centroid)).string();
-    std::error_code ec;
+        io::join_path(params.output_path, io::cluster_file_name(clusters[i].centroid));
     const bool owner = static_cast<int>(i % static_cast<size_t>(ranks)) == rank;
     if (!owner || !inspected.ok()) continue;
-    if (resume && fs::exists(output, ec)) {
+    if (resume && io::path_exists(output)) {
       cluster_rows[i] = -1;
       continue;
     }
@@ -164,7 +160,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     Job job;
     job.cluster = &cluster;
     job.rows = cluster_rows[i];
-    job.output = (fs::path(params.output_path) / io::cluster_file_name(cluster.centroid)).string();
+    job.output = io::join_path(params.output_path, io::cluster_file_name(cluster.centroid));
     all_jobs.push_back(std::move(job));
   }
   // Largest first: the costs are quadratic, so the big ones set the wall time.
@@ -183,8 +179,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     if (least == rank) jobs.push_back(std::move(job));
   }
 
-  std::error_code ec;
-  const bool created_dir = !fs::exists(params.output_path, ec);
+  const bool created_dir = !io::path_exists(params.output_path);
   SD_RETURN_IF_ERROR(ctx.comm->agree(
       rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
 

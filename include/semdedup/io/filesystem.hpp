@@ -69,6 +69,10 @@ struct Location {
 /// invalid_argument for another scheme or an s3 URI without a bucket.
 Result<Location> resolve(const std::string& path);
 
+/// A local path without its "file://" scheme (other paths unchanged), for the few local-only
+/// operations (locks, canonical paths, globs, exclusive temporary files).
+std::string strip_file_scheme(const std::string& path);
+
 /// `dir` / `name`, spelled like `dir` (a local path as std::filesystem joins it; an s3 URI
 /// with one '/').
 std::string join_path(const std::string& dir, std::string_view name);
@@ -110,7 +114,8 @@ Status create_directories(const std::string& dir);
 Status remove_file(const std::string& path);
 /// Deletes `path` and everything under it; a missing one is not an error.
 Status remove_all(const std::string& path);
-/// Renames `from` to `to` (atomic locally; copy then delete on S3); replaces a file at `to`.
+/// Renames `from` to `to`, replacing a file at `to`: one atomic rename locally; on S3 each
+/// object is copied, then deleted (a prefix object by object, so not atomic as a whole).
 Status move_path(const std::string& from, const std::string& to);
 
 /// Opens `path` for random access reads (Parquet, .npy); `memory_map` maps a local file.
