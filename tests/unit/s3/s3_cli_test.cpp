@@ -277,6 +277,8 @@ TEST_F(S3Cli, RunAndRemoveOnS3WriteTheBytesOfTheLocalRun) {
     EXPECT_TRUE(fs::exists(root + "/fetched/" + out + "/_SUCCESS")) << out;
     EXPECT_TRUE(fs::exists(root + "/fetched/" + out + "/_semdedup_manifest")) << out;
   }
+  // The credentials given on the command line are not recorded.
+  EXPECT_EQ(read_bytes(root + "/fetched/dedup/_semdedup_manifest").find(secret_), std::string::npos);
   // No temporary object and no lock is left behind.
   for (const auto& key : keys()) {
     EXPECT_EQ(key.find(".tmp-"), std::string::npos) << key;
