@@ -165,9 +165,11 @@ struct Storage {
   bool s3_initialised = false;
 };
 
+// The atexit handler finalize_storage is registered after this is constructed, so it runs
+// before this is destroyed.
 Storage& storage() {
-  static Storage* instance = new Storage();  // never destroyed: finalize_storage runs at exit
-  return *instance;
+  static Storage instance;
+  return instance;
 }
 
 Result<std::shared_ptr<arrow::fs::FileSystem>> s3_filesystem() {
@@ -294,7 +296,7 @@ bool is_s3_path(std::string_view path) {
 
 Result<Location> resolve(const std::string& path) {
   if (is_s3_path(path)) {
-    std::string key = without_trailing_slashes(path.substr(kS3Scheme.size()));
+    std::string key = path.substr(kS3Scheme.size());
     while (key.ends_with('/')) key.pop_back();
     if (key.empty() || key.starts_with('/')) {
       return Status::invalid_argument("{}: an s3 path names a bucket: s3://bucket/key", path);

@@ -286,6 +286,35 @@ TEST_F(S3Cli, RunAndRemoveOnS3WriteTheBytesOfTheLocalRun) {
   }
 }
 
+TEST_F(S3Cli, RunUnderMpirunOnS3WritesTheBytesOfOneLocalProcess) {
+  TempDir dir;
+  const std::string root = dir.path().string();
+  const std::string local_input = put_input(dir);
+  const std::vector<std::string> flags{"--n-clusters", "6",   "--eps",        "0.05",
+                                       "--threads",    "1",   "--cpu-kernel", "fp32", "--quiet"};
+  std::vector<std::string> local{"run", "--input", local_input, "--output", root + "/local"};
+  local.insert(local.end(), flags.begin(), flags.end());
+  CommandResult r = run_semdedup(local);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Open MPI starts the ranks on this machine with this environment (the AWS variables).
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  ::setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
+  std::vector<std::string> mpi{"/usr/bin/env", "mpirun", "--oversubscribe", "--allow-run-as-root",
+                               "--mca", "btl", "self,vader", "-np", "2", SEMDEDUP_BINARY,
+                               "run", "--input", s3("in"), "--output", s3("mpi")};
+  mpi.insert(mpi.end(), flags.begin(), flags.end());
+  r = run_command(mpi);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CommandResult got = with_key("get", {"mpi", root + "/fetched"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const auto want = data_files(root + "/local");
+  const auto have = data_files(root + "/fetched");
+  EXPECT_GT(want.size(), 10u);
+  EXPECT_EQ(list_files(root + "/fetched"), list_files(root + "/local"));
+  EXPECT_TRUE(have == want) << "the bytes differ";
+}
+
 TEST_F(S3Cli, BadCredentialsFailWithOneLineAndWriteNothing) {
   TempDir dir;
   put_input(dir);
