@@ -2,7 +2,6 @@
 
 #include <arrow/api.h>
 
-#include <filesystem>
 #include <system_error>
 
 #include "io/arrow_status.hpp"
@@ -11,8 +10,6 @@
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 std::shared_ptr<arrow::RecordBatch> slice_batch(const std::shared_ptr<arrow::RecordBatch>& batch,
                                                 int64_t offset, int64_t length) {

@@ -12,7 +12,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <system_error>
 
@@ -22,8 +21,6 @@
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 namespace {
 

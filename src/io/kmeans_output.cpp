@@ -4,7 +4,6 @@
 #include <arrow/compute/api_vector.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <system_error>
 
 #include "io/arrow_status.hpp"
@@ -13,8 +12,6 @@
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 namespace {
 

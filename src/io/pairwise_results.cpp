@@ -6,7 +6,6 @@
 #include <parquet/arrow/writer.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <limits>
 
 #include "io/arrow_status.hpp"
@@ -17,7 +16,6 @@
 
 namespace semdedup::io {
 
-namespace fs = std::filesystem;
 namespace cp = arrow::compute;
 
 namespace {

@@ -26,7 +26,6 @@ namespace semdedup::kmeans {
 
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
