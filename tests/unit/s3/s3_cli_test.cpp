@@ -376,6 +376,23 @@ TEST_F(S3Cli, StorageOptionsAreCheckedBeforeAnythingIsRead) {
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
+TEST_F(S3Cli, YamlStorageOptionsInNemosSpellingReachTheServer) {
+  TempDir dir;
+  const std::string local_input = put_input(dir);
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("AWS_ENDPOINT_URL");
+  const std::string config = dir / "config.yaml";
+  std::ofstream(config) << "n_clusters: 6\neps: 0.05\nstorage_options:\n  key: " << key_
+                        << "\n  secret: " << secret_ << "\n  client_kwargs:\n    endpoint_url: "
+                        << endpoint() << "\n";
+  CommandResult r = run_semdedup({"run", "--config", config, "--input", local_input, "--output",
+                                  s3("yaml"), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto written = keys_under("yaml/");
+  EXPECT_NE(std::find(written.begin(), written.end(), "yaml/_SUCCESS"), written.end());
+}
+
 TEST_F(S3Cli, OutputRulesHoldOnS3) {
   TempDir dir;
   const std::string local_input = put_input(dir);
