@@ -1,6 +1,7 @@
 #include "semdedup/io/output_lock.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,27 +84,48 @@ Result<int> open_lock_file(const std::string& dir, const std::string& lock_path)
   return fd;
 }
 
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return host;
+}
+
+// Whether an S3 lock's text "pid N on HOST" names a process of this machine that no longer
+// exists (a killed run's lock). A pid that lives again, or another machine, counts as held.
+bool names_a_dead_local_process(const std::string& text) {
+  const std::string prefix = "pid ", on = " on ";
+  if (!text.starts_with(prefix)) return false;
+  long long pid = 0;
+  const char* begin = text.data() + prefix.size();
+  const auto parsed = std::from_chars(begin, text.data() + text.size(), pid);
+  if (parsed.ec != std::errc() || pid <= 0) return false;
+  std::string rest(parsed.ptr, text.data() + text.size());
+  while (!rest.empty() && (rest.back() == '\n' || rest.back() == ' ')) rest.pop_back();
+  if (!rest.starts_with(on) || rest.substr(on.size()) != host_name()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 // S3 has no exclusive create and no advisory locks: the lock is an object that must not exist
-// yet. Two runs starting within the same moment are not told apart, and a killed run's lock
-// stays until it is deleted.
+// yet, or that a killed run of this machine left. Two runs starting within the same moment are
+// not told apart, and a lock left by a run killed on another machine stays until it is deleted.
 Status take_s3_lock(const std::string& dir, const std::string& lock_path) {
   const std::string context = fmt::format("cannot lock output directory {}", dir);
   const Result<Entry> stat = stat_path(lock_path);
   if (!stat.ok()) return stat.status().with_context(context);
-  const Entry& existing = *stat;
-  if (existing.type != EntryType::kMissing) {
+  if (stat->type != EntryType::kMissing) {
     const Result<std::string> holder = read_whole_file(lock_path);
-    std::string pid = holder.ok() ? *holder : "unknown";
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    return Status::io_error(
-        "output directory {} is in use by another semdedup run ({}), or a killed run left its "
-        "lock {}: delete that object once no run writes the directory",
-        dir, pid.empty() ? "unknown" : pid, lock_path);
+    if (!holder.ok() || !names_a_dead_local_process(*holder)) {
+      std::string pid = holder.ok() ? *holder : "unknown";
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      return Status::io_error(
+          "output directory {} is in use by another semdedup run ({}), or a run killed on "
+          "another machine left its lock {}: delete that object once no run writes the "
+          "directory",
+          dir, pid.empty() ? "unknown" : pid, lock_path);
+    }
   }
   SD_RETURN_IF_ERROR(create_directories(dir).with_context(context));
-  char host[256] = {};
-  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return write_file_atomic(lock_path, fmt::format("pid {} on {}\n", ::getpid(), host))
+  return write_file_atomic(lock_path, fmt::format("pid {} on {}\n", ::getpid(), host_name()))
       .with_context(context);
 }
 

@@ -393,6 +393,43 @@ TEST_F(S3Cli, YamlStorageOptionsInNemosSpellingReachTheServer) {
   EXPECT_NE(std::find(written.begin(), written.end(), "yaml/_SUCCESS"), written.end());
 }
 
+TEST_F(S3Cli, AKilledRunIsResumedOnS3) {
+  TempDir dir;
+  const std::string root = dir.path().string();
+  const std::string local_input = put_input(dir);
+  CommandResult r = run_semdedup(with_run_flags({"run", "--input", local_input, "--output",
+                                                 root + "/local"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // SIGKILL part-way (or after the end on a fast machine): the lock object stays behind, and
+  // its pid no longer runs on this host, so --resume takes it over and finishes the run.
+  testing::run_and_kill_after(with_run_flags({"run", "--input", local_input, "--output",
+                                              s3("killed")}),
+                              700);
+  r = run_semdedup(with_run_flags(
+      {"run", "--input", local_input, "--output", s3("killed"), "--resume"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(with_key("get", {"killed", root + "/fetched"}).exit_code, 0);
+  EXPECT_EQ(list_files(root + "/fetched"), list_files(root + "/local"));
+  EXPECT_TRUE(data_files(root + "/fetched") == data_files(root + "/local"));
+  for (const auto& key : keys()) {
+    EXPECT_EQ(key.find(".tmp-"), std::string::npos) << key;
+    EXPECT_EQ(key.find(".semdedup.lock"), std::string::npos) << key;
+  }
+  // A lock whose pid is gone from this host is a killed run's: a fresh run takes it over too.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  ASSERT_EQ(with_key("put-object", {".stale.semdedup.lock",
+                                    "pid " + std::to_string(child) + " on " + host + "\n"})
+                .exit_code,
+            0);
+  r = run_semdedup(with_run_flags({"run", "--input", local_input, "--output", s3("stale")}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(keys_under(".stale.semdedup.lock").empty());
+}
+
 TEST_F(S3Cli, OutputRulesHoldOnS3) {
   TempDir dir;
   const std::string local_input = put_input(dir);
