@@ -72,8 +72,13 @@ TEST(FilesystemLocal, ListStatMoveAndRemoveThroughOneLayer) {
   EXPECT_TRUE(is_regular_file(join_path(root, "a/g.txt")));
   ASSERT_OK(remove_file(join_path(root, "a/link")));  // the link, not what it led to
   EXPECT_TRUE(is_regular_file(join_path(root, "a/g.txt")));
+  // Deleting a tree deletes a link in it, never what the link leads to.
+  ASSERT_OK(create_directories(join_path(root, "outside")));
+  std::ofstream(dir / "outside/keep.txt") << "keep";
+  std::filesystem::create_directory_symlink(dir / "outside", dir / "a/to_outside");
   ASSERT_OK(remove_all(join_path(root, "a")));
   EXPECT_FALSE(path_exists(join_path(root, "a")));
+  EXPECT_TRUE(is_regular_file(join_path(root, "outside/keep.txt")));
   ASSERT_OK(remove_all(join_path(root, "a")));  // missing: nothing to do
   EXPECT_THAT(list_directory(join_path(root, "a")), StatusIs(StatusCode::kIOError, "cannot list"));
 }
