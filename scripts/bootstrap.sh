@@ -43,19 +43,28 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "bootstrap: creating $venv"
   python3 -m venv "$venv"
 fi
+# install_set SET [VENV]: the pins of section SET into VENV (default .venv).
 install_set() {
+  local target="${2:-$venv}"
   local need=()
   while read -r pin; do
     [ -n "$pin" ] || continue
-    local have
-    have=$("$venv/bin/python" -m pip show "${pin%%==*}" 2>/dev/null </dev/null || true)
+    local name="${pin%%==*}" have
+    have=$("$target/bin/python" -m pip show "${name%%[*}" 2>/dev/null </dev/null || true)
     grep -qx "Version: ${pin##*==}" <<<"$have" || need+=("$pin")
   done < <(pins "$1")
   if ((${#need[@]})); then
-    echo "bootstrap: pip installing ${need[*]}"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: "${need[@]}"
+    echo "bootstrap: pip installing ${need[*]} into $target"
+    "$target/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: "${need[@]}"
   fi
 }
 install_set core
+# moto's S3 server for the s3 tests, in a venv of its own (see requirements.txt).
+moto_venv="$root/.venv-moto"
+if [ ! -x "$moto_venv/bin/python" ]; then
+  echo "bootstrap: creating $moto_venv"
+  python3 -m venv "$moto_venv"
+fi
+install_set s3-server "$moto_venv"
 ((want_bench)) && install_set bench
 echo "bootstrap: ok"

@@ -11,6 +11,7 @@
 #include "cli/world.hpp"
 #include "cli/yaml_config.hpp"
 #include "semdedup/io/arrow_runtime.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/kernels/isa.hpp"
 #include "semdedup/io/output_lock.hpp"
 #include "semdedup/kernels/blas.hpp"
@@ -145,6 +146,10 @@ int run_app(int argc, char** argv) {
     print_error("semdedup: error", st.message());
     return 1;
   }
+  // S3 support, once used, is shut down before anything else this process holds goes away.
+  struct StorageSession {
+    ~StorageSession() { io::finalize_storage(); }
+  } storage_session;
 
   WorldSession world;
   for (const Command& cmd : commands) {
@@ -155,6 +160,7 @@ int run_app(int argc, char** argv) {
         !isatty(STDERR_FILENO) && cmd.app->get_option("--log-level")->count() == 0;
     Result<Context> ctx = make_context(*cmd.common);
     Status st = ctx.ok() ? Status::OK() : ctx.status();
+    if (st.ok()) st = io::configure_storage(ctx->storage_options).with_context("--storage-options");
     if (st.ok()) st = join_world(*ctx, cmd.app->get_name(), is_distributed(*cmd.app), &world);
     // Under mpirun every rank fails alike; rank 0 alone says why.
     const bool reports = !ctx.ok() || ctx->comm->rank() == 0;

@@ -32,6 +32,14 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  "always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_option("--storage-options", options.storage_options,
+                 "options for s3:// paths, as key=value,key=value: endpoint_override (e.g. "
+                 "http://127.0.0.1:9000), region, access_key, secret_key, session_token, scheme "
+                 "(http|https), anonymous, allow_bucket_creation, connect_timeout, "
+                 "request_timeout (fsspec's key, secret, token, endpoint_url and "
+                 "client_kwargs.endpoint_url are accepted too); unset ones come from the AWS "
+                 "environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, "
+                 "AWS_ENDPOINT_URL, ~/.aws)");
   // Read before parsing by expand_config_file; declared here for --help and validation.
   app.add_option("--config", options.config,
                  "YAML file of parameters under NeMo Curator's names (n_clusters, eps, "
@@ -81,6 +89,21 @@ CLI::Validator whole_number() {
       "INT");
 }
 
+Result<std::map<std::string, std::string>> parse_storage_options(const std::string& text) {
+  std::map<std::string, std::string> options;
+  for (const std::string& piece : split_list(text)) {
+    const size_t equals = piece.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return Status::invalid_argument("--storage-options: '{}' is not key=value", piece);
+    }
+    if (!options.emplace(piece.substr(0, equals), piece.substr(equals + 1)).second) {
+      return Status::invalid_argument("--storage-options: key '{}' is given twice",
+                                      piece.substr(0, equals));
+    }
+  }
+  return options;
+}
+
 Result<Context> make_context(const CommonOptions& options) {
   if (options.threads > max_threads()) {
     return Status::invalid_argument(
@@ -100,6 +123,7 @@ Result<Context> make_context(const CommonOptions& options) {
   if (ctx.device == Device::kCuda) {
     return Status::not_implemented("--device cuda: this build has no CUDA backend");
   }
+  SD_ASSIGN_OR_RETURN(ctx.storage_options, parse_storage_options(options.storage_options));
   return ctx;
 }
 

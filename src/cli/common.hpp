@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct CommonOptions {
   bool quiet = false;
   std::string progress = "auto";
   std::string config;
+  /// --storage-options: "key=value,key=value" for s3:// paths.
+  std::string storage_options;
   /// Hold log lines until the command has succeeded (run_app sets it when stderr is not a
   /// terminal and no --log-level was given), so that a failure prints one line.
   bool hold_log = false;
@@ -41,8 +44,12 @@ CLI::Validator seed_validator();
 /// beyond int64 is refused.
 CLI::Validator whole_number();
 
-/// Adds --threads, --cpu-kernel, --device, --log-level, --quiet, --progress and --config to `app`.
+/// Adds --threads, --cpu-kernel, --device, --log-level, --quiet, --progress, --storage-options
+/// and --config to `app`.
 void add_common_flags(CLI::App& app, CommonOptions& options);
+
+/// "key=value,key=value" as a map; invalid_argument for a piece without '=' or a key given twice.
+Result<std::map<std::string, std::string>> parse_storage_options(const std::string& text);
 
 /// The context of a run from the common flags.
 Result<Context> make_context(const CommonOptions& options);

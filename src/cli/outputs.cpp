@@ -15,7 +15,8 @@ const std::set<std::string> kStageInputCommands = {"pairwise", "identify", "repo
 const std::set<std::string> kNotShaping = {
     "--help",   "--threads",  "--device",    "--log-level",           "--quiet",
     "--progress", "--config", "--overwrite", "--resume",              "--output",
-    "--cache-path", "--pairwise-batch-size", "--max-samples-per-batch", "--embedding-dim"};
+    "--cache-path", "--pairwise-batch-size", "--max-samples-per-batch", "--embedding-dim",
+    "--storage-options"};  // where files live, and credentials: never in a manifest
 
 std::vector<std::string> values_of(const CLI::App& app, const char* flag) {
   const CLI::Option* option = app.get_option_no_throw(flag);

@@ -77,6 +77,32 @@ Result<std::vector<std::string>> expand_config_file(const CLI::App& app,
 
 namespace {
 
+// "key=value,key=value" of a storage_options mapping; a nested mapping's keys are prefixed
+// with its key and a dot.
+Result<std::string> storage_option_pairs(const YAML::Node& map, const std::string& prefix,
+                                         const std::string& path) {
+  std::string pairs;
+  for (const auto& entry : map) {
+    const std::string key = prefix + entry.first.as<std::string>();
+    std::string text;
+    if (entry.second.IsMap()) {
+      SD_ASSIGN_OR_RETURN(text, storage_option_pairs(entry.second, key + ".", path));
+    } else if (entry.second.IsScalar()) {
+      const std::string value = entry.second.as<std::string>();
+      if (value.find(',') != std::string::npos) {
+        return Status::invalid_argument("config file {}: storage_options '{}': a value must not "
+                                        "hold a comma", path, key);
+      }
+      text = key + "=" + value;
+    } else {
+      return Status::invalid_argument("config file {}: storage_options '{}' must be a scalar",
+                                      path, key);
+    }
+    if (!text.empty()) pairs += (pairs.empty() ? "" : ",") + text;
+  }
+  return pairs;
+}
+
 Result<std::vector<std::string>> add_config_flags(const CLI::App& sub, const YAML::Node& root,
                                                   const std::string& path,
                                                   std::vector<std::string> args) {
@@ -104,6 +130,12 @@ Result<std::vector<std::string>> add_config_flags(const CLI::App& sub, const YAM
     }
     if (value.IsNull() || given(args, flag)) continue;
     std::vector<std::string> values;
+    if (flag == "--storage-options" && value.IsMap()) {
+      // NeMo's storage_options mapping (nested client_kwargs become client_kwargs.endpoint_url).
+      SD_ASSIGN_OR_RETURN(const std::string pairs, storage_option_pairs(value, "", path));
+      if (!pairs.empty()) args.push_back(flag + "=" + pairs);
+      continue;
+    }
     if (value.IsScalar()) {
       values.push_back(value.as<std::string>());
     } else if (value.IsSequence()) {

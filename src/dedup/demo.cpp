@@ -1,13 +1,11 @@
 #include "semdedup/dedup/demo.hpp"
 
 #include <chrono>
-#include <filesystem>
 
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {
-
-namespace fs = std::filesystem;
 
 Status DemoParams::validate() const {
   if (output_path.empty()) return Status::invalid_argument("no output path given");
@@ -23,11 +21,11 @@ Status DemoParams::validate() const {
 Result<DemoResult> run_demo(const Context& ctx, const DemoParams& params) {
   SD_RETURN_IF_ERROR(params.validate());
   const auto start = std::chrono::steady_clock::now();
-  const fs::path root(params.output_path);
+  const std::string& root = params.output_path;
   DemoResult result;
 
   GenerateParams generate_params;
-  generate_params.output_path = (root / "input").string();
+  generate_params.output_path = io::join_path(root, "input");
   generate_params.rows = params.rows;
   generate_params.dim = params.dim;
   generate_params.clusters = params.n_clusters;
@@ -39,26 +37,26 @@ Result<DemoResult> run_demo(const Context& ctx, const DemoParams& params) {
   SD_ASSIGN_OR_RETURN(result.generated, generate(ctx, generate_params));
 
   WorkflowParams run;
-  run.kmeans.input_paths = {(root / "input" / io::kGeneratedDataDir).string()};
+  run.kmeans.input_paths = {io::join_path(io::join_path(root, "input"), io::kGeneratedDataDir)};
   run.kmeans.fit.n_clusters = params.n_clusters;
   run.kmeans.fit.random_state = params.seed;
   run.kmeans.columns.metadata_fields = {"quality"};
   run.pairwise.random_seed = params.seed;
   run.eps = params.eps;
-  run.output_path = (root / "output").string();
+  run.output_path = io::join_path(root, "output");
   run.versions = params.versions;
   SD_ASSIGN_OR_RETURN(result.run, run_workflow(ctx, run));
 
   ReportParams report_params;
   report_params.input_path = pairwise_results_dir(run);
-  result.report_html = (root / "output" / "report.html").string();
+  result.report_html = io::join_path(io::join_path(root, "output"), "report.html");
   report_params.html_path = result.report_html;
   SD_ASSIGN_OR_RETURN(result.report, build_report(ctx, report_params));
 
   RemoveParams remove_params;
   remove_params.input_paths = run.kmeans.input_paths;
   remove_params.duplicates_path = duplicates_dir(run.output_path);
-  remove_params.output_path = (root / "output" / io::kDeduplicatedDir).string();
+  remove_params.output_path = io::join_path(io::join_path(root, "output"), io::kDeduplicatedDir);
   SD_ASSIGN_OR_RETURN(result.removed, remove_duplicates(ctx, remove_params));
 
   SD_ASSIGN_OR_RETURN(result.planted, score_planted(result.generated.ground_truth_file,

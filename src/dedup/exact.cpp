@@ -2,18 +2,19 @@
 
 #include <bit>
 #include <cstring>
-#include <filesystem>
 #include <unordered_set>
 
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/cluster.hpp"
 #include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {
 
 std::string kmeans_dir_beside(const std::string& pairwise_dir) {
-  std::filesystem::path dir(pairwise_dir);
-  if (!dir.has_filename()) dir = dir.parent_path();
-  return (dir.parent_path() / io::kKMeansResultsDir).string();
+  return io::join_path(io::parent_path(io::file_name(pairwise_dir).empty()
+                                           ? io::parent_path(pairwise_dir)
+                                           : pairwise_dir),
+                       io::kKMeansResultsDir);
 }
 
 Result<ExactCopies> ExactCopies::open(const std::string& kmeans_dir, const std::string& id_field,

@@ -4,20 +4,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <numbers>
 #include <span>
 #include <system_error>
 
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/rng.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::dedup {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -251,10 +249,9 @@ struct Truth {
 };
 
 Result<int64_t> file_size(const std::string& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) return Status::io_error("cannot stat {}: {}", path, ec.message());
-  return static_cast<int64_t>(size);
+  SD_ASSIGN_OR_RETURN(const io::Entry entry, io::stat_path(path));
+  if (entry.type != io::EntryType::kFile) return Status::io_error("cannot stat {}", path);
+  return entry.size;
 }
 
 }  // namespace
@@ -311,10 +308,10 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
   const int threads = std::max(1, ctx.threads);
   SD_RETURN_IF_ERROR(check_memory(params, threads));
   SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
-  const fs::path data_dir = fs::path(params.output_path) / io::kGeneratedDataDir;
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  if (ec) return Status::io_error("cannot create {}: {}", data_dir.string(), ec.message());
+  const std::string data_dir = io::join_path(params.output_path, io::kGeneratedDataDir);
+  if (const Status made = io::create_directories(data_dir); !made.ok()) {
+    return Status::io_error("cannot create {}: {}", data_dir, made.message());
+  }
 
   Planter planter(params);
   planter.make_centres(threads);
@@ -385,7 +382,7 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
                                                     {io::kDefaultEmbeddingField, embeddings.view()},
                                                     {"quality", std::move(quality)},
                                                     {"text", std::move(texts)}}));
-    const std::string path = (data_dir / io::numbered_file_name(file, extension)).string();
+    const std::string path = io::join_path(data_dir, io::numbered_file_name(file, extension));
     if (params.format == io::FileType::kParquet) {
       SD_RETURN_IF_ERROR(io::write_parquet(path, table));
     } else {
@@ -402,7 +399,7 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
                                       {"duplicate_of", std::move(truth.duplicate_of)},
                                       {"kind", std::move(truth.kind)},
                                       {"cosine", std::move(truth.cosine)}}));
-  result.ground_truth_file = (fs::path(params.output_path) / io::kGroundTruthFile).string();
+  result.ground_truth_file = io::join_path(params.output_path, io::kGroundTruthFile);
   SD_RETURN_IF_ERROR(io::write_parquet(result.ground_truth_file, truth_table));
   SD_ASSIGN_OR_RETURN(const int64_t size, file_size(result.ground_truth_file));
   result.bytes += size;

@@ -3,18 +3,18 @@
 #include <arrow/array.h>
 
 #include <chrono>
-#include <filesystem>
 #include <optional>
 
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/dedup/exact.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/pairwise_results.hpp"
 
 namespace semdedup::dedup {
 
 std::string duplicates_dir(const std::string& output_path) {
-  return (std::filesystem::path(output_path) / io::kDuplicatesDir).string();
+  return io::join_path(output_path, io::kDuplicatesDir);
 }
 
 Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params) {
@@ -39,18 +39,16 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   // The files go to a hidden directory beside duplicates/ that replaces it once every file is
   // written, so a failure leaves the earlier duplicates/ (or none), never a part of the new one.
   // The output is locked, so one fixed name serves every rank.
-  const std::string out_dir =
-      (std::filesystem::path(params.output_path) / ".duplicates.tmp-staging").string();
+  const std::string out_dir = io::join_path(params.output_path, ".duplicates.tmp-staging");
   // Rank 0 prepares the directories before any rank writes into them.
   const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
   SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? [&]() -> Status {
     if (params.output_mode == io::OutputMode::kFresh) {
       SD_RETURN_IF_ERROR(io::prepare_output_dir(final_dir, params.output_mode));
     }
-    std::error_code ec;
-    std::filesystem::remove_all(out_dir, ec);
-    std::filesystem::create_directories(out_dir, ec);
-    if (ec) return Status::io_error("cannot create {}: {}", out_dir, ec.message());
+    Status made = io::remove_all(out_dir);
+    if (made.ok()) made = io::create_directories(out_dir);
+    if (!made.ok()) return Status::io_error("cannot create {}: {}", out_dir, made.message());
     return Status::OK();
   }()
                                                : Status::OK()));
@@ -81,8 +79,7 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
       } else {
         SD_ASSIGN_OR_RETURN(ids, io::select_ids_at_or_above(paths, threshold));
       }
-      const std::string path =
-          (std::filesystem::path(out_dir) / io::numbered_file_name(batch, ".parquet")).string();
+      const std::string path = io::join_path(out_dir, io::numbered_file_name(batch, ".parquet"));
       SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
       result.duplicates += ids->length();
       ++result.files;
@@ -93,16 +90,14 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   // Once every rank has written, rank 0 moves the files into place (or drops them).
   const Status all_written = ctx.comm->agree(written);
   SD_RETURN_IF_ERROR(ctx.comm->agree(rank != 0 ? Status::OK() : [&]() -> Status {
-    std::error_code ec;
-    if (all_written.ok()) {
-      std::filesystem::remove_all(final_dir, ec);
-      if (!ec) std::filesystem::rename(out_dir, final_dir, ec);
-      if (!ec) return Status::OK();
-    }
-    const std::string reason = ec.message();
-    std::filesystem::remove_all(out_dir, ec);
+    Status moved = all_written;
+    if (moved.ok()) moved = io::remove_all(final_dir);
+    if (moved.ok()) moved = io::move_path(out_dir, final_dir);
+    if (moved.ok()) return Status::OK();
+    (void)io::remove_all(out_dir);
     if (!all_written.ok()) return all_written;
-    return Status::io_error("cannot move the identified ids into {}: {}", final_dir, reason);
+    return Status::io_error("cannot move the identified ids into {}: {}", final_dir,
+                            moved.message());
   }()));
   std::vector<int64_t> totals{result.duplicates, result.files};
   SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(totals.data(), 2));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/remove_ids.hpp"
 
@@ -25,8 +26,7 @@ Status RemoveParams::validate() const {
 Result<std::vector<std::string>> output_names(const std::vector<std::string>& inputs,
                                               const std::vector<std::string>& files,
                                               io::FileType type) {
-  std::error_code ec;
-  const bool one_dir = inputs.size() == 1 && fs::is_directory(inputs[0], ec);
+  const bool one_dir = inputs.size() == 1 && io::is_directory(inputs[0]);
   const std::string extension = type == io::FileType::kParquet ? ".parquet" : ".jsonl";
   std::vector<std::string> names;
   std::set<std::string> seen;
@@ -59,22 +59,21 @@ Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& p
   RemoveResult result;
   result.duplicate_ids = ids.size();
   ProgressTask progress(*ctx.progress, "remove", static_cast<int64_t>(files.size()), "files");
-  std::vector<fs::path> written;  // by this rank, in this run
+  std::vector<std::string> written;  // by this rank, in this run
   // Under mpirun rank r filters the input files r, r + ranks, r + 2 ranks, ...
   const Status filtered_all = [&]() -> Status {
     for (size_t i = static_cast<size_t>(rank); i < files.size(); i += static_cast<size_t>(ranks)) {
       SD_RETURN_IF_ERROR(ctx.check_cancelled());
-      const fs::path out = fs::path(params.output_path) / names[i];
-      if (params.output_mode == io::OutputMode::kResume && fs::exists(out)) {
+      const std::string out = io::join_path(params.output_path, names[i]);
+      if (params.output_mode == io::OutputMode::kResume && io::path_exists(out)) {
         progress.advance(1);
         continue;
       }
-      std::error_code ec;
-      fs::create_directories(out.parent_path(), ec);
-      if (ec)
-        return Status::io_error("cannot create {}: {}", out.parent_path().string(), ec.message());
+      if (const Status made = io::create_directories(io::parent_path(out)); !made.ok()) {
+        return Status::io_error("cannot create {}: {}", io::parent_path(out), made.message());
+      }
       SD_ASSIGN_OR_RETURN(auto filtered,
-                          io::remove_ids(files[i], params.input_filetype, out.string(),
+                          io::remove_ids(files[i], params.input_filetype, out,
                                          params.output_filetype, params.id_field, ids));
       written.push_back(out);
       result.rows_in += filtered.rows_in;
@@ -88,8 +87,7 @@ Result<RemoveResult> remove_duplicates(const Context& ctx, const RemoveParams& p
     // A failure leaves no part of this run's output (an interruption keeps the finished files
     // for --resume); every rank removes the files it wrote.
     if (st.code() != StatusCode::kCancelled) {
-      std::error_code ec;
-      for (const auto& path : written) fs::remove(path, ec);
+      for (const auto& path : written) (void)io::remove_file(path);
     }
     return st;
   }

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <set>
 
 #include "semdedup/dedup/exact.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/pairwise_results.hpp"
@@ -16,8 +16,6 @@
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::dedup {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -78,40 +76,34 @@ std::string clip_text(const std::string& text, int64_t max_chars) {
   return line.substr(0, starts[static_cast<size_t>(max_chars - 1)]) + "…";
 }
 
-bool is_file(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec);
-}
-
 Result<Sources> find_sources(const ReportParams& params) {
   Sources sources;
   sources.pairwise = params.input_path;
-  fs::path summary_path = fs::path(params.input_path) / io::kSummaryFile;
-  if (!is_file(summary_path)) {
-    fs::path dir(params.input_path);
-    if (!dir.has_filename()) dir = dir.parent_path();
-    summary_path = dir.parent_path() / io::kSummaryFile;
+  std::string summary_path = io::join_path(params.input_path, io::kSummaryFile);
+  if (!io::is_regular_file(summary_path)) {
+    const std::string dir = io::file_name(params.input_path).empty()
+                                ? io::parent_path(params.input_path)
+                                : params.input_path;
+    summary_path = io::join_path(io::parent_path(dir), io::kSummaryFile);
   }
-  if (is_file(summary_path)) {
-    SD_ASSIGN_OR_RETURN(sources.summary, io::read_run_summary(summary_path.string()));
-    if (is_file(fs::path(params.input_path) / io::kSummaryFile)) {
+  if (io::is_regular_file(summary_path)) {
+    SD_ASSIGN_OR_RETURN(sources.summary, io::read_run_summary(summary_path));
+    if (io::is_regular_file(io::join_path(params.input_path, io::kSummaryFile))) {
       // The summary's paths are as the run was given them: relative ones may be relative to
       // another directory. Without a cache path the run put pairwise_results beside it.
-      std::error_code ec;
-      const fs::path beside = fs::path(params.input_path) / io::kPairwiseResultsDir;
+      const std::string beside = io::join_path(params.input_path, io::kPairwiseResultsDir);
       sources.pairwise =
-          fs::is_directory(sources.summary->pairwise_results, ec) || !fs::is_directory(beside, ec)
+          io::is_directory(sources.summary->pairwise_results) || !io::is_directory(beside)
               ? sources.summary->pairwise_results
-              : beside.string();
+              : beside;
     }
   }
-  std::error_code ec;
   if (!params.kmeans_path.empty()) {
     sources.kmeans = params.kmeans_path;
     sources.kmeans_given = true;
-  } else if (sources.summary && fs::is_directory(sources.summary->kmeans_results, ec)) {
+  } else if (sources.summary && io::is_directory(sources.summary->kmeans_results)) {
     sources.kmeans = sources.summary->kmeans_results;
-  } else if (fs::is_directory(kmeans_dir_beside(sources.pairwise), ec)) {
+  } else if (io::is_directory(kmeans_dir_beside(sources.pairwise))) {
     sources.kmeans = kmeans_dir_beside(sources.pairwise);
   }
   return sources;

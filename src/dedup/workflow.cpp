@@ -1,17 +1,15 @@
 #include "semdedup/dedup/workflow.hpp"
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
+#include <sstream>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/output_dir.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::dedup {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -24,23 +22,22 @@ double seconds_since(Clock::time_point start) {
 }
 
 bool step_done(const std::string& dir) {
-  std::error_code ec;
-  return fs::exists(fs::path(dir) / kDoneMarker, ec);
+  return io::path_exists(io::join_path(dir, kDoneMarker));
 }
 
 Status mark_done(const std::string& dir, const std::string& content = "") {
-  return io::write_file_atomic((fs::path(dir) / kDoneMarker).string(), content);
+  return io::write_file_atomic(io::join_path(dir, kDoneMarker), content);
 }
 
 // A step directory's manifest, written before the step writes anything: until mark_done, the
 // directory reads as an unfinished `run` output to every command given it as input.
 Status mark_started(const std::string& dir, const char* step) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::io_error("cannot create {}: {}", dir, ec.message());
+  if (const Status made = io::create_directories(dir); !made.ok()) {
+    return Status::io_error("cannot create {}: {}", dir, made.message());
+  }
   io::Manifest manifest;
   manifest.entries = {{"command", "run"}, {"step", step}};
-  return io::write_file_atomic((fs::path(dir) / io::kManifestFile).string(), manifest.to_text());
+  return io::write_file_atomic(io::join_path(dir, io::kManifestFile), manifest.to_text());
 }
 
 // The KMeans counts summary.json reports, kept in the step's marker so a resumed run that
@@ -54,7 +51,7 @@ std::string kmeans_marker(const kmeans::StageResult& r) {
 
 kmeans::StageResult parse_kmeans_marker(const std::string& dir) {
   kmeans::StageResult r;
-  std::ifstream in(fs::path(dir) / kDoneMarker);
+  std::istringstream in(io::read_whole_file(io::join_path(dir, kDoneMarker)).value_or(""));
   in >> r.num_rows >> r.num_rejected >> r.num_files >> r.dim >> r.num_clusters_written;
   r.reused_centroids = true;
   return r;
@@ -195,12 +192,12 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
 
 std::string kmeans_results_dir(const WorkflowParams& params) {
   const std::string& cache = params.cache_path.empty() ? params.output_path : params.cache_path;
-  return (fs::path(cache) / io::kKMeansResultsDir).string();
+  return io::join_path(cache, io::kKMeansResultsDir);
 }
 
 std::string pairwise_results_dir(const WorkflowParams& params) {
   const std::string& cache = params.cache_path.empty() ? params.output_path : params.cache_path;
-  return (fs::path(cache) / io::kPairwiseResultsDir).string();
+  return io::join_path(cache, io::kPairwiseResultsDir);
 }
 
 Status WorkflowParams::validate() const {
@@ -233,13 +230,11 @@ namespace {
 class CreatedDirGuard {
  public:
   explicit CreatedDirGuard(std::string dir) : dir_(std::move(dir)) {
-    std::error_code ec;
-    armed_ = !fs::exists(dir_, ec);
+    armed_ = !io::path_exists(dir_);
   }
   ~CreatedDirGuard() {
     if (!armed_) return;
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    (void)io::remove_all(dir_);
   }
   void release() { armed_ = false; }
 
@@ -257,7 +252,7 @@ Result<WorkflowResult> run_workflow(const Context& ctx, WorkflowParams params) {
   params.kmeans.output_path = kmeans_results_dir(params);
   // NeMo's name for the centroids, beside kmeans_results/ where no directory read of the
   // partitions meets it.
-  params.kmeans.cache_path = fs::path(params.kmeans.output_path).parent_path().string();
+  params.kmeans.cache_path = io::parent_path(params.kmeans.output_path);
   params.pairwise.input_path = params.kmeans.output_path;
   params.pairwise.output_path = pairwise_results_dir(params);
   params.pairwise.id_field = params.kmeans.columns.id_field;
@@ -297,14 +292,13 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
     SD_RETURN_IF_ERROR(io::prepare_output_dir(params.output_path, params.output_mode));
     if (!params.cache_path.empty() && params.output_mode == io::OutputMode::kOverwrite) {
       for (const auto& dir : {params.kmeans.output_path, params.pairwise.output_path}) {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-        if (ec) return Status::io_error("cannot clear {}: {}", dir, ec.message());
+        if (const Status removed = io::remove_all(dir); !removed.ok()) {
+          return Status::io_error("cannot clear {}: {}", dir, removed.message());
+        }
       }
     }
     if (resume && !kmeans_done) {
-      std::error_code ec;
-      fs::remove_all(params.pairwise.output_path, ec);
+      (void)io::remove_all(params.pairwise.output_path);
     }
     return Status::OK();
   }()));
@@ -364,7 +358,7 @@ Result<WorkflowResult> run_steps(const Context& ctx, WorkflowParams params) {
     result.identify_seconds = seconds_since(step_start);
   }
   result.total_seconds = seconds_since(start);
-  result.summary_path = (fs::path(params.output_path) / io::kSummaryFile).string();
+  result.summary_path = io::join_path(params.output_path, io::kSummaryFile);
   SD_RETURN_IF_ERROR(ctx.comm->agree(
       leader ? io::write_file_atomic(result.summary_path, summary_json(params, result))
              : Status::OK()));

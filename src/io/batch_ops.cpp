@@ -2,16 +2,14 @@
 
 #include <arrow/api.h>
 
-#include <filesystem>
 #include <system_error>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 std::shared_ptr<arrow::RecordBatch> slice_batch(const std::shared_ptr<arrow::RecordBatch>& batch,
                                                 int64_t offset, int64_t length) {
@@ -23,7 +21,7 @@ int64_t batch_rows(const std::shared_ptr<arrow::RecordBatch>& batch) {
 }
 
 std::string rejected_part_path(const std::string& dir, int64_t part) {
-  return (fs::path(dir) / kRejectedDir / kmeans_part_file_name(part)).string();
+  return join_path(join_path(dir, kRejectedDir), kmeans_part_file_name(part));
 }
 
 Status write_rejected_part(const std::string& dir, int64_t part,
@@ -38,11 +36,8 @@ Status write_rejected_part(const std::string& dir, int64_t part,
   SD_ASSIGN_OR_RETURN(auto table, from_arrow(arrow::Table::FromRecordBatches(nonempty),
                                              StatusCode::kInternal, context));
   SD_ASSIGN_OR_RETURN(table, from_arrow(table->CombineChunks(), StatusCode::kInternal, context));
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) {
-    return Status::io_error("cannot create directory {}: {}", fs::path(path).parent_path().string(),
-                            ec.message());
+  if (const Status made = create_directories(parent_path(path)); !made.ok()) {
+    return Status::io_error("cannot create directory {}: {}", parent_path(path), made.message());
   }
   return write_parquet(path, table);
 }

@@ -12,10 +12,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <system_error>
 
+#include "semdedup/io/filesystem.hpp"
 #include "io/arrow_status.hpp"
 #include "io/embedding_extract.hpp"
 #include "io/parquet_open.hpp"
@@ -23,8 +23,6 @@
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -38,17 +36,13 @@ bool is_parquet_name(const std::string& name) {
   return true;
 }
 
-Result<std::vector<std::string>> parquet_files_under(const fs::path& dir) {
+Result<std::vector<std::string>> parquet_files_under(const std::string& dir) {
+  SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries,
+                      list_directory(dir, /*recursive=*/true, /*follow_symlinks=*/true));
   std::vector<std::string> files;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_parquet_name(it->path().filename().string())) {
-      files.push_back(it->path().string());
-    }
+  for (const Entry& entry : entries) {
+    if (entry.type == EntryType::kFile && is_parquet_name(entry.name)) files.push_back(entry.path);
   }
-  if (ec) return Status::io_error("cannot list {}: {}", dir.string(), ec.message());
-  std::sort(files.begin(), files.end());
   return files;
 }
 
@@ -171,34 +165,34 @@ Status append_embeddings(const std::string& path, const std::string& column,
 }  // namespace
 
 Result<std::vector<ClusterFiles>> discover_clusters(const std::string& kmeans_dir) {
-  std::error_code ec;
-  if (!fs::exists(kmeans_dir, ec)) {
+  const EntryType type = path_type(kmeans_dir);
+  if (type == EntryType::kMissing) {
     return Status::io_error("input directory {} does not exist", kmeans_dir);
   }
-  if (!fs::is_directory(kmeans_dir, ec)) {
+  if (type != EntryType::kDirectory) {
     return Status::io_error("input {} is not a directory", kmeans_dir);
   }
   std::map<int64_t, ClusterFiles> clusters;
-  fs::directory_iterator it(kmeans_dir, ec);
-  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
+  SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries,
+                      list_directory(kmeans_dir, /*recursive=*/false, /*follow_symlinks=*/true));
+  for (const Entry& entry : entries) {
+    const std::string& name = entry.name;
     const size_t at = name.rfind(kCentroidPartitionPrefix);
-    if (at == std::string::npos || !it->is_directory(ec)) continue;
+    if (at == std::string::npos || entry.type != EntryType::kDirectory) continue;
     const std::string digits = name.substr(at + kCentroidPartitionPrefix.size());
     int64_t centroid = -1;
     const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), centroid);
     if (digits.empty() || err != std::errc() || end != digits.data() + digits.size() ||
         centroid < 0) {
-      return Status::data_error("{}: '{}' is not a centroid number", it->path().string(), digits);
+      return Status::data_error("{}: '{}' is not a centroid number", entry.path, digits);
     }
     if (clusters.count(centroid)) {
       return Status::data_error("{} and {} both hold centroid {}", clusters[centroid].dir,
-                                it->path().string(), centroid);
+                                entry.path, centroid);
     }
-    SD_ASSIGN_OR_RETURN(auto files, parquet_files_under(it->path()));
-    clusters[centroid] = ClusterFiles{centroid, it->path().string(), std::move(files)};
+    SD_ASSIGN_OR_RETURN(auto files, parquet_files_under(entry.path));
+    clusters[centroid] = ClusterFiles{centroid, entry.path, std::move(files)};
   }
-  if (ec) return Status::io_error("cannot list {}: {}", kmeans_dir, ec.message());
   if (clusters.empty()) {
     return Status::data_error("No centroid directories found in: {}", kmeans_dir);
   }

@@ -1,13 +1,9 @@
 #include "semdedup/io/common.hpp"
 
-#include <filesystem>
-#include <system_error>
-
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/output_dir.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 Result<FileType> parse_file_type(std::string_view name) {
   if (name == "parquet") return FileType::kParquet;
@@ -31,33 +27,29 @@ Result<InvalidRows> parse_invalid_rows(std::string_view name) {
 }
 
 Status remove_stale_temp_files(const std::string& dir) {
-  std::error_code ec;
-  std::vector<fs::path> stale;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (it->is_regular_file(ec) && name.starts_with(".") && name.find(".tmp-") != std::string::npos) {
-      stale.push_back(it->path());
+  SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries, list_directory(dir, /*recursive=*/true));
+  for (const Entry& entry : entries) {
+    if (entry.type == EntryType::kFile && entry.name.starts_with(".") &&
+        entry.name.find(".tmp-") != std::string::npos) {
+      const Status removed = remove_file(entry.path);
+      if (!removed.ok()) {
+        return Status::io_error("cannot remove stale temporary file {}: {}", entry.path,
+                                removed.message());
+      }
     }
-  }
-  if (ec) return Status::io_error("cannot list {}: {}", dir, ec.message());
-  for (const auto& path : stale) {
-    fs::remove(path, ec);
-    if (ec) return Status::io_error("cannot remove stale temporary file {}: {}", path.string(), ec.message());
   }
   return Status::OK();
 }
 
 Status prepare_output_dir(const std::string& dir, OutputMode mode, bool data_files_are_own) {
-  std::error_code ec;
-  const fs::path path(dir);
-  if (fs::exists(path, ec)) {
-    if (!fs::is_directory(path, ec)) {
+  const EntryType type = path_type(dir);
+  if (type != EntryType::kMissing) {
+    if (type != EntryType::kDirectory) {
       return Status::io_error("output {} exists and is not a directory", dir);
     }
     // The markers alone (a manifest written just before) hold nothing to keep or to lose.
-    const bool empty = fs::is_empty(path, ec) || holds_only_markers(dir);
-    if (ec) return Status::io_error("cannot list output directory {}: {}", dir, ec.message());
+    SD_ASSIGN_OR_RETURN(const auto entries, list_directory(dir));
+    const bool empty = entries.empty() || holds_only_markers(dir);
     if (!empty) {
       if (mode == OutputMode::kFresh) {
         return Status::already_exists(
@@ -69,8 +61,10 @@ Status prepare_output_dir(const std::string& dir, OutputMode mode, bool data_fil
       if (mode == OutputMode::kOverwrite) SD_RETURN_IF_ERROR(clear_own_output(dir, data_files_are_own));
     }
   }
-  fs::create_directories(path, ec);
-  if (ec) return Status::io_error("cannot create output directory {}: {}", dir, ec.message());
+  const Status created = create_directories(dir);
+  if (!created.ok()) {
+    return Status::io_error("cannot create output directory {}: {}", dir, created.message());
+  }
   return Status::OK();
 }
 

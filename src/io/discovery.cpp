@@ -3,16 +3,13 @@
 #include <glob.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
 
 #include <fmt/ranges.h>
 
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/output_dir.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -40,6 +37,15 @@ std::string_view split_extension(std::string_view path) {
 /// Expands `pattern` with glob(3). A path that exists literally but does not match as a
 /// pattern (its name holds '[' or '*') is taken as it is.
 Result<std::vector<std::string>> expand_glob(const std::string& pattern) {
+  // Object storage has no glob: an s3 input is a key or a prefix.
+  if (is_s3_path(pattern)) {
+    const Result<Entry> entry = stat_path(pattern);
+    if (!entry.ok()) return entry.status().with_context(fmt::format("input '{}'", pattern));
+    if (entry->type == EntryType::kMissing) {
+      return Status::io_error("input '{}' does not exist", pattern);
+    }
+    return std::vector<std::string>{pattern};
+  }
   glob_t matches{};
   const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches);
   std::vector<std::string> paths;
@@ -52,37 +58,37 @@ Result<std::vector<std::string>> expand_glob(const std::string& pattern) {
     return Status::io_error("input '{}': cannot expand it as a glob (glob error {})", pattern,
                             rc);
   }
-  std::error_code ec;
-  if (paths.empty() && fs::exists(fs::path(pattern), ec)) paths.push_back(pattern);
+  if (paths.empty() && path_exists(pattern)) paths.push_back(pattern);
   return paths;
 }
 
 Status collect_directory(const std::string& dir, bool recursive,
                          const std::vector<std::string>& extensions,
                          std::vector<std::string>& out) {
-  std::error_code ec;
-  auto take = [&](const fs::directory_entry& entry) {
-    std::error_code type_ec;
-    if (!entry.is_regular_file(type_ec)) return;
-    std::string path = entry.path().string();
-    if (extension_matches(path, extensions)) out.push_back(std::move(path));
-  };
-  if (recursive) {
-    fs::recursive_directory_iterator it(dir, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      // Another run's output inside the input is not input (e.g. remove --output in/clean).
-      std::error_code type_ec;
-      if (it->is_directory(type_ec) && holds_semdedup_output(it->path().string())) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      take(*it);
-    }
-  } else {
-    fs::directory_iterator it(dir, ec), end;
-    for (; !ec && it != end; it.increment(ec)) take(*it);
+  auto listed = list_directory(dir, recursive);
+  if (!listed.ok()) {
+    return Status::io_error("input directory {}: cannot list it: {}", dir,
+                            listed.status().message());
   }
-  if (ec) return Status::io_error("input directory {}: cannot list it: {}", dir, ec.message());
+  // Another run's output inside the input is not input (e.g. remove --output in/clean): the
+  // directories below `dir` that hold a manifest, with everything under them.
+  const std::string root = join_path(dir, "");
+  std::vector<std::string> skipped;
+  for (const Entry& entry : *listed) {
+    if (entry.name == kManifestFile && entry.path.size() > root.size() &&
+        entry.path.find('/', root.size()) != std::string::npos) {
+      skipped.push_back(entry.path.substr(0, entry.path.size() - entry.name.size()));
+    }
+  }
+  for (const Entry& entry : *listed) {
+    const bool regular = entry.type == EntryType::kFile ||
+                         (entry.type == EntryType::kSymlink && is_regular_file(entry.path));
+    if (!regular || !extension_matches(entry.path, extensions)) continue;
+    const bool inside_output = std::any_of(skipped.begin(), skipped.end(), [&](const auto& prefix) {
+      return entry.path.starts_with(prefix);
+    });
+    if (!inside_output) out.push_back(entry.path);
+  }
   return Status::OK();
 }
 
@@ -115,15 +121,14 @@ Result<std::vector<std::string>> discover_files(const std::vector<std::string>& 
       return Status::io_error("input '{}' does not exist and matches no file as a glob", input);
     }
     // A file named as it is (not through a pattern) is read whatever its extension.
-    std::error_code ec;
-    const bool named = fs::is_regular_file(fs::path(input), ec);
+    const bool named = is_regular_file(input);
     for (const std::string& path : paths) {
-      const fs::file_status status = fs::status(path, ec);
-      if (fs::is_directory(status)) {
+      const EntryType type = path_type(path);
+      if (type == EntryType::kDirectory) {
         SD_RETURN_IF_ERROR(collect_directory(path, recursive, wanted, files));
-      } else if (fs::is_regular_file(status) && (named || extension_matches(path, wanted))) {
+      } else if (type == EntryType::kFile && (named || extension_matches(path, wanted))) {
         files.push_back(path);
-      } else if (path == input && fs::exists(status)) {
+      } else if (path == input && type != EntryType::kMissing) {
         return Status::io_error("input {} is neither a regular file nor a directory", path);
       }
     }

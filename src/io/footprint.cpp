@@ -16,16 +16,19 @@
 #include <system_error>
 
 #include "io/parquet_open.hpp"
+#include "semdedup/io/filesystem.hpp"
 
 namespace semdedup::io {
 
 Result<int64_t> embedding_bytes(const std::string& path, FileType type,
                                 const std::string& embedding_field) {
   if (type == FileType::kJsonl) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) return Status::io_error("file {}: cannot stat: {}", path, ec.message());
-    return static_cast<int64_t>(size);
+    const Result<Entry> entry = stat_path(path);
+    if (!entry.ok() || entry->type != EntryType::kFile) {
+      return Status::io_error("file {}: cannot stat: {}", path,
+                              entry.ok() ? "not a regular file" : entry.status().message());
+    }
+    return entry->size;
   }
   SD_ASSIGN_OR_RETURN(const auto reader, open_parquet_file(path));
   const std::shared_ptr<parquet::FileMetaData> metadata = reader->parquet_reader()->metadata();

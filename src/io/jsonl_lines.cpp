@@ -3,7 +3,10 @@
 #include <arrow/buffer.h>
 #include <arrow/io/file.h>
 
+#include <algorithm>
+
 #include "io/arrow_status.hpp"
+#include "semdedup/io/filesystem.hpp"
 
 namespace semdedup::io {
 
@@ -42,15 +45,51 @@ int nesting_depth(std::string_view line) {
 
 Result<JsonlLineReader> JsonlLineReader::open(const std::string& path) {
   JsonlLineReader reader;
-  reader.in_.open(path, std::ios::binary);
-  if (!reader.in_) return Status::io_error("file {}: cannot open", path);
+  auto in = open_input_stream(path);
+  if (!in.ok()) return Status::io_error("file {}: cannot open", path);
+  reader.in_ = *std::move(in);
   return reader;
 }
 
+bool JsonlLineReader::fill() {
+  constexpr int64_t kChunk = 1 << 16;
+  buffer_.erase(0, pos_);
+  pos_ = 0;
+  const size_t old_size = buffer_.size();
+  buffer_.resize(old_size + kChunk);
+  const auto got = in_->Read(kChunk, buffer_.data() + old_size);
+  if (!got.ok()) {
+    failed_ = true;
+    eof_ = true;
+    buffer_.resize(old_size);
+    return false;
+  }
+  buffer_.resize(old_size + static_cast<size_t>(*got));
+  if (*got == 0) eof_ = true;
+  return *got > 0;
+}
+
 bool JsonlLineReader::next(std::string& line) {
-  if (!std::getline(in_, line)) return false;
+  size_t scanned = pos_;
+  for (;;) {
+    const size_t newline = buffer_.find('\n', scanned);
+    if (newline != std::string::npos) {
+      line.assign(buffer_, pos_, newline - pos_);
+      pos_ = newline + 1;
+      terminated_ = true;
+      break;
+    }
+    scanned = buffer_.size() - pos_;
+    if (eof_ || !fill()) {
+      if (pos_ >= buffer_.size()) return false;
+      line.assign(buffer_, pos_, std::string::npos);
+      pos_ = buffer_.size();
+      terminated_ = false;
+      break;
+    }
+    scanned += pos_;
+  }
   ++line_number_;
-  terminated_ = !in_.eof();
   if (line_number_ == 1 && line.starts_with(kUtf8Bom)) {
     had_bom_ = true;
     line.erase(0, kUtf8Bom.size());
@@ -85,8 +124,7 @@ Status check_lines_are_objects(const std::string& path) {
 
 Result<std::shared_ptr<arrow::io::InputStream>> open_jsonl_stream(const std::string& path) {
   const std::string context = fmt::format("file {}: cannot open", path);
-  SD_ASSIGN_OR_RETURN(
-      auto file, from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError, context));
+  SD_ASSIGN_OR_RETURN(auto file, open_input_file(path, context));
   SD_ASSIGN_OR_RETURN(const int64_t size,
                       from_arrow(file->GetSize(), StatusCode::kIOError, context));
   int64_t skip = 0;

@@ -7,7 +7,6 @@
 #include <arrow/io/interfaces.h>
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,10 +39,18 @@ class JsonlLineReader {
   /// Whether line 1 began with a byte order mark (known once next() returned line 1).
   bool had_bom() const { return had_bom_; }
   /// Whether a read failed (as opposed to reaching the end of the file).
-  bool failed() const { return in_.bad(); }
+  bool failed() const { return failed_; }
 
  private:
-  std::ifstream in_;
+  /// Appends the next chunk of the file to buffer_ (dropping what was consumed); false at the
+  /// end of the file or on a read error.
+  bool fill();
+
+  std::shared_ptr<arrow::io::InputStream> in_;
+  std::string buffer_;  ///< read but not yet returned, from pos_
+  size_t pos_ = 0;
+  bool eof_ = false;
+  bool failed_ = false;
   int64_t line_number_ = 0;
   bool terminated_ = false;
   bool had_bom_ = false;

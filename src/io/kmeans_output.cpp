@@ -4,16 +4,14 @@
 #include <arrow/compute/api_vector.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <system_error>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/half.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -86,7 +84,7 @@ Status check_output_column_names(const ColumnSpec& columns) {
 }
 
 std::string kmeans_part_path(const std::string& dir, int64_t centroid, int64_t part) {
-  return (fs::path(dir) / centroid_partition_name(centroid) / kmeans_part_file_name(part)).string();
+  return join_path(join_path(dir, centroid_partition_name(centroid)), kmeans_part_file_name(part));
 }
 
 Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const ColumnSpec& columns,
@@ -182,10 +180,9 @@ Status write_kmeans_part(const std::string& dir, const KMeansPart& part, const C
       auto file_table = (*sorted)->Slice(offsets[at], count)->AddColumn(1, embedding_field, embeddings);
       if (!file_table.ok()) return arrow_error(file_table.status(), part.index);
       const std::string path = kmeans_part_path(dir, centroid, part.index);
-      const fs::path parent = fs::path(path).parent_path();
-      std::error_code ec;
-      fs::create_directories(parent, ec);
-      if (ec) return Status::io_error("cannot create directory {}: {}", parent.string(), ec.message());
+      if (const Status made = create_directories(parent_path(path)); !made.ok()) {
+        return Status::io_error("cannot create directory {}: {}", parent_path(path), made.message());
+      }
       return write_parquet(path, *file_table, parquet_options);
     }();
   }

@@ -4,17 +4,66 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <istream>
+#include <memory>
+#include <streambuf>
 #include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include <arrow/io/interfaces.h>
+#include <arrow/result.h>
+
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
 
 namespace {
+
+// A read-only, seekable std::streambuf over an Arrow file (local or S3), for the parser below.
+class ArrowFileBuf : public std::streambuf {
+ public:
+  explicit ArrowFileBuf(std::shared_ptr<arrow::io::RandomAccessFile> file)
+      : file_(std::move(file)), buffer_(1 << 16) {}
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    const auto got = file_->ReadAt(position_, static_cast<int64_t>(buffer_.size()), buffer_.data());
+    if (!got.ok() || *got <= 0) return traits_type::eof();
+    position_ += *got;
+    setg(buffer_.data(), buffer_.data(), buffer_.data() + *got);
+    return traits_type::to_int_type(*gptr());
+  }
+
+  pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override {
+    const int64_t current = position_ - (egptr() - gptr());
+    int64_t target = off;
+    if (dir == std::ios_base::cur) {
+      target += current;
+    } else if (dir == std::ios_base::end) {
+      const auto size = file_->GetSize();
+      if (!size.ok()) return pos_type(off_type(-1));
+      target += *size;
+    }
+    return seekpos(pos_type(target), std::ios_base::in);
+  }
+
+  pos_type seekpos(pos_type pos, std::ios_base::openmode) override {
+    if (off_type(pos) < 0) return pos_type(off_type(-1));
+    position_ = off_type(pos);
+    setg(buffer_.data(), buffer_.data(), buffer_.data());
+    return pos;
+  }
+
+ private:
+  std::shared_ptr<arrow::io::RandomAccessFile> file_;
+  std::vector<char> buffer_;
+  int64_t position_ = 0;  ///< file offset of egptr()
+};
+
 
 constexpr std::string_view kMagic = "\x93NUMPY";
 constexpr size_t kAlign = 64;
@@ -180,8 +229,9 @@ Status write_npy(const std::string& path, MatrixView matrix) {
 }
 
 Result<Matrix> read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::io_error("cannot open {}: {}", path, std::strerror(errno));
+  SD_ASSIGN_OR_RETURN(auto file, open_input_file(path, fmt::format("cannot open {}", path)));
+  ArrowFileBuf buf(std::move(file));
+  std::istream in(&buf);
   unsigned char prefix[12] = {};
   in.read(reinterpret_cast<char*>(prefix), 8);
   if (in.gcount() != 8 || std::string_view(reinterpret_cast<char*>(prefix), 6) != kMagic) {
@@ -254,7 +304,7 @@ Result<Matrix> read_npy(const std::string& path) {
       done += count;
     }
   }
-  if (!in) return Status::io_error("cannot read {}: {}", path, std::strerror(errno));
+  if (!in) return Status::io_error("cannot read {}", path);
   return matrix;
 }
 

@@ -1,16 +1,15 @@
 #include "semdedup/io/output_dir.hpp"
 
 #include <glob.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
-#include <system_error>
 
 #include <fmt/format.h>
+
+#include "semdedup/io/filesystem.hpp"
 
 namespace semdedup::io {
 
@@ -45,11 +44,6 @@ std::string unescape(const std::string& text) {
   return out;
 }
 
-bool path_exists(const fs::path& path) {
-  std::error_code ec;
-  return fs::exists(path, ec);
-}
-
 bool is_marker(const std::string& name) { return name == kManifestFile || name == kSuccessFile; }
 
 // The hidden ".<name>.tmp-..." files (and directories) of writes that never finished.
@@ -57,32 +51,25 @@ bool is_temporary(const std::string& name) {
   return name.starts_with(".") && name.find(".tmp-") != std::string::npos;
 }
 
-bool is_data_file(const fs::path& path) {
-  const std::string ext = path.extension().string();
+bool is_data_file(const std::string& name) {
+  const std::string ext = fs::path(name).extension().string();
   return ext == ".parquet" || ext == ".jsonl" || ext == ".json" || ext == ".npy";
 }
 
 // The first entry under `dir` that is neither a marker, a temporary, a data file nor a
 // directory of such entries.
-Result<std::optional<std::string>> first_non_data(const fs::path& dir, const fs::path& relative) {
-  std::error_code ec;
-  std::vector<fs::directory_entry> entries;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    entries.push_back(*it);
-  }
-  if (ec) return Status::io_error("cannot list {}: {}", dir.string(), ec.message());
-  std::sort(entries.begin(), entries.end());
-  for (const auto& entry : entries) {
-    const std::string name = entry.path().filename().string();
-    const fs::path rel = relative / name;
-    if (is_marker(name) || is_temporary(name)) continue;
-    if (entry.is_symlink(ec)) return std::optional<std::string>(rel.string());
-    if (entry.is_directory(ec)) {
-      SD_ASSIGN_OR_RETURN(auto inner, first_non_data(entry.path(), rel));
+Result<std::optional<std::string>> first_non_data(const std::string& dir, const fs::path& relative) {
+  SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries, list_directory(dir));
+  for (const Entry& entry : entries) {
+    const fs::path rel = relative / entry.name;
+    if (is_marker(entry.name) || is_temporary(entry.name)) continue;
+    if (entry.type == EntryType::kSymlink) return std::optional<std::string>(rel.string());
+    if (entry.type == EntryType::kDirectory) {
+      SD_ASSIGN_OR_RETURN(auto inner, first_non_data(entry.path, rel));
       if (inner) return inner;
       continue;
     }
-    if (entry.is_regular_file(ec) && is_data_file(entry.path())) continue;
+    if (entry.type == EntryType::kFile && is_data_file(entry.name)) continue;
     return std::optional<std::string>(rel.string());
   }
   return std::optional<std::string>();
@@ -105,22 +92,19 @@ bool is_own_top_dir(const std::string& name) {
   return parse_centroid_partition_name(name).has_value();
 }
 
-void fingerprint_path(const fs::path& path, bool root, std::vector<std::string>& out) {
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (fs::is_directory(status)) {
-    if (!root && holds_semdedup_output(path.string())) return;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      fingerprint_path(it->path(), false, out);
-    }
+void fingerprint_path(const std::string& path, bool root, std::vector<std::string>& out) {
+  const Result<Entry> entry = stat_path(path);
+  if (!entry.ok()) return;
+  if (entry->type == EntryType::kDirectory) {
+    if (!root && holds_semdedup_output(path)) return;
+    const auto entries = list_directory(path);
+    if (!entries.ok()) return;
+    for (const Entry& inner : *entries) fingerprint_path(inner.path, false, out);
     return;
   }
-  if (!fs::is_regular_file(status) || is_marker(path.filename().string())) return;
-  struct stat st = {};
-  if (::stat(path.c_str(), &st) != 0) return;
-  const long long mtime = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
-                          static_cast<long long>(st.st_mtim.tv_nsec);
-  out.push_back(fmt::format("{} {} {}", path.string(), static_cast<long long>(st.st_size), mtime));
+  if (entry->type != EntryType::kFile || is_marker(entry->name)) return;
+  out.push_back(fmt::format("{} {} {}", path, static_cast<long long>(entry->size),
+                            static_cast<long long>(entry->mtime_ns)));
 }
 
 }  // namespace
@@ -152,44 +136,39 @@ Manifest Manifest::parse(const std::string& text) {
 }
 
 Result<std::optional<Manifest>> read_manifest(const std::string& dir) {
-  const fs::path path = fs::path(dir) / kManifestFile;
+  const std::string path = join_path(dir, kManifestFile);
   if (!path_exists(path)) return std::optional<Manifest>();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::io_error("cannot read {}", path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return std::optional<Manifest>(Manifest::parse(text.str()));
+  const Result<std::string> text = read_whole_file(path);
+  if (!text.ok()) return Status::io_error("cannot read {}", path);
+  return std::optional<Manifest>(Manifest::parse(*text));
 }
 
 OutputState output_state(const std::string& dir) {
-  if (!path_exists(fs::path(dir) / kManifestFile)) return OutputState::kForeign;
-  return path_exists(fs::path(dir) / kSuccessFile) ? OutputState::kComplete : OutputState::kUnfinished;
+  if (!path_exists(join_path(dir, kManifestFile))) return OutputState::kForeign;
+  return path_exists(join_path(dir, kSuccessFile)) ? OutputState::kComplete
+                                                   : OutputState::kUnfinished;
 }
 
 bool holds_semdedup_output(const std::string& dir) {
-  return path_exists(fs::path(dir) / kManifestFile);
+  return path_exists(join_path(dir, kManifestFile));
 }
 
 Result<std::optional<std::string>> first_foreign_entry(const std::string& dir,
                                                        bool data_files_are_own) {
-  std::error_code ec;
-  std::vector<fs::directory_entry> entries;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    entries.push_back(*it);
+  auto listed = list_directory(dir);
+  if (!listed.ok()) {
+    return Status::io_error("cannot list output directory {}: {}", dir, listed.status().message());
   }
-  if (ec) return Status::io_error("cannot list output directory {}: {}", dir, ec.message());
-  std::sort(entries.begin(), entries.end());
-  for (const auto& entry : entries) {
-    const std::string name = entry.path().filename().string();
+  for (const Entry& entry : *listed) {
+    const std::string& name = entry.name;
     if (is_marker(name) || is_temporary(name)) continue;
-    const bool symlink = entry.is_symlink(ec);
-    if (!symlink && entry.is_directory(ec) && (data_files_are_own || is_own_top_dir(name))) {
-      SD_ASSIGN_OR_RETURN(auto inner, first_non_data(entry.path(), name));
+    if (entry.type == EntryType::kDirectory && (data_files_are_own || is_own_top_dir(name))) {
+      SD_ASSIGN_OR_RETURN(auto inner, first_non_data(entry.path, name));
       if (inner) return inner;
       continue;
     }
-    if (!symlink && entry.is_regular_file(ec) &&
-        (is_own_top_file(name) || (data_files_are_own && is_data_file(entry.path())))) {
+    if (entry.type == EntryType::kFile &&
+        (is_own_top_file(name) || (data_files_are_own && is_data_file(name)))) {
       continue;
     }
     return std::optional<std::string>(name);
@@ -198,19 +177,17 @@ Result<std::optional<std::string>> first_foreign_entry(const std::string& dir,
 }
 
 bool holds_only_temporaries(const std::string& dir) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!is_temporary(it->path().filename().string())) return false;
-  }
-  return !ec;
+  const auto entries = list_directory(dir);
+  if (!entries.ok()) return false;
+  return std::all_of(entries->begin(), entries->end(),
+                     [](const Entry& entry) { return is_temporary(entry.name); });
 }
 
 bool holds_only_markers(const std::string& dir) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!is_marker(it->path().filename().string())) return false;
-  }
-  return !ec;
+  const auto entries = list_directory(dir);
+  if (!entries.ok()) return false;
+  return std::all_of(entries->begin(), entries->end(),
+                     [](const Entry& entry) { return is_marker(entry.name); });
 }
 
 Status clear_own_output(const std::string& dir, bool data_files_are_own) {
@@ -222,28 +199,29 @@ Status clear_own_output(const std::string& dir, bool data_files_are_own) {
     return Status::invalid_argument(
         "--overwrite: output directory {} holds {}, which semdedup did not write; nothing was "
         "deleted (move it away or choose another --output)",
-        dir, (fs::path(dir) / *foreign).string());
+        dir, join_path(dir, *foreign));
   }
-  std::error_code ec;
-  std::vector<fs::path> entries;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    entries.push_back(it->path());
+  auto listed = list_directory(dir);
+  if (!listed.ok()) {
+    return Status::io_error("cannot clear output directory {}: {}", dir, listed.status().message());
   }
+  std::vector<Entry> entries = *std::move(listed);
   // The manifest last: an interrupted clear still looks like semdedup's output.
   std::stable_partition(entries.begin(), entries.end(),
-                        [](const fs::path& p) { return p.filename() != kManifestFile; });
-  for (const auto& entry : entries) {
-    if (ec) break;
-    fs::remove_all(entry, ec);
+                        [](const Entry& entry) { return entry.name != kManifestFile; });
+  for (const Entry& entry : entries) {
+    const Status removed = remove_all(entry.path);
+    if (!removed.ok()) {
+      return Status::io_error("cannot clear output directory {}: {}", dir, removed.message());
+    }
   }
-  if (ec) return Status::io_error("cannot clear output directory {}: {}", dir, ec.message());
   return Status::OK();
 }
 
 std::vector<std::string> fingerprint_inputs(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   for (const std::string& input : paths) {
-    if (path_exists(input)) {
+    if (path_exists(input) || is_s3_path(input)) {
       fingerprint_path(input, true, out);
       continue;
     }

@@ -7,6 +7,8 @@
 #include <map>
 #include <system_error>
 
+
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
@@ -17,9 +19,16 @@ namespace {
 
 constexpr const char* kInputFileKey = "input file";
 
+// An s3 URI is compared as it is spelled (the bucket and key, "." and ".." collapsed): object
+// storage has no links to resolve.
 fs::path canonical(const std::string& path) {
+  if (is_s3_path(path)) {
+    fs::path uri = fs::path("s3:") / fs::path(path.substr(5)).lexically_normal();
+    if (!uri.has_filename() && uri.has_parent_path()) uri = uri.parent_path();
+    return uri;
+  }
   std::error_code ec;
-  fs::path resolved = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  fs::path resolved = fs::weakly_canonical(fs::absolute(strip_file_scheme(path), ec), ec);
   if (!resolved.has_filename() && resolved.has_parent_path()) resolved = resolved.parent_path();
   return resolved;
 }
@@ -30,6 +39,7 @@ bool within(const fs::path& inner, const fs::path& outer) {
 
 // The paths an input names: itself when it exists, else what it matches as a glob.
 std::vector<std::string> expand(const std::string& input) {
+  if (is_s3_path(input)) return {input};
   std::error_code ec;
   if (fs::exists(fs::symlink_status(input, ec))) return {input};
   std::vector<std::string> paths;
@@ -143,23 +153,29 @@ Status check_outputs_apart(const std::vector<NamedPath>& inputs,
 Status check_inputs_finished(const std::vector<NamedPath>& inputs, bool log_foreign,
                              const Context& ctx) {
   for (const auto& [name, value] : inputs) {
-    std::error_code ec;
-    if (!fs::exists(value, ec)) continue;
-    const fs::path path = canonical(value);
-    const fs::path dir = fs::is_directory(path, ec) ? path : path.parent_path();
+    const EntryType type = path_type(value);
+    if (type == EntryType::kMissing) continue;
+    std::string dir;
+    if (is_s3_path(value)) {
+      dir = type == EntryType::kDirectory ? value : parent_path(value);
+    } else {
+      const fs::path path = canonical(value);
+      dir = (is_directory(path.string()) ? path : path.parent_path()).string();
+    }
     // The directory itself, else the one above it (duplicates/ inside identify's output).
     bool known = false;
-    for (const fs::path& candidate : {dir, dir.parent_path()}) {
-      const OutputState state = output_state(candidate.string());
+    for (const std::string& candidate : {dir, parent_path(dir)}) {
+      if (candidate.empty() || candidate == "s3://") continue;
+      const OutputState state = output_state(candidate);
       if (state == OutputState::kForeign) continue;
       known = true;
       if (state == OutputState::kUnfinished) {
-        SD_ASSIGN_OR_RETURN(const auto manifest, read_manifest(candidate.string()));
+        SD_ASSIGN_OR_RETURN(const auto manifest, read_manifest(candidate));
         const std::string command = manifest ? manifest->get("command").value_or("?") : "?";
         return Status::data_error(
             "{} {} is an unfinished semdedup {} output ({} has {} but no {}): finish it "
             "with `{}` first",
-            name, value, command, candidate.string(), kManifestFile, kSuccessFile,
+            name, value, command, candidate, kManifestFile, kSuccessFile,
             rerun_hint(command));
       }
       break;
@@ -174,12 +190,7 @@ Status check_inputs_finished(const std::vector<NamedPath>& inputs, bool log_fore
 
 Result<std::vector<OutputLock>> lock_output_dirs(const std::vector<std::string>& dirs) {
   std::vector<fs::path> resolved;
-  for (const auto& dir : dirs) {
-    std::error_code ec;
-    fs::path path = fs::weakly_canonical(fs::absolute(dir, ec), ec);
-    if (!path.has_filename()) path = path.parent_path();
-    resolved.push_back(std::move(path));
-  }
+  for (const auto& dir : dirs) resolved.push_back(canonical(dir));
   std::vector<OutputLock> locks;
   for (size_t i = 0; i < dirs.size(); ++i) {
     bool covered = false;
@@ -217,13 +228,17 @@ OutputMode OutputGuard::stage_mode() const {
 Status OutputGuard::begin() {
   // Every directory is checked before any is changed.
   for (const std::string& dir : dirs_) {
-    std::error_code ec;
-    if (!fs::exists(dir, ec)) continue;
-    if (!fs::is_directory(dir, ec)) {
+    SD_ASSIGN_OR_RETURN(const Entry entry, stat_path(dir));
+    if (entry.type == EntryType::kMissing) continue;
+    if (entry.type != EntryType::kDirectory) {
       return Status::io_error("output {} exists and is not a directory", dir);
     }
-    const bool empty = fs::is_empty(dir, ec) || holds_only_markers(dir);
-    if (ec) return Status::io_error("cannot list output directory {}: {}", dir, ec.message());
+    const auto listed = list_directory(dir);
+    if (!listed.ok()) {
+      return Status::io_error("cannot list output directory {}: {}", dir,
+                              listed.status().message());
+    }
+    const bool empty = listed->empty() || holds_only_markers(dir);
     // A run killed before its manifest landed left at most that manifest's temporary file:
     // nothing to check, and the resume starts the directory afresh.
     if (mode_ == OutputMode::kResume && !holds_only_temporaries(dir)) {
@@ -243,25 +258,25 @@ Status OutputGuard::begin() {
   }
   for (size_t i = 0; i < dirs_.size(); ++i) {
     const std::string& dir = dirs_[i];
-    std::error_code ec;
-    created_[i] = !fs::exists(dir, ec);
+    created_[i] = !path_exists(dir);
     if (mode_ == OutputMode::kOverwrite && !created_[i]) {
       SD_RETURN_IF_ERROR(clear_own_output(dir));
     }
-    fs::create_directories(dir, ec);
-    if (ec) return Status::io_error("cannot create output directory {}: {}", dir, ec.message());
+    if (const Status made = create_directories(dir); !made.ok()) {
+      return Status::io_error("cannot create output directory {}: {}", dir, made.message());
+    }
     // From here on the directory is an unfinished output until finish().
-    fs::remove(fs::path(dir) / kSuccessFile, ec);
-    if (ec) return Status::io_error("cannot remove {}/{}: {}", dir, kSuccessFile, ec.message());
-    SD_RETURN_IF_ERROR(
-        write_file_atomic((fs::path(dir) / kManifestFile).string(), manifest_.to_text()));
+    if (const Status removed = remove_file(join_path(dir, kSuccessFile)); !removed.ok()) {
+      return Status::io_error("cannot remove {}/{}: {}", dir, kSuccessFile, removed.message());
+    }
+    SD_RETURN_IF_ERROR(write_file_atomic(join_path(dir, kManifestFile), manifest_.to_text()));
   }
   return Status::OK();
 }
 
 Status OutputGuard::finish() const {
   for (const std::string& dir : dirs_) {
-    SD_RETURN_IF_ERROR(write_file_atomic((fs::path(dir) / kSuccessFile).string(), ""));
+    SD_RETURN_IF_ERROR(write_file_atomic(join_path(dir, kSuccessFile), ""));
   }
   return Status::OK();
 }
@@ -270,17 +285,16 @@ void OutputGuard::abandon(const Status& failure) const {
   // A resumed output keeps its record and its finished work for the next --resume.
   if (mode_ == OutputMode::kResume) return;
   for (size_t i = 0; i < dirs_.size(); ++i) {
-    std::error_code ec;
     // A directory this run created holds only what it wrote; an interrupted run keeps the
     // work its stages kept for --resume.
     if (created_[i] && failure.code() != StatusCode::kCancelled) {
-      fs::remove_all(dirs_[i], ec);
+      (void)remove_all(dirs_[i]);
       continue;
     }
     if (!holds_only_markers(dirs_[i])) continue;
-    fs::remove(fs::path(dirs_[i]) / kManifestFile, ec);
-    fs::remove(fs::path(dirs_[i]) / kSuccessFile, ec);
-    if (created_[i]) fs::remove(dirs_[i], ec);
+    (void)remove_file(join_path(dirs_[i], kManifestFile));
+    (void)remove_file(join_path(dirs_[i], kSuccessFile));
+    if (created_[i]) (void)remove_all(dirs_[i]);
   }
 }
 

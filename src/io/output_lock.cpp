@@ -1,6 +1,7 @@
 #include "semdedup/io/output_lock.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
+#include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
 
@@ -22,7 +25,7 @@ namespace {
 std::string errno_text() { return std::strerror(errno); }
 
 fs::path resolved_dir(const std::string& dir, std::error_code& ec) {
-  fs::path path = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  fs::path path = fs::weakly_canonical(fs::absolute(strip_file_scheme(dir), ec), ec);
   if (!path.has_filename() && path.has_parent_path()) path = path.parent_path();  // "out/"
   return path;
 }
@@ -81,10 +84,65 @@ Result<int> open_lock_file(const std::string& dir, const std::string& lock_path)
   return fd;
 }
 
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return host;
+}
+
+// Whether an S3 lock's text "pid N on HOST" names a process of this machine that no longer
+// exists (a killed run's lock). A pid that lives again, or another machine, counts as held.
+bool names_a_dead_local_process(const std::string& text) {
+  const std::string prefix = "pid ", on = " on ";
+  if (!text.starts_with(prefix)) return false;
+  long long pid = 0;
+  const char* begin = text.data() + prefix.size();
+  const auto parsed = std::from_chars(begin, text.data() + text.size(), pid);
+  if (parsed.ec != std::errc() || pid <= 0) return false;
+  std::string rest(parsed.ptr, text.data() + text.size());
+  while (!rest.empty() && (rest.back() == '\n' || rest.back() == ' ')) rest.pop_back();
+  if (!rest.starts_with(on) || rest.substr(on.size()) != host_name()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// S3 has no exclusive create and no advisory locks: the lock is an object that must not exist
+// yet, or that a killed run of this machine left. Two runs starting within the same moment are
+// not told apart, and a lock left by a run killed on another machine stays until it is deleted.
+Status take_s3_lock(const std::string& dir, const std::string& lock_path) {
+  const std::string context = fmt::format("cannot lock output directory {}", dir);
+  const Result<Entry> stat = stat_path(lock_path);
+  if (!stat.ok()) return stat.status().with_context(context);
+  if (stat->type != EntryType::kMissing) {
+    const Result<std::string> holder = read_whole_file(lock_path);
+    if (!holder.ok() || !names_a_dead_local_process(*holder)) {
+      std::string pid = holder.ok() ? *holder : "unknown";
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      return Status::io_error(
+          "output directory {} is in use by another semdedup run ({}), or a run killed on "
+          "another machine left its lock {}: delete that object once no run writes the "
+          "directory",
+          dir, pid.empty() ? "unknown" : pid, lock_path);
+    }
+  }
+  SD_RETURN_IF_ERROR(create_directories(dir).with_context(context));
+  return write_file_atomic(lock_path, fmt::format("pid {} on {}\n", ::getpid(), host_name()))
+      .with_context(context);
+}
+
 }  // namespace
 
 Result<std::string> output_lock_path(const std::string& dir) {
   if (dir.empty()) return Status::invalid_argument("no output directory given");
+  if (is_s3_path(dir)) {
+    const std::string parent = parent_path(dir);
+    if (parent == "s3://") {
+      return Status::invalid_argument(
+          "output directory {} is a bucket: give a prefix inside it (s3://bucket/name), whose "
+          "lock lies beside it",
+          dir);
+    }
+    return join_path(parent, output_lock_file_name(file_name(dir)));
+  }
   std::error_code ec;
   const fs::path path = resolved_dir(dir, ec);
   if (ec) return Status::io_error("output directory {}: {}", dir, ec.message());
@@ -124,6 +182,10 @@ OutputLock::~OutputLock() { release(); }
 
 Result<OutputLock> OutputLock::acquire(const std::string& dir) {
   SD_ASSIGN_OR_RETURN(const std::string lock_path, output_lock_path(dir));
+  if (is_s3_path(dir)) {
+    SD_RETURN_IF_ERROR(take_s3_lock(dir, lock_path));
+    return OutputLock(dir, lock_path, -1, {});
+  }
   const fs::path parent = fs::path(lock_path).parent_path();
 
   std::error_code ec;
@@ -177,6 +239,11 @@ Result<OutputLock> OutputLock::acquire(const std::string& dir) {
 }
 
 void OutputLock::release() {
+  if (is_s3_path(path_)) {
+    (void)remove_file(path_);
+    path_.clear();
+    return;
+  }
   if (fd_ < 0) return;
   // Unlinked before the lock is dropped: whoever opens the name afterwards gets a new file.
   ::unlink(path_.c_str());

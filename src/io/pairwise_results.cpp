@@ -6,17 +6,16 @@
 #include <parquet/arrow/writer.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <limits>
 
 #include "io/arrow_status.hpp"
 #include "io/parquet_columns.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
 
-namespace fs = std::filesystem;
 namespace cp = arrow::compute;
 
 namespace {
@@ -49,15 +48,15 @@ Result<std::shared_ptr<arrow::Array>> sorted_ids(const arrow::ArrayVector& chunk
 }  // namespace
 
 Result<std::vector<ClusterFile>> list_cluster_files(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::io_error("{}: no such directory", dir);
+  if (!is_directory(dir)) return Status::io_error("{}: no such directory", dir);
   std::vector<ClusterFile> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const auto cluster = parse_cluster_file_name(entry.path().filename().string());
-    if (!entry.is_regular_file() || !cluster) continue;
-    files.push_back({*cluster, entry.path().string()});
+  auto entries = list_directory(dir, /*recursive=*/false, /*follow_symlinks=*/true);
+  if (!entries.ok()) return Status::io_error("{}: cannot list: {}", dir, entries.status().message());
+  for (const Entry& entry : *entries) {
+    const auto cluster = parse_cluster_file_name(entry.name);
+    if (entry.type != EntryType::kFile || !cluster) continue;
+    files.push_back({*cluster, entry.path});
   }
-  if (ec) return Status::io_error("{}: cannot list: {}", dir, ec.message());
   std::sort(files.begin(), files.end(),
             [](const ClusterFile& a, const ClusterFile& b) { return a.cluster < b.cluster; });
   return files;

@@ -9,6 +9,7 @@
 #include <exception>
 #include <vector>
 
+#include "semdedup/io/filesystem.hpp"
 #include "io/arrow_status.hpp"
 #include "io/parquet_open.hpp"
 

@@ -19,6 +19,7 @@
 #include "io/arrow_status.hpp"
 #include "io/column_resolution.hpp"
 #include "io/embedding_extract.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "io/jsonl_lines.hpp"
 #include "io/parquet_open.hpp"
 #include "io/prefetcher.hpp"
@@ -389,14 +390,18 @@ Result<int64_t> count_rows(const std::string& path, FileType type) {
     SD_ASSIGN_OR_RETURN(const auto reader, open_parquet_file(path));
     return reader->parquet_reader()->metadata()->num_rows();
   }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return Status::io_error("file {}: cannot open: {}", path, std::strerror(errno));
+  SD_ASSIGN_OR_RETURN(auto file, open_input_stream(path, fmt::format("file {}: cannot open", path)));
   int64_t rows = 0;
   bool content = false;
   char buffer[1 << 16];
   std::size_t got = 0;
   bool first = true;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+  bool failed = false;
+  while (true) {
+    const arrow::Result<int64_t> read = file->Read(sizeof(buffer), buffer);
+    failed = !read.ok();
+    got = failed ? 0 : static_cast<std::size_t>(*read);
+    if (got == 0) break;
     std::size_t i = 0;
     // A leading byte order mark is not content (the readers skip it).
     if (first && std::string_view(buffer, got).starts_with(kUtf8Bom)) i = kUtf8Bom.size();
@@ -411,8 +416,7 @@ Result<int64_t> count_rows(const std::string& path, FileType type) {
       }
     }
   }
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
+  (void)file->Close();
   if (failed) return Status::io_error("file {}: read error", path);
   return rows + (content ? 1 : 0);
 }

@@ -16,6 +16,7 @@
 #include "io/parquet_columns.hpp"
 #include "io/parquet_open.hpp"
 #include "semdedup/io/jsonl_writer.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/io/writer.hpp"
 
@@ -147,13 +148,14 @@ Result<FilteredFile> filter_file(const std::string& input, FileType input_type,
 }  // namespace
 
 Result<IdSet> read_id_set(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::io_error("{}: no such directory", dir);
+  if (!is_directory(dir)) return Status::io_error("{}: no such directory", dir);
   std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".parquet" &&
-        !entry.path().filename().string().starts_with(".")) {
-      files.push_back(entry.path().string());
+  auto entries = list_directory(dir, /*recursive=*/false, /*follow_symlinks=*/true);
+  if (!entries.ok()) return Status::io_error("{}: cannot list: {}", dir, entries.status().message());
+  for (const Entry& entry : *entries) {
+    if (entry.type == EntryType::kFile && fs::path(entry.name).extension() == ".parquet" &&
+        !entry.name.starts_with(".")) {
+      files.push_back(entry.path);
     }
   }
   std::sort(files.begin(), files.end());

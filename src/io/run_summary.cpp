@@ -4,6 +4,7 @@
 #include <arrow/io/file.h>
 #include <arrow/json/api.h>
 
+#include "semdedup/io/filesystem.hpp"
 #include "io/arrow_status.hpp"
 
 namespace semdedup::io {
@@ -31,9 +32,7 @@ std::optional<int64_t> integer(const std::shared_ptr<arrow::Scalar>& value) {
 }  // namespace
 
 Result<RunSummary> read_run_summary(const std::string& path) {
-  SD_ASSIGN_OR_RETURN(auto file,
-                      from_arrow(arrow::io::ReadableFile::Open(path), StatusCode::kIOError,
-                                 fmt::format("file {}: cannot open", path)));
+  SD_ASSIGN_OR_RETURN(auto file, open_input_file(path, fmt::format("file {}: cannot open", path)));
   auto parse = arrow::json::ParseOptions::Defaults();
   parse.newlines_in_values = true;  // one pretty-printed object over many lines
   SD_ASSIGN_OR_RETURN(auto reader, from_arrow(arrow::json::TableReader::Make(

@@ -15,6 +15,7 @@
 #include <random>
 
 #include "io/arrow_status.hpp"
+#include "semdedup/io/filesystem.hpp"
 
 namespace semdedup::io {
 
@@ -38,13 +39,15 @@ uint64_t temp_suffix() {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path, std::string temp_path, int fd)
-    : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
+AtomicFile::AtomicFile(std::string path, std::string temp_path, int fd,
+                       std::shared_ptr<arrow::io::OutputStream> stream)
+    : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd), stream_(std::move(stream)) {}
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
     : path_(std::move(other.path_)),
       temp_path_(std::move(other.temp_path_)),
       fd_(other.fd_),
+      stream_(std::move(other.stream_)),
       committed_(other.committed_) {
   other.fd_ = -1;
   other.committed_ = true;
@@ -56,6 +59,7 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
     path_ = std::move(other.path_);
     temp_path_ = std::move(other.temp_path_);
     fd_ = other.fd_;
+    stream_ = std::move(other.stream_);
     committed_ = other.committed_;
     other.fd_ = -1;
     other.committed_ = true;
@@ -70,25 +74,43 @@ void AtomicFile::discard() {
     ::close(fd_);
     fd_ = -1;
   }
-  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (stream_) {
+    // Aborted, not closed: Arrow's S3 stream would otherwise upload what it holds.
+    if (!stream_->closed()) (void)stream_->Abort();
+    stream_.reset();
+    if (!committed_ && !temp_path_.empty()) (void)remove_file(temp_path_);
+  } else if (!committed_ && !temp_path_.empty()) {
+    ::unlink(temp_path_.c_str());
+  }
   committed_ = true;
 }
 
 Result<AtomicFile> AtomicFile::create(const std::string& path) {
-  const fs::path final_path(path);
+  if (is_s3_path(path)) {
+    const std::string name = file_name(path);
+    const std::string temp = join_path(
+        parent_path(path), fmt::format(".{}.tmp-{}-{:016x}", name, ::getpid(), temp_suffix()));
+    SD_ASSIGN_OR_RETURN(auto stream, open_output_stream(temp));
+    return AtomicFile(path, temp, -1, std::move(stream));
+  }
+  const fs::path final_path(strip_file_scheme(path));
   const std::string name = final_path.filename().string();
   if (name.empty()) return Status::invalid_argument("output path {} names no file", path);
   for (int attempt = 0; attempt < 16; ++attempt) {
     const fs::path temp = final_path.parent_path() /
                           fmt::format(".{}.tmp-{}-{:016x}", name, ::getpid(), temp_suffix());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) return AtomicFile(path, temp.string(), fd);
+    if (fd >= 0) return AtomicFile(final_path.string(), temp.string(), fd);
     if (errno != EEXIST) return Status::io_error("cannot create {}: {}", path, errno_text());
   }
   return Status::io_error("cannot create {}: no free temporary name", path);
 }
 
 Status AtomicFile::write(std::string_view bytes) {
+  if (stream_) {
+    if (stream_->closed()) return Status::internal("write to {} after commit", path_);
+    return arrow_error(stream_->Write(bytes.data(), static_cast<int64_t>(bytes.size())), path_);
+  }
   if (fd_ < 0) return Status::internal("write to {} after commit", path_);
   const char* data = bytes.data();
   size_t left = bytes.size();
@@ -105,6 +127,14 @@ Status AtomicFile::write(std::string_view bytes) {
 }
 
 Status AtomicFile::commit(bool durable) {
+  if (stream_) {
+    if (committed_) return Status::internal("{} committed twice", path_);
+    if (!stream_->closed()) SD_RETURN_IF_ERROR(arrow_error(stream_->Close(), path_));
+    SD_RETURN_IF_ERROR(move_path(temp_path_, path_));
+    stream_.reset();
+    committed_ = true;
+    return Status::OK();
+  }
   if (fd_ < 0) return Status::internal("{} committed twice", path_);
   if (durable && ::fsync(fd_) != 0) {
     return Status::io_error("cannot flush {}: {}", path_, errno_text());
@@ -117,6 +147,20 @@ Status AtomicFile::commit(bool durable) {
   }
   committed_ = true;
   return Status::OK();
+}
+
+Result<std::shared_ptr<arrow::io::OutputStream>> AtomicFile::sink() const {
+  if (stream_) return stream_;
+  // Arrow's own output stream over a duplicate of the descriptor; ours stays open for the
+  // fsync of commit().
+  const int arrow_fd = ::dup(fd_);
+  if (arrow_fd < 0) return Status::io_error("cannot write {}: {}", path_, errno_text());
+  auto sink = arrow::io::FileOutputStream::Open(arrow_fd);
+  if (!sink.ok()) {
+    ::close(arrow_fd);
+    return arrow_error(sink.status(), path_);
+  }
+  return std::shared_ptr<arrow::io::OutputStream>(*std::move(sink));
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes) {
@@ -152,19 +196,6 @@ int64_t row_group_rows(const ParquetWriteOptions& options) {
                                     : parquet::DEFAULT_MAX_ROW_GROUP_LENGTH;
 }
 
-// Arrow's own output stream over a duplicate of `file`'s descriptor; ours stays open for the
-// fsync of commit().
-Result<std::shared_ptr<arrow::io::FileOutputStream>> sink_of(const AtomicFile& file) {
-  const int arrow_fd = ::dup(file.fd());
-  if (arrow_fd < 0) return Status::io_error("cannot write {}: {}", file.path(), errno_text());
-  auto sink = arrow::io::FileOutputStream::Open(arrow_fd);
-  if (!sink.ok()) {
-    ::close(arrow_fd);
-    return arrow_error(sink.status(), file.path());
-  }
-  return *std::move(sink);
-}
-
 }  // namespace
 
 Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table>& table,
@@ -175,7 +206,7 @@ Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table
   }
   SD_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
   {
-    SD_ASSIGN_OR_RETURN(auto sink, sink_of(file));
+    SD_ASSIGN_OR_RETURN(auto sink, file.sink());
     const int64_t chunk = row_group_rows(options);
     auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
     const arrow::Status st =
@@ -190,7 +221,7 @@ Status write_parquet(const std::string& path, const std::shared_ptr<arrow::Table
 
 struct ParquetFileWriter::Impl {
   AtomicFile file;
-  std::shared_ptr<arrow::io::FileOutputStream> sink;
+  std::shared_ptr<arrow::io::OutputStream> sink;
   std::unique_ptr<parquet::arrow::FileWriter> writer;
   bool durable = true;
 };
@@ -199,7 +230,7 @@ ParquetFileWriter::ParquetFileWriter(std::unique_ptr<Impl> impl) : impl_(std::mo
 ParquetFileWriter::ParquetFileWriter(ParquetFileWriter&&) noexcept = default;
 ParquetFileWriter& ParquetFileWriter::operator=(ParquetFileWriter&&) noexcept = default;
 ParquetFileWriter::~ParquetFileWriter() {
-  if (impl_ && impl_->sink && !impl_->sink->closed()) (void)impl_->sink->Close();
+  if (impl_ && impl_->sink && !impl_->sink->closed()) (void)impl_->sink->Abort();
 }
 
 Result<ParquetFileWriter> ParquetFileWriter::open(const std::string& path,
@@ -211,7 +242,7 @@ Result<ParquetFileWriter> ParquetFileWriter::open(const std::string& path,
   }
   SD_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
   auto impl = std::make_unique<Impl>(Impl{std::move(file), nullptr, nullptr, options.durable});
-  SD_ASSIGN_OR_RETURN(impl->sink, sink_of(impl->file));
+  SD_ASSIGN_OR_RETURN(impl->sink, impl->file.sink());
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
   auto writer = parquet::arrow::FileWriter::Open(
       *schema, arrow::default_memory_pool(), impl->sink,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -11,6 +10,7 @@
 #include "kmeans/row_sources.hpp"
 #include "kmeans/write_path.hpp"
 #include "semdedup/io/batch_source.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/kmeans_output.hpp"
 #include "semdedup/io/layout.hpp"
@@ -22,7 +22,6 @@ namespace semdedup::kmeans {
 
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
@@ -32,13 +31,13 @@ double seconds_since(Clock::time_point start) {
 // A fresh run must not find files of another run in its output directory; checked before any
 // work so a mistake costs nothing.
 Status check_output(const Params& params) {
-  std::error_code ec;
-  const fs::path dir(params.output_path);
-  if (!fs::exists(dir, ec)) return Status::OK();
-  if (!fs::is_directory(dir, ec)) {
+  const io::EntryType type = io::path_type(params.output_path);
+  if (type == io::EntryType::kMissing) return Status::OK();
+  if (type != io::EntryType::kDirectory) {
     return Status::io_error("output {} exists and is not a directory", params.output_path);
   }
-  if (params.output_mode == io::OutputMode::kFresh && !fs::is_empty(dir, ec) &&
+  if (params.output_mode == io::OutputMode::kFresh &&
+      !io::list_directory(params.output_path).value_or({}).empty() &&
       !io::holds_only_markers(params.output_path)) {
     return Status::already_exists(
         "output directory {} is not empty; pass --resume to finish an earlier run or "
@@ -55,13 +54,12 @@ class OutputGuard {
   OutputGuard(const Params& params, bool existed) : params_(params), existed_(existed) {}
   ~OutputGuard() {
     if (!armed_ || params_.output_mode == io::OutputMode::kResume) return;
-    std::error_code ec;
     if (existed_) {
-      for (const auto& entry : fs::directory_iterator(params_.output_path, ec)) {
-        fs::remove_all(entry.path(), ec);
+      for (const auto& entry : io::list_directory(params_.output_path).value_or({})) {
+        (void)io::remove_all(entry.path);
       }
     } else {
-      fs::remove_all(params_.output_path, ec);
+      (void)io::remove_all(params_.output_path);
     }
   }
   void arm() { armed_ = true; }
@@ -76,13 +74,11 @@ class OutputGuard {
 // On the first rank only.
 Status save_centroids(const Context& ctx, const Params& params, MatrixView centroids) {
   SD_RETURN_IF_ERROR(
-      io::write_npy((fs::path(params.output_path) / io::kKMeansCentroidsFile).string(), centroids));
+      io::write_npy(io::join_path(params.output_path, io::kKMeansCentroidsFile), centroids));
   if (!params.cache_path.empty()) {
-    std::error_code ec;
-    fs::create_directories(params.cache_path, ec);
-    if (ec)
-      return Status::io_error("cannot create cache_path {}: {}", params.cache_path, ec.message());
-    const std::string path = (fs::path(params.cache_path) / io::kCacheCentroidsFile).string();
+    if (const Status made = io::create_directories(params.cache_path); !made.ok())
+      return Status::io_error("cannot create cache_path {}: {}", params.cache_path, made.message());
+    const std::string path = io::join_path(params.cache_path, io::kCacheCentroidsFile);
     SD_RETURN_IF_ERROR(io::write_npy(path, centroids));
     ctx.logger->info("Saved {} KMeans centroids to {}", centroids.rows, path);
   }
@@ -91,15 +87,14 @@ Status save_centroids(const Context& ctx, const Params& params, MatrixView centr
 
 // Where an earlier run's centroids lie.
 std::string reused_path(const Params& params) {
-  return (fs::path(params.output_path) / io::kKMeansCentroidsFile).string();
+  return io::join_path(params.output_path, io::kKMeansCentroidsFile);
 }
 
 // With --resume, the centroids of an earlier run whose fit finished.
 Result<std::optional<Matrix>> reusable_centroids(const Context& ctx, const Params& params) {
   if (params.output_mode != io::OutputMode::kResume) return std::optional<Matrix>();
   const std::string path = reused_path(params);
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return std::optional<Matrix>();
+  if (!io::path_exists(path)) return std::optional<Matrix>();
   SD_ASSIGN_OR_RETURN(Matrix centroids, io::read_npy(path));
   if (centroids.rows() != params.fit.n_clusters) {
     return Status::invalid_argument(
@@ -219,8 +214,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   const auto start = Clock::now();
   SD_RETURN_IF_ERROR(params.validate());
   SD_RETURN_IF_ERROR(check_output(params));
-  std::error_code ec;
-  const bool output_existed = fs::exists(params.output_path, ec);
+  const bool output_existed = io::path_exists(params.output_path);
   SD_ASSIGN_OR_RETURN(
       std::vector<std::string> files,
       io::discover_files(params.input_paths, params.input_filetype, params.input_file_extensions));
@@ -285,7 +279,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   result.num_clusters_written = totals.clusters_written;
 
   guard.disarm();
-  result.centroids_path = (fs::path(params.output_path) / io::kKMeansCentroidsFile).string();
+  result.centroids_path = io::join_path(params.output_path, io::kKMeansCentroidsFile);
   result.total_seconds = seconds_since(start);
   ctx.logger->info(
       "KMeans: {} rows in {} parts, {} of {} clusters non-empty, {} rejected, inertia {:.6f}, "

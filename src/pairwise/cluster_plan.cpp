@@ -1,15 +1,12 @@
 #include "pairwise/cluster_plan.hpp"
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 
 namespace semdedup::pairwise {
-
-namespace fs = std::filesystem;
 
 Result<ClusterPlan> plan_clusters(const Context& ctx, const Params& params,
                                   const std::vector<io::ClusterFiles>& clusters,
@@ -23,11 +20,10 @@ Result<ClusterPlan> plan_clusters(const Context& ctx, const Params& params,
   Status inspected;
   for (size_t i = 0; i < clusters.size(); ++i) {
     const std::string output =
-        (fs::path(params.output_path) / io::cluster_file_name(clusters[i].centroid)).string();
-    std::error_code ec;
+        io::join_path(params.output_path, io::cluster_file_name(clusters[i].centroid));
     const bool owner = static_cast<int>(i % static_cast<size_t>(ranks)) == rank;
     if (!owner || !inspected.ok()) continue;
-    if (resume && fs::exists(output, ec)) {
+    if (resume && io::path_exists(output)) {
       cluster_rows[i] = -1;
       continue;
     }
@@ -59,7 +55,7 @@ Result<ClusterPlan> plan_clusters(const Context& ctx, const Params& params,
     Job job;
     job.cluster = &cluster;
     job.rows = cluster_rows[i];
-    job.output = (fs::path(params.output_path) / io::cluster_file_name(cluster.centroid)).string();
+    job.output = io::join_path(params.output_path, io::cluster_file_name(cluster.centroid));
     all_jobs.push_back(std::move(job));
   }
   // Largest first: the costs are quadratic, so the big ones set the wall time.

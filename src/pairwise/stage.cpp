@@ -7,21 +7,19 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "pairwise/cluster_plan.hpp"
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/cluster.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/kernels/pairwise.hpp"
 #include "semdedup/pairwise/ranking.hpp"
 
 namespace semdedup::pairwise {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -88,11 +86,10 @@ Status process_cluster_guarded(const Context& ctx, const Job& job, const Ranking
 
 void remove_outputs(const std::vector<Job>& jobs, const std::vector<char>& written,
                     const std::string& dir, bool created_dir) {
-  std::error_code ec;
   for (size_t k = 0; k < jobs.size(); ++k) {
-    if (written[k]) fs::remove(jobs[k].output, ec);
+    if (written[k]) (void)io::remove_file(jobs[k].output);
   }
-  if (created_dir && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+  if (created_dir && io::list_directory(dir).value_or({}).empty()) (void)io::remove_all(dir);
 }
 
 }  // namespace
@@ -120,8 +117,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   const std::vector<Job>& jobs = plan.jobs;
   const int rank = ctx.comm->rank();
 
-  std::error_code ec;
-  const bool created_dir = !fs::exists(params.output_path, ec);
+  const bool created_dir = !io::path_exists(params.output_path);
   SD_RETURN_IF_ERROR(ctx.comm->agree(
       rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
 

@@ -91,6 +91,8 @@ CommandResult run_process(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+CommandResult run_command(const std::vector<std::string>& argv) { return run_process(argv); }
+
 CommandResult run_semdedup(const std::vector<std::string>& args) {
   std::vector<std::string> argv{SEMDEDUP_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());

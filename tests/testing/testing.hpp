@@ -72,6 +72,9 @@ struct CommandResult {
   std::string err;  ///< stderr
 };
 
+/// Runs `argv` (argv[0] an executable path) with no stdin and captures its output.
+CommandResult run_command(const std::vector<std::string>& argv);
+
 /// Runs `semdedup <args>` (the built binary) with no stdin and captures its output.
 CommandResult run_semdedup(const std::vector<std::string>& args);
 

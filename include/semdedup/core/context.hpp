@@ -3,7 +3,9 @@
 /// communicator, logger, progress sink and cancellation. No global tunables.
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "semdedup/core/log.hpp"
@@ -38,6 +40,9 @@ struct Context {
   std::shared_ptr<Communicator> comm;      ///< never null; one process = local
   /// Set (e.g. by a signal handler) to ask long work to stop at the next tile boundary.
   std::shared_ptr<std::atomic<bool>> cancel_flag;
+  /// Object-storage options for s3:// paths (io::StorageOptions: endpoint_override, region,
+  /// access_key, ...); empty = the AWS environment alone. io::configure_storage applies them.
+  std::map<std::string, std::string> storage_options;
 
   /// A quiet single-process CPU context using all cores (`threads` <= 0) or `threads`.
   static Context make_default(int threads = 0);

@@ -19,6 +19,13 @@ Result<std::string> output_lock_path(const std::string& dir);
 /// An exclusive lock on one output directory, held from acquire() until release() or
 /// destruction. The lock file records the holder's pid; the kernel drops the lock when the
 /// holder dies (even by SIGKILL), so a stale file never blocks a later run.
+///
+/// On S3 (an s3:// directory), which has neither exclusive creation nor locks, the lock is an
+/// object at the same name beside the directory holding "pid N on HOST", written when none
+/// exists and deleted on release: a second run is refused while it exists, but two runs
+/// starting in the same moment are not detected. A lock whose pid no longer runs on this host
+/// (a killed run's) is taken over; one from another host stays until it is deleted by hand
+/// (the message names it).
 class OutputLock {
  public:
   /// Takes the lock of `dir` without waiting, creating the missing parent directories of `dir`

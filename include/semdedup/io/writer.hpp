@@ -1,7 +1,7 @@
 #pragma once
 /// \file Atomic output files: every file is written under a hidden temporary name in its final
 /// directory, flushed to disk and renamed into place, so a failed or killed run never leaves a
-/// complete-looking file. Also assembles Arrow tables from plain vectors and matrices.
+/// complete-looking file (on S3: a temporary key, then copied to the final key and deleted). Also assembles Arrow tables from plain vectors and matrices.
 
 #include <cstdint>
 #include <memory>
@@ -20,12 +20,17 @@ class ChunkedArray;
 class RecordBatch;
 class Schema;
 class Table;
+namespace io {
+class OutputStream;
+}  // namespace io
 }  // namespace arrow
 
 namespace semdedup::io {
 
 /// A file that appears at its final path only when commit() succeeds. Until then the bytes go
-/// to "<dir>/.<name>.tmp-<pid>-<random>", which the destructor removes unless committed.
+/// to "<dir>/.<name>.tmp-<pid>-<random>", which the destructor removes unless committed. A
+/// local file is created with O_EXCL and fsync'ed before its rename; an s3:// one is an object
+/// under the temporary key, moved (copied, then deleted) to the final key by commit().
 class AtomicFile {
  public:
   /// Creates the temporary file beside `path`; the directory must exist.
@@ -41,8 +46,11 @@ class AtomicFile {
   const std::string& path() const { return path_; }
   /// The temporary path the bytes go to before commit().
   const std::string& temp_path() const { return temp_path_; }
-  /// The open descriptor of the temporary file (still owned by this object).
+  /// The open descriptor of the local temporary file (still owned by this object); -1 on S3.
   int fd() const { return fd_; }
+  /// An Arrow output stream onto the temporary file (locally over a duplicate of fd(), which
+  /// stays open for the fsync of commit()). Close it before commit().
+  Result<std::shared_ptr<arrow::io::OutputStream>> sink() const;
 
   /// Appends `bytes` to the temporary file.
   Status write(std::string_view bytes);
@@ -51,12 +59,14 @@ class AtomicFile {
   Status commit(bool durable = true);
 
  private:
-  AtomicFile(std::string path, std::string temp_path, int fd);
+  AtomicFile(std::string path, std::string temp_path, int fd,
+             std::shared_ptr<arrow::io::OutputStream> stream = nullptr);
   void discard();
 
   std::string path_;
   std::string temp_path_;
   int fd_ = -1;
+  std::shared_ptr<arrow::io::OutputStream> stream_;  ///< s3: the temporary object's stream
   bool committed_ = false;
 };
 
