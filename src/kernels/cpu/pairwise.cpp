@@ -9,7 +9,9 @@
 
 #include "kernels/cpu/blas_api.hpp"
 #include "kernels/cpu/exact_rescore.hpp"
+#include "kernels/cpu/pairwise_bf16.hpp"
 #include "semdedup/core/status.hpp"
+#include "semdedup/kernels/isa.hpp"
 
 namespace semdedup::kernels {
 
@@ -76,6 +78,11 @@ int64_t pairwise_band_tiles(int64_t rows, int64_t dim) {
   return has_bands && dim >= kPairwiseBandMinDim ? kPairwiseBandTiles : 1;
 }
 
+PairwiseWorkspace::PairwiseWorkspace(CpuKernel kernel) {
+  const CpuKernel resolved = resolve_cpu_kernel(kernel);
+  kernel_ = cpu_kernel_available(resolved) ? resolved : best_cpu_kernel();
+}
+
 int64_t PairwiseWorkspace::floats_per_thread(int64_t tile, int64_t band_tiles, int64_t dim) {
   return round_up(band_tiles * tile * tile, kFloatAlign) + round_up(tile * dim, kFloatAlign) +
          round_up(tile, kFloatAlign);
@@ -90,15 +97,25 @@ void PairwiseWorkspace::reserve(int64_t rows, int64_t dim, int threads) {
   floats_per_thread_ = floats_per_thread(tile_, band_tiles_, dim_);
   floats_.assign(static_cast<size_t>(floats_per_thread_ * threads_), 0.0f);
   rows_.assign(static_cast<size_t>(tile_ * threads_), 0);
+  if (kernel_ == CpuKernel::kAvx512Bf16) {
+    bf16_shared_.resize(static_cast<size_t>(
+        std::max<int64_t>(static_cast<int64_t>(bf16_shared_.size()), pairwise_bf16_shared_bytes(rows, dim))));
+    bf16_threads_.resize(static_cast<size_t>(pairwise_bf16_thread_bytes(dim_) * threads_));
+  }
 }
 
 bool PairwiseWorkspace::fits(int64_t rows, int64_t dim, int threads) const {
+  const bool bf16_fits =
+      kernel_ != CpuKernel::kAvx512Bf16 ||
+      (pairwise_bf16_shared_bytes(rows, dim) <= static_cast<int64_t>(bf16_shared_.size()) &&
+       pairwise_bf16_thread_bytes(dim) * threads <= static_cast<int64_t>(bf16_threads_.size()));
   return pairwise_tile(rows) <= tile_ && pairwise_band_tiles(rows, dim) <= band_tiles_ &&
-         dim <= dim_ && threads <= threads_;
+         dim <= dim_ && threads <= threads_ && bf16_fits;
 }
 
 int64_t PairwiseWorkspace::bytes() const {
-  return static_cast<int64_t>(floats_.size() * sizeof(float) + rows_.size() * sizeof(int32_t));
+  return static_cast<int64_t>(floats_.size() * sizeof(float) + rows_.size() * sizeof(int32_t) +
+                              bf16_shared_.size() + bf16_threads_.size());
 }
 
 void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, int64_t* max_idx,
@@ -108,6 +125,11 @@ void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, i
   if (n == 0) return;
   SD_DCHECK(dim >= 1 && threads >= 1);
   SD_DCHECK(workspace.fits(n, dim, threads));
+  if (workspace.kernel() == CpuKernel::kAvx512Bf16 &&
+      max_similarity_before_bf16(embeddings, threads, max_sim, max_idx, workspace.bf16_shared(),
+                                 workspace.bf16_threads(), cancel)) {
+    return;
+  }
   const int64_t tile = pairwise_tile(n);
   const int64_t band_tiles = pairwise_band_tiles(n, dim);
   const int64_t tiles = (n + tile - 1) / tile;
