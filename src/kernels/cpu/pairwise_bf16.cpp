@@ -195,16 +195,20 @@ void find_copies(MatrixView e, uint64_t* keys, int32_t* root) {
   for (int64_t run = 0; run < n;) {
     int64_t end = run + 1;
     while (end < n && begin[end].hash == begin[run].hash) ++end;
+    // The roots of the run found so far are moved to its front (over entries already read),
+    // so a group of g copies costs g comparisons, not g².
+    int64_t roots = 0;
     for (int64_t k = run; k < end; ++k) {
       const auto row = static_cast<int64_t>(begin[k].row);
       root[row] = static_cast<int32_t>(row);
-      for (int64_t prior = run; prior < k; ++prior) {
+      for (int64_t prior = run; prior < run + roots; ++prior) {
         const auto other = static_cast<int64_t>(begin[prior].row);
-        if (root[other] == other && std::memcmp(e.row(row), e.row(other), row_bytes) == 0) {
+        if (std::memcmp(e.row(row), e.row(other), row_bytes) == 0) {
           root[row] = static_cast<int32_t>(other);
           break;
         }
       }
+      if (root[row] == row) begin[run + roots++].row = static_cast<uint64_t>(row);
     }
     run = end;
   }
@@ -457,7 +461,7 @@ bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_s
   const int64_t n = embeddings.rows;
   const int64_t dim = embeddings.cols;
   if (n == 0) return true;
-  if (dim > kPairwiseBf16MaxDim) return false;
+  if (dim > kPairwiseBf16MaxDim || n > std::numeric_limits<int32_t>::max()) return false;
   SD_DCHECK(dim >= 1 && threads >= 1);
   const int64_t pairs = pairs_of(dim);
   Carver shared_carver(shared_base);

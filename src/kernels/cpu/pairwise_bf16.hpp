@@ -60,7 +60,7 @@ int64_t pairwise_bf16_thread_bytes(int64_t dim);
 /// blocks of pairwise_bf16_thread_bytes(dim) bytes; both 64-byte aligned. Requires a CPU
 /// with AVX512-BF16. Returns false, having written nothing, when a value exceeds
 /// kPairwiseBf16MaxValue in magnitude or dim exceeds kPairwiseBf16MaxDim (float32 sums could
-/// overflow); the caller then runs the fp32 family.
+/// overflow), or the cluster has 2^31 rows or more; the caller then runs the fp32 family.
 bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_sim,
                                 int64_t* max_idx, std::byte* shared, std::byte* per_thread,
                                 const std::atomic<bool>* cancel);
