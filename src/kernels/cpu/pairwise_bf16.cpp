@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "kernels/cpu/exact_rescore.hpp"
+#include "kernels/cpu/pairwise_fp32.hpp"
 #include "semdedup/core/status.hpp"
 
 #define SD_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
@@ -34,6 +35,10 @@ constexpr int kGroupRows = 6;
 constexpr int64_t kPanelBlocks = 4;
 constexpr int64_t kPanel = kBlock * kPanelBlocks;
 constexpr int kCandidates = kPairwiseBf16Candidates;
+static_assert(kPanel == kPairwiseMaxTile, "a panel is one column tile of the fp32 family");
+// Columns of a panel whose candidates may overflow (each then rescanned with bfloat16 row
+// products) before the panel goes to the fp32 family instead.
+constexpr int64_t kMaxRescans = 8;
 // Row groups between two looks at the cancellation flag.
 constexpr int64_t kCancelCheckGroups = 256;
 constexpr int64_t kAlign = 64;
@@ -63,6 +68,7 @@ struct Panel {
   int32_t* count;     // [kPanel] candidates held, -1 once they overflowed
   int32_t* cand_row;  // [kPanel x kCandidates]
   float* cand_value;  // [kPanel x kCandidates]
+  int64_t overflowed = 0;  // columns whose candidates overflowed
 };
 
 // Carves consecutive 64-byte aligned arrays from a buffer (or, with a null base, only counts
@@ -119,17 +125,15 @@ __mmask16 lanes_above(int64_t first) {
                                                                : __mmask16(~((1u << (first + 1)) - 1u));
 }
 
-// Adds the squares of x, of its rounding r and of the residue x - r (exact: r is x rounded to
-// 8 significant bits) to three double sums.
-SD_BF16_TARGET inline void accumulate_squares(__m512 x, __m512 r, __m512d& sum_a, __m512d& sum_r,
+// Adds the squares of x's rounding r and of the residue x - r (exact: r is x rounded to 8
+// significant bits) to two double sums.
+SD_BF16_TARGET inline void accumulate_squares(__m512 x, __m512 r, __m512d& sum_r,
                                               __m512d& sum_d) {
   const __m512 d = _mm512_sub_ps(x, r);
   for (int half = 0; half < 2; ++half) {
-    const __m256 xh = half ? _mm512_extractf32x8_ps(x, 1) : _mm512_castps512_ps256(x);
     const __m256 rh = half ? _mm512_extractf32x8_ps(r, 1) : _mm512_castps512_ps256(r);
     const __m256 dh = half ? _mm512_extractf32x8_ps(d, 1) : _mm512_castps512_ps256(d);
-    const __m512d xd = _mm512_cvtps_pd(xh), rd = _mm512_cvtps_pd(rh), dd = _mm512_cvtps_pd(dh);
-    sum_a = _mm512_fmadd_pd(xd, xd, sum_a);
+    const __m512d rd = _mm512_cvtps_pd(rh), dd = _mm512_cvtps_pd(dh);
     sum_r = _mm512_fmadd_pd(rd, rd, sum_r);
     sum_d = _mm512_fmadd_pd(dd, dd, sum_d);
   }
@@ -141,7 +145,7 @@ SD_BF16_TARGET void convert_row(const float* src, int64_t dim, int64_t pairs, ui
                                 double* norm, double* rounded, double* residue, float* max_abs,
                                 uint64_t* hash) {
   const __m512 tiny = _mm512_set1_ps(0x1p-60f);
-  __m512d sum_a = _mm512_setzero_pd(), sum_r = _mm512_setzero_pd(), sum_d = _mm512_setzero_pd();
+  __m512d sum_r = _mm512_setzero_pd(), sum_d = _mm512_setzero_pd();
   __m512 top = _mm512_setzero_ps();
   __m512i mix = _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
   const __m512i prime = _mm512_set1_epi32(static_cast<int>(0x9E3779B1u));
@@ -165,10 +169,10 @@ SD_BF16_TARGET void convert_row(const float* src, int64_t dim, int64_t pairs, ui
         _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(packed)), 16));
     const __m512 hi_back = _mm512_castsi512_ps(
         _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(packed, 1)), 16));
-    accumulate_squares(lo_raw, lo_back, sum_a, sum_r, sum_d);
-    accumulate_squares(hi_raw, hi_back, sum_a, sum_r, sum_d);
+    accumulate_squares(lo_raw, lo_back, sum_r, sum_d);
+    accumulate_squares(hi_raw, hi_back, sum_r, sum_d);
   }
-  *norm = std::sqrt(_mm512_reduce_add_pd(sum_a));
+  *norm = std::sqrt(fixed_order_dot(src, src, dim));  // as the fp32 family's bound
   *rounded = std::sqrt(_mm512_reduce_add_pd(sum_r));
   *residue = std::sqrt(_mm512_reduce_add_pd(sum_d));
   *max_abs = _mm512_reduce_max_ps(top);
@@ -279,6 +283,7 @@ __attribute__((noinline)) void add_candidates(Panel& panel, unsigned hit, const 
     if (panel.count[c] == kCandidates) compact(panel, c);
     if (panel.count[c] == kCandidates) {
       panel.count[c] = -1;
+      ++panel.overflowed;
       continue;
     }
     panel.cand_row[c * kCandidates + panel.count[c]] = static_cast<int32_t>(row);
@@ -373,8 +378,11 @@ SD_BF16_TARGET float row_dot(const uint32_t* a, const uint32_t* b, int64_t pairs
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
-// The columns [first, first + count) of one panel, every row before them.
-SD_BF16_TARGET void run_panel(MatrixView e, const Shared& shared, const Bound& bound,
+// The columns [first, first + count) of one panel, every row before them. Returns false,
+// having written nothing, as soon as more than kMaxRescans columns overflowed their
+// candidates: the panel then goes to the fp32 family, whose tighter bound keeps dense clusters
+// (every row within 2·E_j of the best) from rescoring nearly every row in float64.
+SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& bound,
                               int64_t first, int64_t count, Panel& panel, float* max_sim,
                               int64_t* max_idx, const std::atomic<bool>* cancel) {
   const int64_t n = e.rows;
@@ -389,12 +397,14 @@ SD_BF16_TARGET void run_panel(MatrixView e, const Shared& shared, const Bound& b
     panel.reach[c] = j < n ? reach_of(bound, shared.norm[j], shared.rounded[j], shared.residue[j])
                            : 0.0f;
   }
+  panel.overflowed = 0;
   // Rows i < j for the panel's last column j = first + count - 1.
   const int64_t row_end = first + count - 1;
   for (int64_t group = 0, step = 0; group < row_end; group += kGroupRows, ++step) {
     if (step % kCancelCheckGroups == 0 && cancel && cancel->load(std::memory_order_relaxed)) {
-      return;
+      return true;
     }
+    if (panel.overflowed > kMaxRescans) return false;
     const int m = static_cast<int>(std::min<int64_t>(kGroupRows, row_end - group));
     for (int64_t block = 0; block < blocks; ++block) {
       const int64_t block_first = first + block * kBlock;
@@ -439,6 +449,7 @@ SD_BF16_TARGET void run_panel(MatrixView e, const Shared& shared, const Bound& b
     max_sim[j] = static_cast<float>(best);
     max_idx[j] = best_row;
   }
+  return true;
 }
 
 }  // namespace
@@ -456,7 +467,7 @@ int64_t pairwise_bf16_thread_bytes(int64_t dim) {
 }
 
 bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_sim,
-                                int64_t* max_idx, std::byte* shared_base, std::byte* per_thread,
+                                int64_t* max_idx, PairwiseWorkspace& workspace,
                                 const std::atomic<bool>* cancel) {
   const int64_t n = embeddings.rows;
   const int64_t dim = embeddings.cols;
@@ -464,15 +475,20 @@ bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_s
   if (dim > kPairwiseBf16MaxDim || n > std::numeric_limits<int32_t>::max()) return false;
   SD_DCHECK(dim >= 1 && threads >= 1);
   const int64_t pairs = pairs_of(dim);
-  Carver shared_carver(shared_base);
+  Carver shared_carver(workspace.bf16_shared());
   const Shared shared = carve_shared(shared_carver, n, dim);
   const int64_t panels = (n + kPanel - 1) / kPanel;
   const int64_t thread_bytes = pairwise_bf16_thread_bytes(dim);
   bool fits = true;
   Bound bound;
+  Fp32Plan fallback;
 
 #pragma omp parallel num_threads(threads)
   {
+    // A team of one is not an active parallel region, so OpenBLAS would otherwise start its
+    // own threads; the fp32 family's GEMMs must run on the calling thread alone.
+    omp_set_num_threads(1);
+    const int thread = omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int64_t row = 0; row < n; ++row) {
       convert_row(embeddings.row(row), dim, pairs, shared.rows + row * pairs, &shared.norm[row],
@@ -492,9 +508,10 @@ bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_s
       bound.gamma53 = double_dot_error_factor(dim);
       bound.slack = static_cast<double>(dim) * 0x1p-125;
       if (fits) find_copies(embeddings, shared.keys, shared.root);
+      fallback = plan_fp32(embeddings, bound.max_norm);
     }
     if (fits) {
-      Carver panel_carver(per_thread + omp_get_thread_num() * thread_bytes);
+      Carver panel_carver(workspace.bf16_threads() + thread * thread_bytes);
       Panel panel = carve_panel(panel_carver, dim);
       // Panels from the most expensive (the last: it needs every row) to the cheapest; which
       // thread takes which panel changes no result.
@@ -502,8 +519,11 @@ bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_s
       for (int64_t order = 0; order < panels; ++order) {
         if (cancel && cancel->load(std::memory_order_relaxed)) continue;
         const int64_t first = (panels - 1 - order) * kPanel;
-        run_panel(embeddings, shared, bound, first, std::min(kPanel, n - first), panel, max_sim,
-                  max_idx, cancel);
+        if (!run_panel(embeddings, shared, bound, first, std::min(kPanel, n - first), panel,
+                       max_sim, max_idx, cancel)) {
+          fp32_column_tile(embeddings, fallback, first / kPanel, workspace, thread, max_sim,
+                           max_idx, cancel);
+        }
       }
     }
   }

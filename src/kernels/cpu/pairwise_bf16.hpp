@@ -9,10 +9,11 @@
 // the masked column maximum (rows i < j only) is folded in as each register block finishes,
 // so the N x 256 product never goes to memory. A row whose bfloat16 product is within 2·E_j of
 // its column's running maximum is kept as a candidate (up to kPairwiseBf16Candidates per
-// column; a column past that is rescanned at the end). Finally every candidate within 2·E_j of
-// the column's final bfloat16 maximum is rescored by fixed_order_dot in ascending row order,
-// a strictly larger score replacing the best: exactly what the fp32 family computes, so the
-// outputs of the two families are identical.
+// column; a column past that is rescanned at the end, and a panel with more than 8 such
+// columns, a dense cluster, is handed to the fp32 family's column tile instead). Finally
+// every candidate within 2·E_j of the column's final bfloat16 maximum is rescored by
+// fixed_order_dot in ascending row order, a strictly larger score replacing the best:
+// exactly what the fp32 family computes, so the outputs of the two families are identical.
 //
 // The bound E_j, for rows a_i, a_j, their bfloat16 roundings ã, the rounding residues
 // δ = a - ã (‖δ‖ computed exactly per row, about 0.4·u‖a‖ for u = 2^-8, never above u‖a‖):
@@ -41,6 +42,7 @@
 #include <cstdint>
 
 #include "semdedup/core/matrix.hpp"
+#include "semdedup/kernels/pairwise.hpp"
 
 namespace semdedup::kernels {
 
@@ -56,13 +58,12 @@ int64_t pairwise_bf16_shared_bytes(int64_t rows, int64_t dim);
 int64_t pairwise_bf16_thread_bytes(int64_t dim);
 
 /// max_similarity_before (semdedup/kernels/pairwise.hpp) on the AVX512-BF16 family, same
-/// outputs. `shared`: pairwise_bf16_shared_bytes(rows, dim) bytes; `per_thread`: `threads`
-/// blocks of pairwise_bf16_thread_bytes(dim) bytes; both 64-byte aligned. Requires a CPU
-/// with AVX512-BF16. Returns false, having written nothing, when a value exceeds
+/// outputs. `workspace` must fit (rows, dim, threads) for this family. Requires a CPU with
+/// AVX512-BF16. Returns false, having written nothing, when a value exceeds
 /// kPairwiseBf16MaxValue in magnitude or dim exceeds kPairwiseBf16MaxDim (float32 sums could
 /// overflow), or the cluster has 2^31 rows or more; the caller then runs the fp32 family.
 bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_sim,
-                                int64_t* max_idx, std::byte* shared, std::byte* per_thread,
+                                int64_t* max_idx, PairwiseWorkspace& workspace,
                                 const std::atomic<bool>* cancel);
 
 }  // namespace semdedup::kernels
