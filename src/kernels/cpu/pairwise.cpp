@@ -99,8 +99,10 @@ void PairwiseWorkspace::reserve(int64_t rows, int64_t dim, int threads) {
   floats_.assign(static_cast<size_t>(floats_per_thread_ * threads_), 0.0f);
   rows_.assign(static_cast<size_t>(tile_ * threads_), 0);
   if (kernel_ == CpuKernel::kAvx512Bf16) {
-    bf16_shared_.resize(static_cast<size_t>(
-        std::max<int64_t>(static_cast<int64_t>(bf16_shared_.size()), pairwise_bf16_shared_bytes(rows, dim))));
+    const int64_t shared = pairwise_bf16_shared_bytes(rows, dim);
+    if (shared > static_cast<int64_t>(bf16_shared_.size())) {
+      bf16_shared_.resize(static_cast<size_t>(shared));
+    }
     bf16_threads_.resize(static_cast<size_t>(pairwise_bf16_thread_bytes(dim_) * threads_));
   }
 }

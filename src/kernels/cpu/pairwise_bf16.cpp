@@ -51,23 +51,23 @@ int64_t pairs_of(int64_t dim) { return align_up(dim, 32) / 2; }
 
 // The cluster-wide scratch, carved from one buffer.
 struct Shared {
-  uint32_t* rows;     // [n x pairs] bfloat16 pairs
-  double* norm;       // [n] ‖a_i‖
-  double* rounded;    // [n] ‖ã_i‖
-  double* residue;    // [n] ‖a_i - ã_i‖
-  float* max_abs;     // [n] largest |value| of the row
-  uint64_t* keys;     // [2n] (hash, row) to find byte-identical rows
-  int32_t* root;      // [n] the lowest row with the same bytes
+  uint32_t* rows;   // [n x pairs] bfloat16 pairs
+  double* norm;     // [n] ‖a_i‖
+  double* rounded;  // [n] ‖ã_i‖
+  double* residue;  // [n] ‖a_i - ã_i‖
+  float* max_abs;   // [n] largest |value| of the row
+  uint64_t* keys;   // [2n] (hash, row) to find byte-identical rows
+  int32_t* root;    // [n] the lowest row with the same bytes
 };
 
 // One thread's scratch for a panel.
 struct Panel {
-  uint32_t* packed;   // [kPanelBlocks x pairs x kBlock]
-  float* col_max;     // [kPanel] running bfloat16 maximum
-  float* reach;       // [kPanel] 2·E_j widened, as float
-  int32_t* count;     // [kPanel] candidates held, -1 once they overflowed
-  int32_t* cand_row;  // [kPanel x kCandidates]
-  float* cand_value;  // [kPanel x kCandidates]
+  uint32_t* packed;        // [kPanelBlocks x pairs x kBlock]
+  float* col_max;          // [kPanel] running bfloat16 maximum
+  float* reach;            // [kPanel] 2·E_j widened, as float
+  int32_t* count;          // [kPanel] candidates held, -1 once they overflowed
+  int32_t* cand_row;       // [kPanel x kCandidates]
+  float* cand_value;       // [kPanel x kCandidates]
   int64_t overflowed = 0;  // columns whose candidates overflowed
 };
 
@@ -121,14 +121,14 @@ __mmask16 lanes_below(int64_t count) {
 
 // 16 lanes with index > first.
 __mmask16 lanes_above(int64_t first) {
-  return first < 0 ? __mmask16(0xFFFF) : first >= kLanes - 1 ? __mmask16(0)
-                                                               : __mmask16(~((1u << (first + 1)) - 1u));
+  return first < 0             ? __mmask16(0xFFFF)
+         : first >= kLanes - 1 ? __mmask16(0)
+                               : __mmask16(~((1u << (first + 1)) - 1u));
 }
 
 // Adds the squares of x's rounding r and of the residue x - r (exact: r is x rounded to 8
 // significant bits) to two double sums.
-SD_BF16_TARGET inline void accumulate_squares(__m512 x, __m512 r, __m512d& sum_r,
-                                              __m512d& sum_d) {
+SD_BF16_TARGET inline void accumulate_squares(__m512 x, __m512 r, __m512d& sum_r, __m512d& sum_d) {
   const __m512 d = _mm512_sub_ps(x, r);
   for (int half = 0; half < 2; ++half) {
     const __m256 rh = half ? _mm512_extractf32x8_ps(r, 1) : _mm512_castps512_ps256(r);
@@ -236,8 +236,9 @@ float reach_of(const Bound& b, double norm, double rounded, double residue) {
                    b.slack;
   const double reach = 2.0 * e + 0x1p-21 * (b.max_rounded * rounded * (1.0 + b.gamma) + 2.0 * e);
   const auto f = static_cast<float>(reach);
-  return static_cast<double>(f) >= reach ? f
-                                         : std::nextafter(f, std::numeric_limits<float>::infinity());
+  return static_cast<double>(f) >= reach
+             ? f
+             : std::nextafter(f, std::numeric_limits<float>::infinity());
 }
 
 // Packs columns [first, first + count) (count <= kPanel) for the dot-product instruction: in
@@ -298,8 +299,8 @@ __attribute__((noinline)) void add_candidates(Panel& panel, unsigned hit, const 
 // maxima, rows i < j only, and candidates recorded.
 template <int M>
 SD_BF16_TARGET void group_block(const uint32_t* a, int64_t pairs, const uint32_t* b,
-                                int64_t first_row, int64_t first_col, int64_t panel_col,
-                                int64_t n, const int32_t* root, Panel& panel) {
+                                int64_t first_row, int64_t first_col, int64_t panel_col, int64_t n,
+                                const int32_t* root, Panel& panel) {
   __m512 c[M][kVectors];
   for (int r = 0; r < M; ++r) {
     for (int v = 0; v < kVectors; ++v) c[r][v] = _mm512_setzero_ps();
@@ -323,8 +324,8 @@ SD_BF16_TARGET void group_block(const uint32_t* a, int64_t pairs, const uint32_t
       const __mmask16 valid = lanes_below(n - col) & lanes_above(row - col);
       if (!valid) continue;
       float* max_at = panel.col_max + panel_col + v * kLanes;
-      const __m512 best = _mm512_mask_max_ps(_mm512_load_ps(max_at), valid,
-                                             _mm512_load_ps(max_at), c[r][v]);
+      const __m512 best =
+          _mm512_mask_max_ps(_mm512_load_ps(max_at), valid, _mm512_load_ps(max_at), c[r][v]);
       _mm512_store_ps(max_at, best);
       const __m512 threshold =
           _mm512_sub_ps(best, _mm512_load_ps(panel.reach + panel_col + v * kLanes));
@@ -382,9 +383,9 @@ SD_BF16_TARGET float row_dot(const uint32_t* a, const uint32_t* b, int64_t pairs
 // having written nothing, as soon as more than kMaxRescans columns overflowed their
 // candidates: the panel then goes to the fp32 family, whose tighter bound keeps dense clusters
 // (every row within 2·E_j of the best) from rescoring nearly every row in float64.
-SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& bound,
-                              int64_t first, int64_t count, Panel& panel, float* max_sim,
-                              int64_t* max_idx, const std::atomic<bool>* cancel) {
+SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& bound, int64_t first,
+                              int64_t count, Panel& panel, float* max_sim, int64_t* max_idx,
+                              const std::atomic<bool>* cancel) {
   const int64_t n = e.rows;
   const int64_t dim = e.cols;
   const int64_t pairs = pairs_of(dim);
@@ -394,8 +395,8 @@ SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& b
     const int64_t j = first + c;
     panel.col_max[c] = -std::numeric_limits<float>::infinity();
     panel.count[c] = 0;
-    panel.reach[c] = j < n ? reach_of(bound, shared.norm[j], shared.rounded[j], shared.residue[j])
-                           : 0.0f;
+    panel.reach[c] =
+        j < n ? reach_of(bound, shared.norm[j], shared.rounded[j], shared.residue[j]) : 0.0f;
   }
   panel.overflowed = 0;
   // Rows i < j for the panel's last column j = first + count - 1.
@@ -406,6 +407,14 @@ SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& b
     }
     if (panel.overflowed > kMaxRescans) return false;
     const int m = static_cast<int>(std::min<int64_t>(kGroupRows, row_end - group));
+    // The next group's rows into L2 while this one computes: a large cluster's bfloat16 copy
+    // streams from memory, and six interleaved row streams defeat the hardware prefetcher.
+    const int64_t next_rows =
+        std::clamp<int64_t>(row_end - group - kGroupRows, 0, kGroupRows);
+    const auto* next = reinterpret_cast<const char*>(shared.rows + (group + kGroupRows) * pairs);
+    for (int64_t offset = 0; offset < next_rows * pairs * 4; offset += 64) {
+      _mm_prefetch(next + offset, _MM_HINT_T1);
+    }
     for (int64_t block = 0; block < blocks; ++block) {
       const int64_t block_first = first + block * kBlock;
       const int64_t block_last = std::min(block_first + kBlock, n) - 1;
@@ -414,6 +423,7 @@ SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& b
                       group, block_first, block * kBlock, n, shared.root, panel);
     }
   }
+  if (panel.overflowed > kMaxRescans) return false;
   for (int64_t c = 0; c < count; ++c) {
     const int64_t j = first + c;
     if (j == 0) {  // no earlier row: (0, itself), as NeMo 1.4 and the fp32 family
@@ -440,9 +450,8 @@ SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& b
     } else {
       const uint32_t* column = shared.rows + j * pairs;
       for (int64_t row = 0; row < j; ++row) {
-        if (shared.root[row] == row && row_dot(shared.rows + row * pairs, column, pairs) >= threshold) {
-          rescore(row);
-        }
+        if (shared.root[row] != row) continue;
+        if (row_dot(shared.rows + row * pairs, column, pairs) >= threshold) rescore(row);
       }
     }
     SD_DCHECK(best_row >= 0);

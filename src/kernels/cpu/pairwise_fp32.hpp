@@ -13,10 +13,10 @@ namespace semdedup::kernels {
 
 /// The fp32 family's tiling and GEMM error bound for one cluster.
 struct Fp32Plan {
-  int64_t tile = 0;        ///< pairwise_tile(rows)
-  int64_t band_tiles = 0;  ///< pairwise_band_tiles(rows, dim)
-  int64_t tiles = 0;       ///< column tiles
-  int64_t last_rows = 0;   ///< rows of the last tile
+  int64_t tile = 0;           ///< pairwise_tile(rows)
+  int64_t band_tiles = 0;     ///< pairwise_band_tiles(rows, dim)
+  int64_t tiles = 0;          ///< column tiles
+  int64_t last_rows = 0;      ///< rows of the last tile
   double bound_factor = 0.0;  ///< per-column bound = bound_factor * ‖e_j‖ + bound_slack
   double bound_slack = 0.0;
 };

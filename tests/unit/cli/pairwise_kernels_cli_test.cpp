@@ -21,8 +21,8 @@ TEST(PairwiseKernelsCli, EveryFamilyWritesTheSameBytes) {
   auto r = run_semdedup({"generate", "--output", dir / "gen", "--rows", "4000", "--dim", "96",
                          "--files", "2", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_semdedup({"kmeans", "--input", dir / "gen/data", "--output", dir / "km",
-                    "--n-clusters", "4", "--threads", "2", "--quiet"});
+  r = run_semdedup({"kmeans", "--input", dir / "gen/data", "--output", dir / "km", "--n-clusters",
+                    "4", "--threads", "2", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   std::vector<std::string> families{"fp32"};
@@ -32,8 +32,8 @@ TEST(PairwiseKernelsCli, EveryFamilyWritesTheSameBytes) {
     for (const char* threads : {"1", "2", "3"}) {
       SCOPED_TRACE(family + " " + threads);
       const std::string out = dir / ("pw-" + family + "-" + threads);
-      r = run_semdedup({"pairwise", "--input", dir / "km", "--output", out, "--cpu-kernel",
-                        family, "--threads", threads, "--progress", "never"});
+      r = run_semdedup({"pairwise", "--input", dir / "km", "--output", out, "--cpu-kernel", family,
+                        "--threads", threads, "--progress", "never"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
       EXPECT_THAT(r.err, HasSubstr(family + " kernel"));
       const std::vector<std::string> files = list_files(out);
