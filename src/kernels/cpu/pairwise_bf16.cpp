@@ -49,6 +49,12 @@ constexpr int64_t align_up(int64_t value, int64_t to) { return (value + to - 1) 
 // time, the tail padded with zeros.
 int64_t pairs_of(int64_t dim) { return align_up(dim, 32) / 2; }
 
+// A row's hash and index, sorted to find byte-identical rows.
+struct CopyKey {
+  uint64_t hash;
+  uint64_t row;
+};
+
 // The cluster-wide scratch, carved from one buffer.
 struct Shared {
   uint32_t* rows;   // [n x pairs] bfloat16 pairs
@@ -56,7 +62,7 @@ struct Shared {
   double* rounded;  // [n] ‖ã_i‖
   double* residue;  // [n] ‖a_i - ã_i‖
   float* max_abs;   // [n] largest |value| of the row
-  uint64_t* keys;   // [2n] (hash, row) to find byte-identical rows
+  CopyKey* keys;    // [n] to find byte-identical rows
   int32_t* root;    // [n] the lowest row with the same bytes
 };
 
@@ -96,7 +102,7 @@ Shared carve_shared(Carver& carver, int64_t n, int64_t dim) {
   s.rounded = carver.take<double>(n);
   s.residue = carver.take<double>(n);
   s.max_abs = carver.take<float>(n);
-  s.keys = carver.take<uint64_t>(2 * n);
+  s.keys = carver.take<CopyKey>(n);
   s.root = carver.take<int32_t>(n);
   return s;
 }
@@ -184,15 +190,10 @@ SD_BF16_TARGET void convert_row(const float* src, int64_t dim, int64_t pairs, ui
 }
 
 // root[r] = the lowest row byte-identical to row r (r itself if none), from the (hash, row)
-// pairs in keys, sorted here.
-void find_copies(MatrixView e, uint64_t* keys, int32_t* root) {
+// keys, sorted here.
+void find_copies(MatrixView e, CopyKey* begin, int32_t* root) {
   const int64_t n = e.rows;
-  struct Key {
-    uint64_t hash;
-    uint64_t row;
-  };
-  auto* begin = reinterpret_cast<Key*>(keys);
-  std::sort(begin, begin + n, [](const Key& a, const Key& b) {
+  std::sort(begin, begin + n, [](const CopyKey& a, const CopyKey& b) {
     return a.hash != b.hash ? a.hash < b.hash : a.row < b.row;
   });
   const auto row_bytes = static_cast<size_t>(e.cols) * sizeof(float);
@@ -502,8 +503,8 @@ bool max_similarity_before_bf16(MatrixView embeddings, int threads, float* max_s
     for (int64_t row = 0; row < n; ++row) {
       convert_row(embeddings.row(row), dim, pairs, shared.rows + row * pairs, &shared.norm[row],
                   &shared.rounded[row], &shared.residue[row], &shared.max_abs[row],
-                  &shared.keys[2 * row]);
-      shared.keys[2 * row + 1] = static_cast<uint64_t>(row);
+                  &shared.keys[row].hash);
+      shared.keys[row].row = static_cast<uint64_t>(row);
     }
 #pragma omp single
     {
