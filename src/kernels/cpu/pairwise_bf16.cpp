@@ -410,11 +410,12 @@ SD_BF16_TARGET bool run_panel(MatrixView e, const Shared& shared, const Bound& b
     const int m = static_cast<int>(std::min<int64_t>(kGroupRows, row_end - group));
     // The next group's rows into L2 while this one computes: a large cluster's bfloat16 copy
     // streams from memory, and six interleaved row streams defeat the hardware prefetcher.
-    const int64_t next_rows =
-        std::clamp<int64_t>(row_end - group - kGroupRows, 0, kGroupRows);
-    const auto* next = reinterpret_cast<const char*>(shared.rows + (group + kGroupRows) * pairs);
-    for (int64_t offset = 0; offset < next_rows * pairs * 4; offset += 64) {
-      _mm_prefetch(next + offset, _MM_HINT_T1);
+    const int64_t next_rows = std::clamp<int64_t>(row_end - group - kGroupRows, 0, kGroupRows);
+    if (next_rows > 0) {
+      const auto* next = reinterpret_cast<const char*>(shared.rows + (group + kGroupRows) * pairs);
+      for (int64_t offset = 0; offset < next_rows * pairs * 4; offset += 64) {
+        _mm_prefetch(next + offset, _MM_HINT_T1);
+      }
     }
     for (int64_t block = 0; block < blocks; ++block) {
       const int64_t block_first = first + block * kBlock;
