@@ -166,11 +166,16 @@ int main(int argc, char** argv) {
   }
 
   double total = 0, best = 1e300;
-  std::string per_iter;
+  std::string per_iter, inertias, shifts;
+  char number[64];
   for (const auto& it : fitted->history) {
     total += it.seconds;
     best = std::min(best, it.seconds);
     per_iter += (per_iter.empty() ? "" : ", ") + std::to_string(it.seconds);
+    std::snprintf(number, sizeof number, "%s%.9g", inertias.empty() ? "" : ", ", it.inertia);
+    inertias += number;
+    std::snprintf(number, sizeof number, "%s%.6g", shifts.empty() ? "" : ", ", it.shift);
+    shifts += number;
   }
   const double mean = total / static_cast<double>(fitted->history.size());
   const double flops =
@@ -179,13 +184,16 @@ int main(int argc, char** argv) {
       "{\"rows\": %lld, \"dim\": %lld, \"k\": %lld, \"threads\": %d, \"iterations\": %lld,\n"
       " \"seconds_per_iteration\": %.6f, \"best_iteration_seconds\": %.6f,\n"
       " \"iteration_seconds\": [%s],\n"
+      " \"iteration_inertia\": [%s],\n"
+      " \"iteration_shift\": [%s],\n"
       " \"fit_seconds\": %.6f, \"init_seconds\": %.6f, \"lloyd_seconds\": %.6f,\n"
       " \"inertia\": %.9g,\n"
       " \"gemm_gflops_per_iteration\": %.3f, \"sgemm_gflops\": %.3f,\n"
       " \"sgemm_gflops_before\": %.3f, \"sgemm_gflops_after\": %.3f,\n"
       " \"tile\": [%lld, %lld], \"assign_kernel\": \"%s\", \"blas\": \"%s\"}\n",
       static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(k), args.threads,
-      static_cast<long long>(fitted->n_iter), mean, best, per_iter.c_str(), fit_seconds,
+      static_cast<long long>(fitted->n_iter), mean, best, per_iter.c_str(), inertias.c_str(),
+      shifts.c_str(), fit_seconds,
       fitted->init_seconds, fitted->lloyd_seconds, fitted->inertia, flops / mean / 1e9, std::max(sgemm_before, sgemm_after), sgemm_before,
       sgemm_after, static_cast<long long>(kernels::kTileRows),
       static_cast<long long>(kernels::centroid_block(k)), kernels::cpu_kernel_name(ctx.cpu_kernel),

@@ -1,14 +1,27 @@
-"""Pairwise benchmark (not a test): semdedup's triangular max-similarity kernel vs NeMo's
-algorithm written in numpy, on the same data with the same number of BLAS threads.
+"""Pairwise benchmark (not a test).
+
+--mode nemo (default): semdedup's triangular max-similarity kernel (the family this CPU picks)
+vs NeMo's algorithm written in numpy, on the same data with the same number of BLAS threads.
 
 NeMo (spec section 10), for each column batch [s, s+B):
     S = E @ E[s:s+B].T          (N x B, float32 GEMM)
     keep S[i, j] only where i < j (triu), 0 elsewhere
     max_sim, max_idx = column max and first argmax
 
+--mode families: the kernel alone, its fp32 family (OpenBLAS sgemm tiles, the reference) vs its
+avx512-bf16 family (bfloat16 filter, float64 decisions), in one process, interleaved, the
+fastest of --reps runs each; checks the two outputs are identical bit for bit. Three data sets
+per size: "random" (independent random unit vectors), "structured" (every row shares a
+common direction, cosine about 0.4 between rows, like a k-means cluster; 10 % of rows are
+near copies of an earlier row at cosine 0.95-0.999 and 2 % exact copies) and "dense" (cosine
+0.92 +- 0.003 between all rows: nearly every row is within the bfloat16 bound of the best, the
+case the bf16 family hands to the fp32 family's tiles).
+
 Usage: .venv/bin/python bench/pairwise_bench.py [--build build] [--threads 2]
        [--sizes 2000,10000,50000] [--dim 768] [--batch 1024]
-Prints a table and one JSON line per size.
+       .venv/bin/python bench/pairwise_bench.py --mode families --sizes 10000,50000 [--reps 3]
+           [--data random,structured,dense]
+Prints a table and one JSON line per size (and data set).
 """
 
 import argparse
@@ -26,6 +39,11 @@ parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--sizes", default="2000,10000,50000")
 parser.add_argument("--dim", type=int, default=768)
 parser.add_argument("--batch", type=int, default=1024)
+parser.add_argument("--mode", choices=["nemo", "families"], default="nemo")
+parser.add_argument("--data", default="random,structured,dense",
+                    help="data sets of --mode families")
+parser.add_argument("--reps", type=int, default=0,
+                    help="runs per family in --mode families (0: 3 up to 10k rows, else 1)")
 args = parser.parse_args()
 
 # numpy's bundled OpenBLAS reads the thread counts and core type when it loads: set them before
@@ -121,9 +139,88 @@ def run_size(n, workdir):
     return result
 
 
+def structured_rows(n, dim, seed):
+    """A k-means-like cluster: a shared direction (cosine about 0.4 between rows), 10 % near
+    copies of an earlier row (cosine 0.95-0.999), 2 % exact copies."""
+    rng = np.random.default_rng(seed)
+    center = rng.standard_normal(dim).astype(np.float32)
+    center /= np.linalg.norm(center)
+    noise = rng.standard_normal((n, dim), dtype=np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    e = 0.8 * center + noise
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    for i in range(1, n):
+        kind = rng.random()
+        if kind < 0.10:
+            src = rng.integers(0, i)
+            scale = rng.uniform(0.045, 0.32)
+            e[i] = e[src] + scale * noise[i]
+            e[i] /= np.linalg.norm(e[i])
+        elif kind < 0.12:
+            e[i] = e[rng.integers(0, i)]
+    return e.astype(np.float32)
+
+
+def run_families(n, kind, workdir):
+    if kind == "random":
+        rng = np.random.default_rng(n)
+        e = rng.standard_normal((n, args.dim), dtype=np.float32)
+        e /= np.linalg.norm(e, axis=1, keepdims=True)
+    elif kind == "dense":
+        rng = np.random.default_rng(n + 2)
+        base = rng.standard_normal(args.dim).astype(np.float32)
+        noise = rng.standard_normal((n, args.dim), dtype=np.float32)
+        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+        e = base / np.linalg.norm(base) + 0.3 * noise
+        e /= np.linalg.norm(e, axis=1, keepdims=True)
+    else:
+        e = structured_rows(n, args.dim, n + 1)
+    data = os.path.join(workdir, "e.f32")
+    e.astype(np.float32).tofile(data)
+    reps = args.reps or reps_for(n)
+    cmd = [BENCH, "--rows", str(n), "--dim", str(args.dim), "--threads", str(args.threads),
+           "--reps", str(reps), "--input", data, "--families", "1", "--sgemm", "0"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    load_before = os.getloadavg()[0]
+    ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                     env=env).stdout)
+    fam = ours["families"]
+    return {"rows": n, "dim": args.dim, "data": kind, "threads": args.threads, "reps": reps,
+            "fp32_seconds": fam["fp32_seconds"], "bf16_seconds": fam["bf16_seconds"],
+            "bf16_speedup": fam["bf16_speedup"], "fp32_cpu_seconds": fam["fp32_cpu_seconds"],
+            "bf16_cpu_seconds": fam["bf16_cpu_seconds"], "bf16_cpu_speedup": fam["bf16_cpu_speedup"],
+            "identical": fam["identical"],
+            "bf16_useful_gflops": float(n) * (n - 1) * args.dim / fam["bf16_seconds"] / 1e9,
+            "load_average_1min": (load_before + os.getloadavg()[0]) / 2, "blas": ours["blas"]}
+
+
+def main_families():
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for n in (int(x) for x in args.sizes.split(",")):
+            for kind in args.data.split(","):
+                rows.append(run_families(n, kind, workdir))
+                print(json.dumps(rows[-1]), flush=True)
+    print()
+    print(f"threads={args.threads} dim={args.dim}  {rows[0]['blas']}")
+    print("wall: fastest run; cpu: fastest CPU time of all threads (less sensitive to other "
+          "processes); GF/s: 2 dim flops per pair i < j per wall second")
+    print("rows    data        fp32_s   bf16_s  wall_ratio  fp32_cpu_s  bf16_cpu_s  cpu_ratio  "
+          "bf16_GF/s  identical  load")
+    for r in rows:
+        print(f"{r['rows']:<7} {r['data']:<10} {r['fp32_seconds']:>7.3f}  {r['bf16_seconds']:>7.3f}  "
+              f"{r['bf16_speedup']:>9.2f}x  {r['fp32_cpu_seconds']:>10.3f}  "
+              f"{r['bf16_cpu_seconds']:>10.3f}  {r['bf16_cpu_speedup']:>8.2f}x  "
+              f"{r['bf16_useful_gflops']:>9.1f}  {str(r['identical']):>9}  "
+              f"{r['load_average_1min']:>4.1f}")
+
+
 def main():
     if not os.path.exists(BENCH):
         sys.exit(f"{BENCH} not found: build the pairwise_bench target (--build DIR)")
+    if args.mode == "families":
+        main_families()
+        return
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for n in (int(x) for x in args.sizes.split(",")):

@@ -16,8 +16,8 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cpu-kernel", options.cpu_kernel,
-                 "k-means assignment kernel: auto (the best this CPU runs), fp32 (GEMM tiles, the "
-                 "reference) or avx512-bf16 (bfloat16 filter, float64 decisions)")
+                 "k-means assignment and pairwise kernel: auto (the best this CPU runs), fp32 (GEMM "
+                 "tiles, the reference) or avx512-bf16 (bfloat16 filter, float64 decisions)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "fp32", "avx512-bf16"}));
   app.add_option("--device", options.device, "backend for the hot kernels: cpu|cuda")

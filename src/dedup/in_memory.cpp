@@ -103,7 +103,7 @@ Result<InMemoryDuplicates> find_duplicates(const Context& ctx, const arrow::Tabl
   }
   const double threshold = 1.0 - params.eps;
   const int threads = std::max(1, ctx.threads);
-  kernels::PairwiseWorkspace workspace;
+  kernels::PairwiseWorkspace workspace(ctx.cpu_kernel);
   InMemoryDuplicates result;
   for (const std::vector<int64_t>& rows : members) {
     SD_RETURN_IF_ERROR(ctx.check_cancelled());

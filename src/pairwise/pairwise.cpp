@@ -30,7 +30,7 @@ Result<std::pair<std::vector<float>, std::vector<int64_t>>> pairwise_cosine_simi
   std::vector<float> max_sim(static_cast<size_t>(rows));
   std::vector<int64_t> max_idx(static_cast<size_t>(rows));
   const int threads = std::max(1, ctx.threads);
-  kernels::PairwiseWorkspace workspace;
+  kernels::PairwiseWorkspace workspace(ctx.cpu_kernel);
   workspace.reserve(rows, embeddings.cols, threads);
   kernels::max_similarity_before(embeddings, threads, max_sim.data(), max_idx.data(), workspace,
                                  ctx.cancel_flag.get());

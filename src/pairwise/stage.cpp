@@ -16,6 +16,7 @@
 #include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/cluster.hpp"
 #include "semdedup/io/layout.hpp"
+#include "semdedup/kernels/isa.hpp"
 #include "semdedup/kernels/pairwise.hpp"
 #include "semdedup/pairwise/ranking.hpp"
 
@@ -121,9 +122,10 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   SD_RETURN_IF_ERROR(ctx.comm->agree(
       rank == 0 ? io::prepare_output_dir(params.output_path, params.output_mode) : Status::OK()));
 
-  ctx.logger->info("pairwise: {} clusters to compute ({} rows), {} resumed, {} empty",
+  ctx.logger->info("pairwise: {} clusters to compute ({} rows), {} resumed, {} empty, {} kernel",
                    plan.clusters_to_compute, plan.total_rows, result.clusters_resumed,
-                   result.clusters_empty);
+                   result.clusters_empty,
+                   kernels::cpu_kernel_name(kernels::PairwiseWorkspace(ctx.cpu_kernel).kernel()));
   ctx.logger->info("pairwise: compute dtype {}: similarities are dot products of the stored "
                    "embeddings (fp16 storage widened exactly) summed in double, stored as "
                    "float32{}",
@@ -147,7 +149,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   std::vector<Status> statuses(jobs.size());
   std::vector<char> written(jobs.size(), 0);
   {
-    kernels::PairwiseWorkspace workspace;
+    kernels::PairwiseWorkspace workspace(ctx.cpu_kernel);
     for (int64_t k = 0; k < small_begin; ++k) {
       statuses[k] = ctx.check_cancelled();
       if (statuses[k].ok()) {
@@ -165,7 +167,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(threads)
     {
-      kernels::PairwiseWorkspace workspace;
+      kernels::PairwiseWorkspace workspace(ctx.cpu_kernel);
 #pragma omp for schedule(dynamic, 1)
       for (int64_t k = small_begin; k < job_count; ++k) {
         if (failed.load(std::memory_order_relaxed)) continue;

@@ -15,8 +15,10 @@
 /// duplicates tie exactly (the earliest wins), and results are identical for any thread count.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
+#include "semdedup/core/context.hpp"
 #include "semdedup/core/matrix.hpp"
 
 namespace semdedup::kernels {
@@ -42,12 +44,20 @@ int64_t pairwise_tile(int64_t rows);
 /// tiles only). A function of the shape only.
 int64_t pairwise_band_tiles(int64_t rows, int64_t dim);
 
-/// Scratch memory of the kernel: per worker thread one [band x T] product block, one [T x dim]
-/// zero-padded edge tile and the running column maxima. Sized by the caller (this allocates);
-/// the kernel itself never allocates.
+/// Scratch memory of the kernel, for one kernel family (kernels/isa.hpp). fp32: per worker
+/// thread one [band x T] product block, one [T x dim] zero-padded edge tile and the running
+/// column maxima. avx512-bf16 (src/kernels/cpu/pairwise_bf16.hpp): the same (for clusters
+/// whose values are too large for float32 sums of bfloat16 products), plus the cluster in
+/// bfloat16 with its row norms, and per thread one packed panel of 256 columns with its
+/// candidates. Sized by the caller (this allocates); the kernel itself never allocates.
 class PairwiseWorkspace {
  public:
-  PairwiseWorkspace() = default;
+  /// A workspace for `kernel`'s family: kAuto, or a family this CPU cannot run, resolve to
+  /// the best one it can (kernels::best_cpu_kernel()).
+  explicit PairwiseWorkspace(CpuKernel kernel = CpuKernel::kAuto);
+
+  /// The family max_similarity_before runs with this workspace (never kAuto).
+  CpuKernel kernel() const { return kernel_; }
 
   /// Makes room for `threads` workers on clusters of up to `rows` rows of width `dim`.
   void reserve(int64_t rows, int64_t dim, int threads);
@@ -64,8 +74,11 @@ class PairwiseWorkspace {
 
   float* thread_floats(int thread) { return floats_.data() + thread * floats_per_thread_; }
   int32_t* thread_rows(int thread) { return rows_.data() + thread * tile_; }
+  std::byte* bf16_shared() { return bf16_shared_.data(); }
+  std::byte* bf16_threads() { return bf16_threads_.data(); }
 
  private:
+  CpuKernel kernel_;
   int64_t tile_ = 0;
   int64_t band_tiles_ = 0;
   int64_t dim_ = 0;
@@ -73,6 +86,8 @@ class PairwiseWorkspace {
   int64_t floats_per_thread_ = 0;
   AlignedVector<float> floats_;
   AlignedVector<int32_t> rows_;
+  AlignedVector<std::byte> bf16_shared_;
+  AlignedVector<std::byte> bf16_threads_;
 };
 
 /// For each row j of `embeddings` (the cluster in ranked order):
@@ -83,8 +98,10 @@ class PairwiseWorkspace {
 /// `embeddings`: [N x dim] row-major, any stride, rows finite (L2-normalised by the caller for
 /// cosine similarity). `max_sim`, `max_idx`: [N], caller-owned. `threads` >= 1 OpenMP workers,
 /// each running single-threaded BLAS on whole column tiles; called from inside an OpenMP
-/// parallel region it nests (pass 1). `workspace` must fit (N, dim, threads). If `cancel` is
-/// set and becomes true the kernel stops at the next tile and the outputs are unspecified.
+/// parallel region it nests (pass 1). `workspace` must fit (N, dim, threads); its family
+/// computes the products that propose candidates, and since every family decides by the same
+/// fixed-order double rescoring, every family gives the same outputs, bit for bit. If `cancel`
+/// is set and becomes true the kernel stops at the next tile and the outputs are unspecified.
 void max_similarity_before(MatrixView embeddings, int threads, float* max_sim, int64_t* max_idx,
                            PairwiseWorkspace& workspace, const std::atomic<bool>* cancel = nullptr);
 

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "semdedup/kernels/isa.hpp"
 #include "semdedup/kernels/pairwise.hpp"
 #include "semdedup/pairwise/pairwise.hpp"
 #include "testing/testing.hpp"
@@ -22,11 +23,27 @@ struct KernelOutput {
   std::vector<int64_t> idx;
 };
 
-KernelOutput run_kernel(MatrixView e, int threads) {
+KernelOutput run_family(CpuKernel kernel, MatrixView e, int threads) {
   KernelOutput out{std::vector<float>(e.rows, -7.0f), std::vector<int64_t>(e.rows, -7)};
-  kernels::PairwiseWorkspace workspace;
+  kernels::PairwiseWorkspace workspace(kernel);
   workspace.reserve(e.rows, e.cols, threads);
   kernels::max_similarity_before(e, threads, out.sim.data(), out.idx.data(), workspace);
+  return out;
+}
+
+uint32_t bits_of(float value);
+
+// The fp32 family's output, after checking that every other family this CPU runs gives the
+// same bits.
+KernelOutput run_kernel(MatrixView e, int threads) {
+  KernelOutput out = run_family(CpuKernel::kFp32, e, threads);
+  if (kernels::cpu_kernel_available(CpuKernel::kAvx512Bf16)) {
+    const KernelOutput bf16 = run_family(CpuKernel::kAvx512Bf16, e, threads);
+    EXPECT_EQ(bf16.idx, out.idx) << "avx512-bf16 vs fp32, " << threads << " threads";
+    for (size_t j = 0; j < out.sim.size(); ++j) {
+      EXPECT_EQ(bits_of(bf16.sim[j]), bits_of(out.sim[j])) << "avx512-bf16 vs fp32, row " << j;
+    }
+  }
   return out;
 }
 
@@ -362,17 +379,26 @@ TEST(PairwiseKernel, TileIsAFunctionOfTheRowCountOnly) {
   EXPECT_EQ(kernels::pairwise_band_tiles(100000, kernels::kPairwiseBandMinDim - 1), 1);
   EXPECT_EQ(kernels::pairwise_band_tiles(2048, 768), 1);  // no column tile past the 8th
   EXPECT_EQ(kernels::pairwise_band_tiles(2049, 768), kernels::kPairwiseBandTiles);
-  kernels::PairwiseWorkspace workspace;
+  kernels::PairwiseWorkspace workspace(CpuKernel::kFp32);
   workspace.reserve(3000, 768, 2);
   EXPECT_TRUE(workspace.fits(50000, 768, 2));
   EXPECT_FALSE(workspace.fits(1000, 769, 2));
   EXPECT_FALSE(workspace.fits(1000, 768, 3));
   // Two threads, each: a 2048 x 256 product band, a 256 x 768 padded tile, 256 maxima and rows.
   EXPECT_EQ(workspace.bytes(), 2 * (8 * 256 * 256 + 256 * 768 + 256) * 4 + 2 * 256 * 4);
-  kernels::PairwiseWorkspace single;
+  kernels::PairwiseWorkspace single(CpuKernel::kFp32);
   single.reserve(2000, 768, 1);
   EXPECT_EQ(single.bytes(), (256 * 256 + 256 * 768 + 256) * 4 + 256 * 4);
   EXPECT_FALSE(single.fits(3000, 768, 1));
+  EXPECT_EQ(kernels::PairwiseWorkspace().kernel(), kernels::best_cpu_kernel());
+  if (kernels::cpu_kernel_available(CpuKernel::kAvx512Bf16)) {
+    kernels::PairwiseWorkspace bf16(CpuKernel::kAvx512Bf16);
+    bf16.reserve(3000, 768, 2);
+    EXPECT_EQ(bf16.kernel(), CpuKernel::kAvx512Bf16);
+    EXPECT_TRUE(bf16.fits(3000, 768, 2));
+    EXPECT_FALSE(bf16.fits(3001, 768, 2));  // the bfloat16 copy of the cluster grows with it
+    EXPECT_GE(bf16.bytes(), workspace.bytes() + 3000 * 768 * 2);
+  }
 }
 
 TEST(PairwiseKernel, BatchedCallRejectsBadInput) {
