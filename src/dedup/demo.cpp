@@ -51,7 +51,7 @@ Result<DemoResult> run_demo(const Context& ctx, const DemoParams& params) {
 
   ReportParams report_params;
   report_params.input_path = pairwise_results_dir(run);
-  result.report_html = (root / "output" / "report.html").string();
+  result.report_html = (root / "output" / io::kReportHtmlFile).string();
   report_params.html_path = result.report_html;
   SD_ASSIGN_OR_RETURN(result.report, build_report(ctx, report_params));
 

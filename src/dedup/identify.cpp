@@ -24,7 +24,7 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   IdentifyResult result;
   result.clusters = static_cast<int64_t>(cluster_files.size());
   if (cluster_files.empty()) {
-    ctx.logger->warn("No cluster_K.parquet files found in: {}", params.input_path);
+    ctx.logger->warn("No {} files found in: {}", io::cluster_file_pattern(), params.input_path);
     return result;
   }
   // Before anything is written: a missing KMeans output leaves nothing behind.
@@ -40,7 +40,8 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   // written, so a failure leaves the earlier duplicates/ (or none), never a part of the new one.
   // The output is locked, so one fixed name serves every rank.
   const std::string out_dir =
-      (std::filesystem::path(params.output_path) / ".duplicates.tmp-staging").string();
+      (std::filesystem::path(params.output_path) / io::staging_dir_name(io::kDuplicatesDir))
+          .string();
   // Rank 0 prepares the directories before any rank writes into them.
   const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
   SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? [&]() -> Status {
@@ -82,7 +83,7 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
         SD_ASSIGN_OR_RETURN(ids, io::select_ids_at_or_above(paths, threshold));
       }
       const std::string path =
-          (std::filesystem::path(out_dir) / io::numbered_file_name(batch, ".parquet")).string();
+          (std::filesystem::path(out_dir) / io::numbered_file_name(batch, io::kParquetExtension)).string();
       SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
       result.duplicates += ids->length();
       ++result.files;

@@ -149,7 +149,7 @@ Result<IdSet> read_id_set(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) return Status::io_error("{}: no such directory", dir);
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".parquet" &&
+    if (entry.is_regular_file() && entry.path().extension() == kParquetExtension &&
         !entry.path().filename().string().starts_with(".")) {
       files.push_back(entry.path().string());
     }
