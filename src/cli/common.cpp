@@ -19,10 +19,11 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  "k-means assignment kernel: auto (the best this CPU runs), fp32 (GEMM tiles, the "
                  "reference) or avx512-bf16 (bfloat16 filter, float64 decisions)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "fp32", "avx512-bf16"}));
-  app.add_option("--device", options.device, "backend for the hot kernels: cpu|cuda")
+      ->check(CLI::IsMember(enum_names(kCpuKernelNames)));
+  app.add_option("--device", options.device,
+                 fmt::format("backend for the hot kernels: {}", enum_names_joined(kDeviceNames)))
       ->capture_default_str()
-      ->check(CLI::IsMember({"cpu", "cuda"}));
+      ->check(CLI::IsMember(enum_names(kDeviceNames)));
   app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -31,7 +32,7 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  "progress display: auto (a bar on a terminal, periodic log lines otherwise), "
                  "always, never")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+      ->check(CLI::IsMember(enum_names(kProgressModeNames)));
   // Read before parsing by expand_config_file; declared here for --help and validation.
   app.add_option("--config", options.config,
                  "YAML file of parameters under NeMo Curator's names (n_clusters, eps, "
