@@ -14,6 +14,8 @@
 
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/io/cluster.hpp"
+#include "semdedup/io/cluster_discovery.hpp"
+#include "semdedup/io/pairwise_results.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/kernels/pairwise.hpp"
 #include "semdedup/pairwise/ranking.hpp"
@@ -125,14 +127,18 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
   // Rows per cluster from the Parquet footers (-1: kept from an earlier run); under mpirun each
   // rank inspects every ranks-th cluster and the counts are summed.
   std::vector<int64_t> cluster_rows(clusters.size(), 0);
+  std::vector<std::string> outputs;  // cluster_K.parquet of each cluster
+  outputs.reserve(clusters.size());
+  for (const io::ClusterFiles& cluster : clusters) {
+    outputs.push_back(
+        (fs::path(params.output_path) / io::cluster_file_name(cluster.centroid)).string());
+  }
   Status inspected;
   for (size_t i = 0; i < clusters.size(); ++i) {
-    const std::string output =
-        (fs::path(params.output_path) / io::cluster_file_name(clusters[i].centroid)).string();
     std::error_code ec;
     const bool owner = static_cast<int>(i % static_cast<size_t>(ranks)) == rank;
     if (!owner || !inspected.ok()) continue;
-    if (resume && fs::exists(output, ec)) {
+    if (resume && fs::exists(outputs[i], ec)) {
       cluster_rows[i] = -1;
       continue;
     }
@@ -164,7 +170,7 @@ Result<StageResult> run_stage(const Context& ctx, const Params& params) {
     Job job;
     job.cluster = &cluster;
     job.rows = cluster_rows[i];
-    job.output = (fs::path(params.output_path) / io::cluster_file_name(cluster.centroid)).string();
+    job.output = outputs[i];
     all_jobs.push_back(std::move(job));
   }
   // Largest first: the costs are quadratic, so the big ones set the wall time.
