@@ -24,9 +24,9 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  fmt::format("backend for the hot kernels: {}", enum_names_joined(kDeviceNames)))
       ->capture_default_str()
       ->check(CLI::IsMember(enum_names(kDeviceNames)));
-  app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|off")
+  app.add_option("--log-level", options.log_level, enum_names_joined(kLogLevelNames))
       ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+      ->check(CLI::IsMember(enum_names(kLogLevelNames)));
   app.add_flag("--quiet,-q", options.quiet, "only errors; no progress");
   app.add_option("--progress", options.progress,
                  "progress display: auto (a bar on a terminal, periodic log lines otherwise), "

@@ -33,7 +33,9 @@ enum class CpuKernel {
 };
 /// The names of CpuKernel (--cpu-kernel; kernels/isa.hpp parses and prints them).
 inline constexpr std::array<EnumName<CpuKernel>, 3> kCpuKernelNames{
-    {{CpuKernel::kAuto, "auto"}, {CpuKernel::kFp32, "fp32"}, {CpuKernel::kAvx512Bf16, "avx512-bf16"}}};
+    {{CpuKernel::kAuto, "auto"},
+     {CpuKernel::kFp32, "fp32"},
+     {CpuKernel::kAvx512Bf16, "avx512-bf16"}}};
 
 struct Context {
   /// Worker threads for kernels (>= 1). Results never depend on it.

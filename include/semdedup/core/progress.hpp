@@ -26,7 +26,9 @@ class Progress {
 enum class ProgressMode { kAuto, kAlways, kNever };
 /// The names of ProgressMode (--progress).
 inline constexpr std::array<EnumName<ProgressMode>, 3> kProgressModeNames{
-    {{ProgressMode::kAuto, "auto"}, {ProgressMode::kAlways, "always"}, {ProgressMode::kNever, "never"}}};
+    {{ProgressMode::kAuto, "auto"},
+     {ProgressMode::kAlways, "always"},
+     {ProgressMode::kNever, "never"}}};
 
 Result<ProgressMode> parse_progress_mode(std::string_view name);
 std::string_view progress_mode_name(ProgressMode mode);
