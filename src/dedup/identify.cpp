@@ -83,7 +83,8 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
         SD_ASSIGN_OR_RETURN(ids, io::select_ids_at_or_above(paths, threshold));
       }
       const std::string path =
-          (std::filesystem::path(out_dir) / io::numbered_file_name(batch, io::kParquetExtension)).string();
+          (std::filesystem::path(out_dir) / io::numbered_file_name(batch, io::kParquetExtension))
+              .string();
       SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
       result.duplicates += ids->length();
       ++result.files;
