@@ -7,5 +7,5 @@ cd "$root"
 bash scripts/bootstrap.sh
 build="${SEMDEDUP_BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build"
+cmake --build "$build" --target semdedup
 "$build/semdedup" demo "$@"

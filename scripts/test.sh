@@ -11,7 +11,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/bootstrap.sh
 build="${SEMDEDUP_BUILD_DIR:-build}"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Warnings are errors here: a clean build prints none.
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMDEDUP_WERROR=ON >/dev/null
 cmake --build "$build"
 (cd "$build" && ctest --output-on-failure -j "$(nproc)" --label-exclude cuda "$@")
 # The Python package into .venv, then its tests (pytest; they also build the self-contained

@@ -68,23 +68,20 @@ nb::dict pairwise_result_dict(const pairwise::StageResult& r) {
   return d;
 }
 
+/// A Python enum `name` whose members are the rows of the C++ enum's name table.
+template <typename Enum, size_t N>
+void bind_enum(nb::module_& m, const char* name, const std::array<EnumName<Enum>, N>& table) {
+  nb::enum_<Enum> bound(m, name);
+  for (const auto& row : table) bound.value(row.name.data(), row.value);  // literals
+}
+
 }  // namespace
 
 void bind_stages(nb::module_& m) {
-  nb::enum_<io::FileType>(m, "FileType")
-      .value("parquet", io::FileType::kParquet)
-      .value("jsonl", io::FileType::kJsonl);
-  nb::enum_<io::OutputMode>(m, "OutputMode")
-      .value("fresh", io::OutputMode::kFresh)
-      .value("resume", io::OutputMode::kResume)
-      .value("overwrite", io::OutputMode::kOverwrite);
-  nb::enum_<pairwise::WhichToKeep>(m, "WhichToKeep")
-      .value("hard", pairwise::WhichToKeep::kHard)
-      .value("easy", pairwise::WhichToKeep::kEasy)
-      .value("random", pairwise::WhichToKeep::kRandom);
-  nb::enum_<pairwise::SimMetric>(m, "SimMetric")
-      .value("cosine", pairwise::SimMetric::kCosine)
-      .value("l2", pairwise::SimMetric::kL2);
+  bind_enum(m, "FileType", io::kFileTypeNames);
+  bind_enum(m, "OutputMode", io::kOutputModeNames);
+  bind_enum(m, "WhichToKeep", pairwise::kWhichToKeepNames);
+  bind_enum(m, "SimMetric", pairwise::kSimMetricNames);
 
   nb::class_<kmeans::FitParams>(m, "FitParams")
       .def(nb::init<>())

@@ -116,14 +116,14 @@ int run_app(int argc, char** argv) {
   app.set_version_flag("--version", version_text);
 
   std::vector<Command> commands;
-  commands.push_back(setup_kmeans(app));
-  commands.push_back(setup_pairwise(app));
-  commands.push_back(setup_identify(app));
-  commands.push_back(setup_run(app));
-  commands.push_back(setup_remove(app));
-  commands.push_back(setup_report(app));
-  commands.push_back(setup_generate(app));
-  commands.push_back(setup_demo(app));
+  commands.push_back(add_kmeans_command(app));
+  commands.push_back(add_pairwise_command(app));
+  commands.push_back(add_identify_command(app));
+  commands.push_back(add_run_command(app));
+  commands.push_back(add_remove_command(app));
+  commands.push_back(add_report_command(app));
+  commands.push_back(add_generate_command(app));
+  commands.push_back(add_demo_command(app));
 
   std::vector<std::string> args(argv + 1, argv + argc);
   Result<std::vector<std::string>> expanded = expand_config_file(app, args);

@@ -19,19 +19,20 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                  "k-means assignment and pairwise kernel: auto (the best this CPU runs), fp32 (GEMM "
                  "tiles, the reference) or avx512-bf16 (bfloat16 filter, float64 decisions)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "fp32", "avx512-bf16"}));
-  app.add_option("--device", options.device, "backend for the hot kernels: cpu|cuda")
+      ->check(CLI::IsMember(enum_names(kCpuKernelNames)));
+  app.add_option("--device", options.device,
+                 fmt::format("backend for the hot kernels: {}", enum_names_joined(kDeviceNames)))
       ->capture_default_str()
-      ->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember(enum_names(kDeviceNames)));
+  app.add_option("--log-level", options.log_level, enum_names_joined(kLogLevelNames))
       ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+      ->check(CLI::IsMember(enum_names(kLogLevelNames)));
   app.add_flag("--quiet,-q", options.quiet, "only errors; no progress");
   app.add_option("--progress", options.progress,
                  "progress display: auto (a bar on a terminal, periodic log lines otherwise), "
                  "always, never")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+      ->check(CLI::IsMember(enum_names(kProgressModeNames)));
   app.add_option("--storage-options", options.storage_options,
                  "options for s3:// paths, as key=value,key=value: endpoint_override (e.g. "
                  "http://127.0.0.1:9000), region, access_key, secret_key, session_token, scheme "

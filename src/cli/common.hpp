@@ -62,6 +62,26 @@ struct Command {
   std::shared_ptr<CommonOptions> common;
 };
 
+/// Subcommand `name` of `parent`, in the one shape every command has: an options struct of its
+/// own (`Options`, filled by its flags and by the YAML keys --config turns into flags), a
+/// `setup` that declares the command's flags onto it (the common flags follow), and a `run`
+/// that turns the parsed options into params and runs the command in output mode `mode`.
+template <typename Options>
+Command make_command(CLI::App& parent, const std::string& name, const std::string& description,
+                     void (*setup)(CLI::App&, Options&),
+                     Status (*run)(const Context&, io::OutputMode, Options&)) {
+  Command cmd;
+  cmd.common = std::make_shared<CommonOptions>();
+  auto options = std::make_shared<Options>();
+  cmd.app = parent.add_subcommand(name, description);
+  setup(*cmd.app, *options);
+  add_common_flags(*cmd.app, *cmd.common);
+  cmd.run = [options, run](const Context& ctx, io::OutputMode mode) {
+    return run(ctx, mode, *options);
+  };
+  return cmd;
+}
+
 /// (name, value) of semdedup's version and build type, Arrow's and the BLAS's.
 std::vector<std::pair<std::string, std::string>> version_pairs();
 
@@ -75,14 +95,15 @@ Result<T> with_flag(std::string_view flag, Result<T> result) {
   return result;
 }
 
-// One setup_ function per subcommand (one file each).
-Command setup_kmeans(CLI::App& parent);
-Command setup_pairwise(CLI::App& parent);
-Command setup_identify(CLI::App& parent);
-Command setup_run(CLI::App& parent);
-Command setup_remove(CLI::App& parent);
-Command setup_report(CLI::App& parent);
-Command setup_generate(CLI::App& parent);
-Command setup_demo(CLI::App& parent);
+// One function per subcommand (one file each, <name>_command.cpp), adding it to `parent` through
+// make_command.
+Command add_kmeans_command(CLI::App& parent);
+Command add_pairwise_command(CLI::App& parent);
+Command add_identify_command(CLI::App& parent);
+Command add_run_command(CLI::App& parent);
+Command add_remove_command(CLI::App& parent);
+Command add_report_command(CLI::App& parent);
+Command add_generate_command(CLI::App& parent);
+Command add_demo_command(CLI::App& parent);
 
 }  // namespace semdedup::cli

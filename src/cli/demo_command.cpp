@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/common.hpp"
+#include "cli/flags.hpp"
 #include "semdedup/dedup/demo.hpp"
 #include "semdedup/io/layout.hpp"
 
@@ -46,54 +47,57 @@ void print_summary(const dedup::DemoParams& params, const dedup::DemoResult& r) 
     fmt::print("  eps {:<6} removes {:>8} rows ({:5.2f}%)\n", row.eps, row.removed, 100.0 * row.share);
   }
   fmt::print("\nfiles under {}:\n", params.output_path);
-  fmt::print("  input/data/                  generated embeddings (input/ground_truth.parquet: planted pairs)\n");
+  fmt::print("  {:<29}generated embeddings (input/{}: planted pairs)\n",
+             fmt::format("input/{}/", io::kGeneratedDataDir), io::kGroundTruthFile);
   const auto line = [](const std::string& path, std::string_view what) {
     fmt::print("  {:<29}{}\n", "output/" + path, what);
   };
   line(fmt::format("{}/", io::kKMeansResultsDir),
-       fmt::format("{}K/ partitions", io::kCentroidPartitionPrefix));
-  line(fmt::format("{}/", io::kPairwiseResultsDir), "cluster_K.parquet");
+       fmt::format("{}/ partitions", io::centroid_partition_pattern()));
+  line(fmt::format("{}/", io::kPairwiseResultsDir), io::cluster_file_pattern());
   line(fmt::format("{}/", io::kDuplicatesDir), "duplicate ids");
   line(fmt::format("{}/", io::kDeduplicatedDir), "the input without them");
-  fmt::print("  output/report.html           similarity histogram, ECDF, eps sweep, example pairs\n");
+  line(io::kReportHtmlFile, "similarity histogram, ECDF, eps sweep, example pairs");
   line(io::kSummaryFile, "counts, timings, parameters");
   fmt::print("total {:.1f} s\n", r.seconds);
 }
 
+void setup_demo(CLI::App& app, dedup::DemoParams& params) {
+  add_output_flag(app, params.output_path,
+                  "working directory (default: a new semdedup-demo-XXXXXX under $TMPDIR or /tmp)",
+                  false);
+  app.add_option("--rows", params.rows, "rows to generate")->capture_default_str();
+  app.add_option("--dim", params.dim, "embedding dimension")->capture_default_str();
+  app.add_option("--n-clusters", params.n_clusters, "clusters (generator and k-means)")
+      ->capture_default_str();
+  app.add_option("--duplicate-fraction", params.duplicate_fraction, "planted share of duplicates")
+      ->capture_default_str();
+  app.add_option("--eps", params.eps, "eps of the identify step")->capture_default_str();
+  app.add_option("--seed", params.seed, "seed of everything random")
+      ->capture_default_str()
+      ->check(seed_validator());
+}
+
+Status run_demo(const Context& ctx, io::OutputMode, dedup::DemoParams& params) {
+  if (params.output_path.empty()) {
+    dedup::DemoParams check = params;
+    check.output_path = "-";
+    SD_RETURN_IF_ERROR(check.validate());  // before creating a directory for nothing
+    SD_ASSIGN_OR_RETURN(params.output_path, make_temp_dir());
+  }
+  params.versions = version_pairs();
+  SD_ASSIGN_OR_RETURN(const auto result, dedup::run_demo(ctx, params));
+  print_summary(params, result);
+  return Status::OK();
+}
+
 }  // namespace
 
-Command setup_demo(CLI::App& parent) {
-  Command cmd;
-  cmd.common = std::make_shared<CommonOptions>();
-  auto params = std::make_shared<dedup::DemoParams>();
-  cmd.app = parent.add_subcommand(
-      "demo", "generate a dataset with planted duplicates, deduplicate it, print a summary");
-  CLI::App& app = *cmd.app;
-  app.add_option("--output", params->output_path,
-                 "working directory (default: a new semdedup-demo-XXXXXX under $TMPDIR or /tmp)");
-  app.add_option("--rows", params->rows, "rows to generate")->capture_default_str();
-  app.add_option("--dim", params->dim, "embedding dimension")->capture_default_str();
-  app.add_option("--n-clusters", params->n_clusters, "clusters (generator and k-means)")
-      ->capture_default_str();
-  app.add_option("--duplicate-fraction", params->duplicate_fraction, "planted share of duplicates")
-      ->capture_default_str();
-  app.add_option("--eps", params->eps, "eps of the identify step")->capture_default_str();
-  app.add_option("--seed", params->seed, "seed of everything random")->capture_default_str()
-      ->check(seed_validator());
-  add_common_flags(app, *cmd.common);
-  cmd.run = [params](const Context& ctx, io::OutputMode) -> Status {
-    if (params->output_path.empty()) {
-      dedup::DemoParams check = *params;
-      check.output_path = "-";
-      SD_RETURN_IF_ERROR(check.validate());  // before creating a directory for nothing
-      SD_ASSIGN_OR_RETURN(params->output_path, make_temp_dir());
-    }
-    params->versions = version_pairs();
-    SD_ASSIGN_OR_RETURN(const auto result, dedup::run_demo(ctx, *params));
-    print_summary(*params, result);
-    return Status::OK();
-  };
-  return cmd;
+Command add_demo_command(CLI::App& parent) {
+  return make_command<dedup::DemoParams>(
+      parent, "demo",
+      "generate a dataset with planted duplicates, deduplicate it, print a summary", setup_demo,
+      run_demo);
 }
 
 }  // namespace semdedup::cli

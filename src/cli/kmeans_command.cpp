@@ -3,12 +3,11 @@
 
 #include <fmt/format.h>
 
-#include <memory>
 
 #include "cli/common.hpp"
+#include "cli/flags.hpp"
 #include "semdedup/io/footprint.hpp"
 #include "semdedup/io/layout.hpp"
-#include "cli/outputs.hpp"
 #include "semdedup/kmeans/stage.hpp"
 
 namespace semdedup::cli {
@@ -16,16 +15,15 @@ namespace semdedup::cli {
 void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
   app.add_option("--n-clusters", options.n_clusters, "number of centroids k (1 <= k <= rows)")
       ->required();
-  app.add_option("--id-field", options.id_field, "id column (any scalar type)")
-      ->capture_default_str();
-  app.add_option("--embedding-field", options.embedding_field, "embedding column (list of numbers)")
-      ->capture_default_str();
+  add_id_field_flag(app, options.id_field, "id column (any scalar type)");
+  add_embedding_field_flag(app, options.embedding_field, "embedding column (list of numbers)");
   app.add_option("--metadata-fields", options.metadata_fields,
                  "extra columns copied into the output (a,b)");
-  app.add_option("--input-filetype", options.input_filetype, "parquet|jsonl")
-      ->capture_default_str();
-  app.add_option("--input-file-extensions", options.input_file_extensions,
-                 "extensions that select input files (.parquet,.pq); default by filetype");
+  add_input_filetype_flag(app, options.input_filetype, "parquet|jsonl");
+  add_input_file_extensions_flag(
+      app, options.input_file_extensions,
+      fmt::format("extensions that select input files ({},.pq); default by filetype",
+                  io::kParquetExtension));
   app.add_option("--max-iter", options.max_iter, "most Lloyd iterations per run")
       ->capture_default_str();
   app.add_option("--tol", options.tol,
@@ -55,14 +53,14 @@ void add_kmeans_flags(CLI::App& app, KMeansOptions& options) {
   app.add_option("--memory-limit", options.memory_limit,
                  "memory the fit's float32 embeddings may take when --fit-data-fraction is unset "
                  "(512M, 8G; default: half the available memory)");
-  app.add_option("--cache-path", options.cache_path,
+  app.add_option(kCachePathFlag, options.cache_path,
                  fmt::format("also write NeMo's {} into this directory", io::kCacheCentroidsFile));
   app.add_option("--embedding-dim", options.embedding_dim,
                  "deprecated (removed in NeMo Curator 1.4): accepted and ignored");
-  app.add_option("--input-embedding-dtype", options.input_embedding_dtype,
-                 "auto: list<uint16> and list<halffloat> are fp16 (NeMo 1.4's storage), other "
-                 "numbers as stored; float16: require fp16 storage; float32: refuse list<uint16>")
-      ->capture_default_str();
+  add_input_embedding_dtype_flag(
+      app, options.input_embedding_dtype,
+      "auto: list<uint16> and list<halffloat> are fp16 (NeMo 1.4's storage), other numbers as "
+      "stored; float16: require fp16 storage; float32: refuse list<uint16>");
   app.add_option("--embedding-output-dtype", options.embedding_output_dtype,
                  "storage of the output's embeddings: float32, or float16 (list<uint16> fp16 "
                  "bits, rounded to nearest even, as NeMo 1.4); distances stay float32")
@@ -124,38 +122,39 @@ void warn_deprecated_kmeans_flags(const Context& ctx, const KMeansOptions& optio
   }
 }
 
-Command setup_kmeans(CLI::App& parent) {
-  Command cmd;
-  cmd.common = std::make_shared<CommonOptions>();
-  auto options = std::make_shared<KMeansOptions>();
-  cmd.app = parent.add_subcommand(
-      "kmeans",
-      fmt::format("cluster L2-normalised embeddings; write <output>/{}K/part-NNNNNN.parquet and "
-                  "<output>/{}",
-                  io::kCentroidPartitionPrefix, io::kKMeansCentroidsFile));
-  CLI::App& app = *cmd.app;
-  app.add_option("--input", options->input, "input files, directories or glob patterns")
-      ->required()
-      ->expected(1, -1);
-  app.add_option("--output", options->output, "output directory")->required();
-  add_kmeans_flags(app, *options);
+namespace {
+
+void setup_kmeans(CLI::App& app, KMeansOptions& options) {
+  add_input_flag(app, options.input, "input files, directories or glob patterns");
+  add_output_flag(app, options.output, "output directory");
+  add_kmeans_flags(app, options);
   add_output_mode_flags(app, "replace what an earlier semdedup run wrote there",
                         "finish an interrupted run in its output directory (reuses its "
                         "centroids when the fit had finished)");
-  add_common_flags(app, *cmd.common);
+}
 
-  cmd.run = [options](const Context& ctx, io::OutputMode mode) -> Status {
-    SD_ASSIGN_OR_RETURN(const kmeans::Params params, make_kmeans_params(*options, mode));
-    warn_deprecated_kmeans_flags(ctx, *options);
-    SD_ASSIGN_OR_RETURN(const kmeans::StageResult result, kmeans::run_stage(ctx, params));
-    fmt::print(
-        "kmeans: {} rows, {} clusters ({} non-empty), {} iterations, inertia {:.6f}, {:.2f} s "
-        "-> {}\n",
-        result.num_rows, params.fit.n_clusters, result.num_clusters_written, result.n_iter,
-        result.inertia, result.total_seconds, params.output_path);
-    return Status::OK();
-  };
-  return cmd;
+Status run_kmeans(const Context& ctx, io::OutputMode mode, KMeansOptions& options) {
+  SD_ASSIGN_OR_RETURN(const kmeans::Params params, make_kmeans_params(options, mode));
+  warn_deprecated_kmeans_flags(ctx, options);
+  SD_ASSIGN_OR_RETURN(const kmeans::StageResult result, kmeans::run_stage(ctx, params));
+  fmt::print(
+      "kmeans: {} rows, {} clusters ({} non-empty), {} iterations, inertia {:.6f}, {:.2f} s "
+      "-> {}\n",
+      result.num_rows, params.fit.n_clusters, result.num_clusters_written, result.n_iter,
+      result.inertia, result.total_seconds, params.output_path);
+  return Status::OK();
+}
+
+}  // namespace
+
+Command add_kmeans_command(CLI::App& parent) {
+  return make_command<KMeansOptions>(
+      parent, "kmeans",
+      fmt::format("cluster L2-normalised embeddings; write <output>/{}/part-NNNNNN{} and "
+                  "<output>/{}",
+                  io::centroid_partition_pattern(), io::kParquetExtension,
+                  io::kKMeansCentroidsFile),
+      setup_kmeans, run_kmeans);
 }
 
 }  // namespace semdedup::cli

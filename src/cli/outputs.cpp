@@ -2,6 +2,9 @@
 
 #include <set>
 
+#include "cli/flags.hpp"
+#include "semdedup/kmeans/params.hpp"
+
 namespace semdedup::cli {
 
 namespace {
@@ -13,9 +16,10 @@ const std::set<std::string> kManagedCommands = {"kmeans", "pairwise", "identify"
 const std::set<std::string> kStageInputCommands = {"pairwise", "identify", "report"};
 // Flags that cannot change a result, so a resume may change them.
 const std::set<std::string> kNotShaping = {
-    "--help",   "--threads",  "--device",    "--log-level",           "--quiet",
-    "--progress", "--config", "--overwrite", "--resume",              "--output",
-    "--cache-path", "--pairwise-batch-size", "--max-samples-per-batch", "--embedding-dim",
+    "--help",       "--threads",          "--device",     "--log-level",
+    "--quiet",      "--progress",         "--config",     kOverwriteFlag,
+    kResumeFlag,    kOutputFlag,          kCachePathFlag, "--pairwise-batch-size",
+    "--max-samples-per-batch", "--embedding-dim",
     "--storage-options"};  // where files live, and credentials: never in a manifest
 
 std::vector<std::string> values_of(const CLI::App& app, const char* flag) {
@@ -35,21 +39,20 @@ bool flag_set(const CLI::App& app, const char* flag) {
 
 }  // namespace
 
-void add_output_mode_flags(CLI::App& app, const std::string& overwrite_help,
-                           const std::string& resume_help) {
-  CLI::Option* overwrite = app.add_flag("--overwrite", overwrite_help);
-  if (!resume_help.empty()) app.add_flag("--resume", resume_help)->excludes(overwrite);
-}
-
 Status check_outputs_apart(const CLI::App& app) {
   std::vector<io::NamedPath> inputs, outputs;
-  for (const char* flag : {"--input", "--duplicates", "--config", "--init"}) {
+  for (const char* flag : {kInputFlag, kDuplicatesFlag, "--config", "--init"}) {
     for (const auto& value : values_of(app, flag)) {
-      if (std::string(flag) == "--init" && (value == "k-means||" || value == "random")) continue;
+      // --init names a file unless it names a method.
+      kmeans::FitParams init;
+      if (std::string(flag) == "--init" && kmeans::parse_init(value, init).ok() &&
+          init.init != kmeans::InitMethod::kFile) {
+        continue;
+      }
       inputs.push_back({flag, value});
     }
   }
-  for (const char* flag : {"--output", "--cache-path", "--html"}) {
+  for (const char* flag : {kOutputFlag, kCachePathFlag, "--html"}) {
     for (const auto& output : values_of(app, flag)) outputs.push_back({flag, output});
   }
   return io::check_outputs_apart(inputs, outputs);
@@ -58,9 +61,9 @@ Status check_outputs_apart(const CLI::App& app) {
 Status check_inputs_finished(const CLI::App& app, const Context& ctx) {
   const bool stage_input = kStageInputCommands.contains(app.get_name());
   std::vector<io::NamedPath> inputs, duplicates;
-  for (const auto& value : values_of(app, "--input")) inputs.push_back({"--input", value});
-  for (const auto& value : values_of(app, "--duplicates")) {
-    duplicates.push_back({"--duplicates", value});
+  for (const auto& value : values_of(app, kInputFlag)) inputs.push_back({kInputFlag, value});
+  for (const auto& value : values_of(app, kDuplicatesFlag)) {
+    duplicates.push_back({kDuplicatesFlag, value});
   }
   SD_RETURN_IF_ERROR(io::check_inputs_finished(inputs, stage_input, ctx));
   return io::check_inputs_finished(duplicates, true, ctx);
@@ -68,7 +71,7 @@ Status check_inputs_finished(const CLI::App& app, const Context& ctx) {
 
 std::vector<std::string> written_dirs(const CLI::App& app) {
   std::vector<std::string> dirs;
-  for (const char* flag : {"--output", "--cache-path"}) {
+  for (const char* flag : {kOutputFlag, kCachePathFlag}) {
     const CLI::Option* option = app.get_option_no_throw(flag);
     if (!option || option->count() == 0 || option->results().back().empty()) continue;
     dirs.push_back(option->results().back());
@@ -80,11 +83,11 @@ io::OutputPlan plan_outputs(const CLI::App& app) {
   io::OutputPlan plan;
   if (!kManagedCommands.contains(app.get_name())) return plan;
   plan.command = app.get_name();
-  plan.mode = flag_set(app, "--overwrite") ? io::OutputMode::kOverwrite
-               : flag_set(app, "--resume")  ? io::OutputMode::kResume
-                                            : io::OutputMode::kFresh;
-  for (const char* flag : {"--output", "--cache-path"}) {
-    if (std::string(flag) == "--cache-path" && app.get_name() != "run") continue;
+  plan.mode = flag_set(app, kOverwriteFlag) ? io::OutputMode::kOverwrite
+               : flag_set(app, kResumeFlag)  ? io::OutputMode::kResume
+                                             : io::OutputMode::kFresh;
+  for (const char* flag : {kOutputFlag, kCachePathFlag}) {
+    if (std::string(flag) == kCachePathFlag && app.get_name() != "run") continue;
     for (const auto& dir : values_of(app, flag)) plan.dirs.push_back(dir);
   }
   for (const CLI::Option* option : app.get_options()) {
@@ -103,8 +106,8 @@ io::OutputPlan plan_outputs(const CLI::App& app) {
     }
     plan.params.emplace_back(name, value);
   }
-  plan.inputs = values_of(app, "--input");
-  for (const auto& path : values_of(app, "--duplicates")) plan.inputs.push_back(path);
+  plan.inputs = values_of(app, kInputFlag);
+  for (const auto& path : values_of(app, kDuplicatesFlag)) plan.inputs.push_back(path);
   return plan;
 }
 

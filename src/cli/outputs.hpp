@@ -1,6 +1,7 @@
 #pragma once
 // The command line's side of the output guard (semdedup/io/output_guard.hpp): the flags that
-// name inputs and outputs, --overwrite / --resume, and the parameters recorded in the manifest.
+// name inputs and outputs, --overwrite / --resume (declared in cli/flags.hpp) read back from a
+// parsed command, and the parameters recorded in the manifest.
 
 #include <CLI/CLI.hpp>
 
@@ -13,10 +14,6 @@
 #include "semdedup/io/output_guard.hpp"
 
 namespace semdedup::cli {
-
-/// Adds --overwrite, and --resume when `resume_help` is not empty (the two exclude each other).
-void add_output_mode_flags(CLI::App& app, const std::string& overwrite_help,
-                           const std::string& resume_help = "");
 
 /// Refuses (invalid_argument) an output (--output, --cache-path, --html) that is, contains or
 /// lies inside an input (--input, --duplicates, --config, --init), compared as canonical

@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <memory>
 #include <string>
 
 #include "cli/common.hpp"
-#include "cli/outputs.hpp"
+#include "cli/flags.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/pairwise/stage.hpp"
 
@@ -46,11 +45,11 @@ Result<pairwise::Params> make_pairwise_params(const PairwiseOptions& options,
   params.output_path = options.output;
   params.id_field = options.id_field;
   params.embedding_field = options.embedding_field;
-  params.which_to_keep = options.which_to_keep == "hard"   ? pairwise::WhichToKeep::kHard
-                         : options.which_to_keep == "easy" ? pairwise::WhichToKeep::kEasy
-                                                           : pairwise::WhichToKeep::kRandom;
-  params.sim_metric =
-      options.sim_metric == "cosine" ? pairwise::SimMetric::kCosine : pairwise::SimMetric::kL2;
+  SD_ASSIGN_OR_RETURN(params.which_to_keep,
+                      with_flag("--which-to-keep",
+                                pairwise::parse_which_to_keep(options.which_to_keep)));
+  SD_ASSIGN_OR_RETURN(params.sim_metric,
+                      with_flag("--sim-metric", pairwise::parse_sim_metric(options.sim_metric)));
   params.random_seed = options.random_seed;
   params.ranking_columns = split_list(options.ranking_columns);
   SD_ASSIGN_OR_RETURN(params.ranking_ascending, parse_directions(options.ranking_ascending));
@@ -84,12 +83,12 @@ void add_pairwise_flags(CLI::App& app, PairwiseOptions& options) {
   app.add_option("--which-to-keep", options.which_to_keep,
                  "hard: keep the row farthest from the centroid; easy: the closest; random")
       ->capture_default_str()
-      ->check(CLI::IsMember({"hard", "easy", "random"}));
+      ->check(CLI::IsMember(enum_names(pairwise::kWhichToKeepNames)));
   app.add_option("--sim-metric", options.sim_metric,
                  fmt::format("distance column ranked by hard/easy: cosine ({}) or l2 ({})",
                              io::kCosineDistColumn, io::kL2DistColumn))
       ->capture_default_str()
-      ->check(CLI::IsMember({"cosine", "l2"}));
+      ->check(CLI::IsMember(enum_names(pairwise::kSimMetricNames)));
   app.add_option("--random-seed", options.random_seed, "seed of the random ranking")
       ->capture_default_str()
       ->check(seed_validator());
@@ -109,38 +108,41 @@ void add_pairwise_flags(CLI::App& app, PairwiseOptions& options) {
       ->capture_default_str();
 }
 
-Command setup_pairwise(CLI::App& parent) {
-  Command cmd;
-  cmd.common = std::make_shared<CommonOptions>();
-  auto options = std::make_shared<PairwiseOptions>();
-  cmd.app = parent.add_subcommand(
-      "pairwise", "per cluster, each row's max similarity to earlier-ranked rows");
-  CLI::App& app = *cmd.app;
-  app.add_option("--input", options->input, "KMeans output directory holding centroid=K/")
-      ->required();
-  app.add_option("--output", options->output, "directory for cluster_K.parquet")->required();
-  app.add_option("--id-field", options->id_field, "id column")->capture_default_str();
-  app.add_option("--embedding-field", options->embedding_field, "embedding column")
-      ->capture_default_str();
-  add_pairwise_flags(app, *options);
-  app.add_option("--input-embedding-dtype", options->input_embedding_dtype,
-                 "auto: list<uint16> and list<halffloat> are fp16 (NeMo 1.4's storage); float16: "
-                 "require fp16 storage; float32: refuse list<uint16>")
-      ->capture_default_str();
+namespace {
+
+void setup_pairwise(CLI::App& app, PairwiseOptions& options) {
+  add_input_flag(app, options.input,
+                 fmt::format("KMeans output directory holding {}/",
+                             io::centroid_partition_pattern()));
+  add_output_flag(app, options.output,
+                  fmt::format("directory for {}", io::cluster_file_pattern()));
+  add_id_field_flag(app, options.id_field, "id column");
+  add_embedding_field_flag(app, options.embedding_field, "embedding column");
+  add_pairwise_flags(app, options);
+  add_input_embedding_dtype_flag(app, options.input_embedding_dtype,
+                                 "auto: list<uint16> and list<halffloat> are fp16 (NeMo 1.4's "
+                                 "storage); float16: require fp16 storage; float32: refuse "
+                                 "list<uint16>");
   add_output_mode_flags(app, "replace what an earlier semdedup run wrote there",
                         "keep the cluster files an earlier run finished; compute the rest");
-  add_common_flags(app, *cmd.common);
+}
 
-  cmd.run = [options](const Context& ctx, io::OutputMode mode) -> Status {
-    SD_ASSIGN_OR_RETURN(const pairwise::Params params, make_pairwise_params(*options, mode));
-    SD_ASSIGN_OR_RETURN(const pairwise::StageResult result, pairwise::run_stage(ctx, params));
-    fmt::print("pairwise: {} of {} clusters written ({} rows) to {} in {:.2f} s; {} resumed, {} "
-               "empty\n",
-               result.clusters_written, result.clusters, result.rows, params.output_path,
-               result.seconds, result.clusters_resumed, result.clusters_empty);
-    return Status::OK();
-  };
-  return cmd;
+Status run_pairwise(const Context& ctx, io::OutputMode mode, PairwiseOptions& options) {
+  SD_ASSIGN_OR_RETURN(const pairwise::Params params, make_pairwise_params(options, mode));
+  SD_ASSIGN_OR_RETURN(const pairwise::StageResult result, pairwise::run_stage(ctx, params));
+  fmt::print("pairwise: {} of {} clusters written ({} rows) to {} in {:.2f} s; {} resumed, {} "
+             "empty\n",
+             result.clusters_written, result.clusters, result.rows, params.output_path,
+             result.seconds, result.clusters_resumed, result.clusters_empty);
+  return Status::OK();
+}
+
+}  // namespace
+
+Command add_pairwise_command(CLI::App& parent) {
+  return make_command<PairwiseOptions>(
+      parent, "pairwise", "per cluster, each row's max similarity to earlier-ranked rows",
+      setup_pairwise, run_pairwise);
 }
 
 }  // namespace semdedup::cli

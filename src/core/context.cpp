@@ -7,10 +7,12 @@
 namespace semdedup {
 
 Result<Device> parse_device(std::string_view name) {
-  if (name == "cpu") return Device::kCpu;
-  if (name == "cuda") return Device::kCuda;
-  return Status::invalid_argument("unknown device '{}' (cpu|cuda)", name);
+  if (auto device = enum_from_name(kDeviceNames, name)) return *device;
+  return Status::invalid_argument("unknown device '{}' ({})", name,
+                                  enum_names_joined(kDeviceNames));
 }
+
+std::string_view device_name(Device device) { return enum_name(kDeviceNames, device); }
 
 int default_thread_count() { return std::max(1, omp_get_num_procs()); }
 

@@ -12,14 +12,10 @@
 namespace semdedup {
 
 Result<spdlog::level::level_enum> parse_log_level(std::string_view name) {
-  using spdlog::level::level_enum;
-  if (name == "trace") return level_enum::trace;
-  if (name == "debug") return level_enum::debug;
-  if (name == "info") return level_enum::info;
-  if (name == "warn" || name == "warning") return level_enum::warn;
-  if (name == "error") return level_enum::err;
-  if (name == "off") return level_enum::off;
-  return Status::invalid_argument("unknown log level '{}' (trace|debug|info|warn|error|off)", name);
+  if (auto level = enum_from_name(kLogLevelNames, name)) return *level;
+  if (name == "warning") return spdlog::level::warn;
+  return Status::invalid_argument("unknown log level '{}' ({})", name,
+                                  enum_names_joined(kLogLevelNames));
 }
 
 namespace {

@@ -106,10 +106,13 @@ class LogProgress final : public ReportingProgress {
 }  // namespace
 
 Result<ProgressMode> parse_progress_mode(std::string_view name) {
-  if (name == "auto") return ProgressMode::kAuto;
-  if (name == "always") return ProgressMode::kAlways;
-  if (name == "never") return ProgressMode::kNever;
-  return Status::invalid_argument("unknown progress mode '{}' (auto|always|never)", name);
+  if (auto mode = enum_from_name(kProgressModeNames, name)) return *mode;
+  return Status::invalid_argument("unknown progress mode '{}' ({})", name,
+                                  enum_names_joined(kProgressModeNames));
+}
+
+std::string_view progress_mode_name(ProgressMode mode) {
+  return enum_name(kProgressModeNames, mode);
 }
 
 std::unique_ptr<Progress> make_progress(ProgressMode mode, LoggerPtr logger) {

@@ -49,7 +49,7 @@ Result<DemoResult> run_demo(const Context& ctx, const DemoParams& params) {
 
   ReportParams report_params;
   report_params.input_path = pairwise_results_dir(run);
-  result.report_html = io::join_path(io::join_path(root, "output"), "report.html");
+  result.report_html = io::join_path(io::join_path(root, "output"), io::kReportHtmlFile);
   report_params.html_path = result.report_html;
   SD_ASSIGN_OR_RETURN(result.report, build_report(ctx, report_params));
 

@@ -6,6 +6,7 @@
 
 #include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/cluster.hpp"
+#include "semdedup/io/cluster_discovery.hpp"
 #include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {

@@ -316,7 +316,7 @@ Result<GenerateResult> generate(const Context& ctx, const GenerateParams& params
   Planter planter(params);
   planter.make_centres(threads);
   const int64_t dim = params.dim;
-  const std::string extension = params.format == io::FileType::kParquet ? ".parquet" : ".jsonl";
+  const std::string extension(io::file_extension(params.format));
 
   GenerateResult result;
   result.rows = params.rows;

@@ -24,7 +24,7 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   IdentifyResult result;
   result.clusters = static_cast<int64_t>(cluster_files.size());
   if (cluster_files.empty()) {
-    ctx.logger->warn("No cluster_K.parquet files found in: {}", params.input_path);
+    ctx.logger->warn("No {} files found in: {}", io::cluster_file_pattern(), params.input_path);
     return result;
   }
   // Before anything is written: a missing KMeans output leaves nothing behind.
@@ -39,7 +39,8 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
   // The files go to a hidden directory beside duplicates/ that replaces it once every file is
   // written, so a failure leaves the earlier duplicates/ (or none), never a part of the new one.
   // The output is locked, so one fixed name serves every rank.
-  const std::string out_dir = io::join_path(params.output_path, ".duplicates.tmp-staging");
+  const std::string out_dir =
+      io::join_path(params.output_path, io::staging_dir_name(io::kDuplicatesDir));
   // Rank 0 prepares the directories before any rank writes into them.
   const int rank = ctx.comm->rank(), ranks = ctx.comm->size();
   SD_RETURN_IF_ERROR(ctx.comm->agree(rank == 0 ? [&]() -> Status {
@@ -79,7 +80,8 @@ Result<IdentifyResult> identify(const Context& ctx, const IdentifyParams& params
       } else {
         SD_ASSIGN_OR_RETURN(ids, io::select_ids_at_or_above(paths, threshold));
       }
-      const std::string path = io::join_path(out_dir, io::numbered_file_name(batch, ".parquet"));
+      const std::string path =
+          io::join_path(out_dir, io::numbered_file_name(batch, io::kParquetExtension));
       SD_RETURN_IF_ERROR(io::write_id_file(path, ids, params.row_groups_per_file));
       result.duplicates += ids->length();
       ++result.files;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/common.hpp"
 #include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/discovery.hpp"
 #include "semdedup/io/remove_ids.hpp"
@@ -27,7 +28,7 @@ Result<std::vector<std::string>> output_names(const std::vector<std::string>& in
                                               const std::vector<std::string>& files,
                                               io::FileType type) {
   const bool one_dir = inputs.size() == 1 && io::is_directory(inputs[0]);
-  const std::string extension = type == io::FileType::kParquet ? ".parquet" : ".jsonl";
+  const std::string extension(io::file_extension(type));
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (const auto& file : files) {

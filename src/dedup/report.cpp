@@ -294,7 +294,8 @@ Result<Report> build_report(const Context& ctx, const ReportParams& params) {
   SD_ASSIGN_OR_RETURN(const Sources sources, find_sources(params));
   SD_ASSIGN_OR_RETURN(auto files, io::list_cluster_files(sources.pairwise));
   if (files.empty()) {
-    return Status::data_error("No cluster_K.parquet files found in: {}", sources.pairwise);
+    return Status::data_error("No {} files found in: {}", io::cluster_file_pattern(),
+                              sources.pairwise);
   }
   const std::string id_field =
       params.id_field.value_or(sources.summary ? sources.summary->id_field : io::kDefaultIdField);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "semdedup/dedup/report.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {
 
@@ -240,7 +241,8 @@ std::string closest_chart(const Report& r) {
                          640.0 - 62 + 6, y + 4, pct);
   }
   std::string svg =
-      chart.finish("1 − cosine_sim_score (log scale; eps removes everything left of its line)",
+      chart.finish(fmt::format("1 − {} (log scale; eps removes everything left of its line)",
+                               io::kCosineSimScoreColumn),
                    "rows per quarter decade (log)", "share removed at eps = x (line)",
                    "closest pairs on a log scale of 1 minus score");
   return svg.insert(svg.rfind("</svg>"), right);
@@ -326,8 +328,9 @@ std::string examples_html(const Report& r) {
             "<div class='pair'>{}{}</div></div>",
             removed ? "removed" : "kept", removed ? "removed" : "kept", ex.score, ex.cluster,
             ex.exact ? (*ex.exact ? " · exact copy" : " · near duplicate") : "",
-            side_html("id", ex.row, r.text_fields),
-            side_html("max_id (kept)", ex.max_row, r.text_fields));
+            side_html(io::kIdColumn, ex.row, r.text_fields),
+            side_html(fmt::format("{} (kept)", io::kMaxIdColumn).c_str(), ex.max_row,
+                      r.text_fields));
       }
     }
   }
@@ -404,25 +407,27 @@ std::string Report::to_html() const {
       "<meta name='viewport' content='width=device-width, initial-scale=1'>"
       "<title>semdedup report</title><style>{}</style></head><body>"
       "<h1>semdedup report</h1><p>{} rows in {} clusters ({}). {}</p>"
-      "<h2>Rows removed per eps</h2><p>A row is removed when its cosine_sim_score (its similarity "
+      "<h2>Rows removed per eps</h2><p>A row is removed when its {score} (its similarity "
       "to the most similar row ranked before it) is at least 1 − eps. <i>added</i>: removed at "
-      "this eps but not at the previous one; <i>chained</i>: removed rows whose max_id is removed "
-      "too; <i>exact</i>: identical embeddings; <i>near</i>: the rest.</p>{}"
+      "this eps but not at the previous one; <i>chained</i>: removed rows whose {max_id} is "
+      "removed too; <i>exact</i>: identical embeddings; <i>near</i>: the rest.</p>{}"
       "<h2>Closest pairs</h2><p>Bars: rows per quarter decade of 1 − score; the first bar holds "
       "1 − score ≤ 1e-7 (identical vectors score anywhere near 1, above it too). Line: the "
       "share of rows an eps at that point removes. Dashed: the eps values.</p>{}"
-      "<h2>Decision range</h2><p>cosine_sim_score in [0.8, 1) by 0.005; the last bar holds "
+      "<h2>Decision range</h2><p>{score} in [0.8, 1) by 0.005; the last bar holds "
       "scores ≥ 1.</p>{}"
       "<h2>All scores</h2>{}"
       "<h2>Example pairs</h2><p>Nearest each threshold: the removed rows with the lowest scores "
-      "and the kept rows with the highest, each beside its max_id.</p>{}"
+      "and the kept rows with the highest, each beside its {max_id}.</p>{}"
       "<h2>Cluster balance</h2>{}</body></html>\n",
       kStyle, rows, clusters, escape(pairwise_path), escape(exact_line), sweep_table(*this),
       closest_chart(*this),
-      score_chart(*this, decision, 0.005, 3, "cosine_sim_score (decision range)",
+      score_chart(*this, decision, 0.005, 3,
+                  fmt::format("{} (decision range)", io::kCosineSimScoreColumn),
                   "scores from 0.8 to 1"),
-      score_chart(*this, overall, 0.1, 1, "cosine_sim_score", "all scores from -1 to 1"),
-      examples_html(*this), balance_html(balance));
+      score_chart(*this, overall, 0.1, 1, io::kCosineSimScoreColumn, "all scores from -1 to 1"),
+      examples_html(*this), balance_html(balance), fmt::arg("score", io::kCosineSimScoreColumn),
+      fmt::arg("max_id", io::kMaxIdColumn));
 }
 
 }  // namespace semdedup::dedup

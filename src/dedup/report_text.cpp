@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "semdedup/dedup/report.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::dedup {
 
@@ -90,8 +91,8 @@ std::string example_text(const ExamplePair& ex, bool removed, const Report& repo
   std::string out =
       fmt::format("  {}  score {:.7f}  cluster {}{}\n", removed ? "removed" : "kept   ", ex.score,
                   ex.cluster, ex.exact ? (*ex.exact ? "  exact copy" : "  near duplicate") : "");
-  const auto left = side_lines("id", ex.row, report.text_fields);
-  const auto right = side_lines("max_id", ex.max_row, report.text_fields);
+  const auto left = side_lines(io::kIdColumn, ex.row, report.text_fields);
+  const auto right = side_lines(io::kMaxIdColumn, ex.max_row, report.text_fields);
   for (size_t i = 0; i < std::max(left.size(), right.size()); ++i) {
     out += fmt::format("    {} | {}\n", pad(i < left.size() ? left[i] : "", kColumn),
                        i < right.size() ? right[i] : "");
@@ -164,7 +165,8 @@ std::string Report::to_text() const {
                : fmt::format("exact copies unknown: {}\n", exact_note);
   }
 
-  out += "\neps sweep: rows with cosine_sim_score >= 1 - eps are removed\n";
+  out += fmt::format("\neps sweep: rows with {} >= 1 - eps are removed\n",
+                     io::kCosineSimScoreColumn);
   out += fmt::format("{:>8}  {:>10}  {:>10}  {:>7}  {:>10}  {:>10}  {:>10}  {:>10}\n", "eps",
                      "threshold", "removed", "share", "added", "chained", "exact", "near");
   for (const auto& row : sweep) {
@@ -173,23 +175,26 @@ std::string Report::to_text() const {
                        row.chained, row.exact ? fmt::format("{}", *row.exact) : "?",
                        row.exact ? fmt::format("{}", row.removed - *row.exact) : "?");
   }
-  out +=
+  out += fmt::format(
       "  added: removed at this eps but not at the previous one. chained: removed rows whose\n"
-      "  max_id is removed too (the row it duplicates goes as well). exact: identical\n"
-      "  embeddings; near: the rest.\n";
+      "  {} is removed too (the row it duplicates goes as well). exact: identical\n"
+      "  embeddings; near: the rest.\n",
+      io::kMaxIdColumn);
 
-  out += "\ncosine_sim_score, all rows (share < hi: rows scoring below the bin's upper edge)\n";
+  out += fmt::format(
+      "\n{}, all rows (share < hi: rows scoring below the bin's upper edge)\n",
+      io::kCosineSimScoreColumn);
   out += score_table(overall, 1);
-  out += "\ndecision range, cosine_sim_score in [0.8, 1) by 0.005\n";
+  out += fmt::format("\ndecision range, {} in [0.8, 1) by 0.005\n", io::kCosineSimScoreColumn);
   out += score_table(decision, 3);
-  out += "\nclosest pairs, 1 - cosine_sim_score by decade\n";
+  out += fmt::format("\nclosest pairs, 1 - {} by decade\n", io::kCosineSimScoreColumn);
   out += closest_table(closest);
 
   for (const auto& row : sweep) {
     out += fmt::format(
-        "\nexamples nearest threshold {:.6g} (eps={}): id's row is removed when "
-        "its score >= the threshold, max_id's is kept\n",
-        row.threshold, row.eps);
+        "\nexamples nearest threshold {:.6g} (eps={}): {}'s row is removed when "
+        "its score >= the threshold, {}'s is kept\n",
+        row.threshold, row.eps, io::kIdColumn, io::kMaxIdColumn);
     if (row.just_above.empty() && row.just_below.empty()) out += "  (none)\n";
     for (const auto& ex : row.just_above) out += example_text(ex, true, *this);
     for (const auto& ex : row.just_below) out += example_text(ex, false, *this);

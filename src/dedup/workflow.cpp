@@ -83,15 +83,6 @@ std::string quote_list(const std::vector<std::string>& items) {
   return fmt::format("[{}]", fmt::join(quoted, ", "));
 }
 
-const char* which_to_keep_name(pairwise::WhichToKeep which) {
-  switch (which) {
-    case pairwise::WhichToKeep::kHard: return "hard";
-    case pairwise::WhichToKeep::kEasy: return "easy";
-    case pairwise::WhichToKeep::kRandom: return "random";
-  }
-  return "?";
-}
-
 std::string summary_json(const WorkflowParams& params, const WorkflowResult& result) {
   const auto& km = params.kmeans;
   const auto& pw = params.pairwise;
@@ -126,11 +117,11 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
     "total_time": {:.3f}
   }},
   "resumed": {{"kmeans": {}, "pairwise": {}}},
-  "paths": {{
-    "input": {},
-    "kmeans_results": {},
-    "pairwise_results": {},
-    "duplicates": {}
+  "{}": {{
+    "{}": {},
+    "{}": {},
+    "{}": {},
+    "{}": {}
   }},
   "parameters": {{
     "id_field": {},
@@ -167,8 +158,9 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
       result.kmeans_seconds,
       result.pairwise_seconds, result.identify_seconds, result.total_seconds,
       result.kmeans_resumed ? "true" : "false", result.pairwise_resumed ? "true" : "false",
-      quote_list(km.input_paths), quote(kmeans_results_dir(params)),
-      quote(pairwise_results_dir(params)),
+      io::kSummaryPathsKey, io::kSummaryInputKey, quote_list(km.input_paths),
+      io::kKMeansResultsDir, quote(kmeans_results_dir(params)), io::kPairwiseResultsDir,
+      quote(pairwise_results_dir(params)), io::kDuplicatesDir,
       result.identify ? quote(duplicates_dir(params.output_path)) : "null",
       quote(km.columns.id_field),
       quote(km.columns.embedding_field), quote_list(km.columns.metadata_fields),
@@ -177,8 +169,8 @@ std::string summary_json(const WorkflowParams& params, const WorkflowResult& res
       km.fit.n_init == 0 ? quote("auto") : fmt::format("{}", km.fit.n_init),
       km.fit.oversampling_factor, km.fit.max_samples_per_batch,
       km.fit_data_fraction ? fmt::format("{}", *km.fit_data_fraction) : "null",
-      quote(which_to_keep_name(pw.which_to_keep)),
-      quote(pw.sim_metric == pairwise::SimMetric::kCosine ? "cosine" : "l2"),
+      quote(pairwise::which_to_keep_name(pw.which_to_keep)),
+      quote(pairwise::sim_metric_name(pw.sim_metric)),
       quote_list(pw.ranking_columns), fmt::join(ascending, ", "), pw.random_seed,
       pw.pairwise_batch_size == pairwise::kPairwiseBatchAuto
           ? quote("auto")

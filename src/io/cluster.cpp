@@ -1,50 +1,22 @@
 #include "semdedup/io/cluster.hpp"
 
 #include <arrow/api.h>
-#include <arrow/compute/api_vector.h>
 #include <arrow/io/file.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <system_error>
 
 #include "semdedup/io/filesystem.hpp"
 #include "io/arrow_status.hpp"
 #include "io/embedding_extract.hpp"
 #include "io/parquet_open.hpp"
-#include "semdedup/io/layout.hpp"
-#include "semdedup/io/writer.hpp"
 
 namespace semdedup::io {
 
 namespace {
-
-bool is_parquet_name(const std::string& name) {
-  constexpr std::string_view kSuffix = ".parquet";
-  if (name.size() < kSuffix.size()) return false;
-  for (size_t k = 0; k < kSuffix.size(); ++k) {
-    const char c = name[name.size() - kSuffix.size() + k];
-    if (static_cast<char>(std::tolower(static_cast<unsigned char>(c))) != kSuffix[k]) return false;
-  }
-  return true;
-}
-
-Result<std::vector<std::string>> parquet_files_under(const std::string& dir) {
-  SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries,
-                      list_directory(dir, /*recursive=*/true, /*follow_symlinks=*/true));
-  std::vector<std::string> files;
-  for (const Entry& entry : entries) {
-    if (entry.type == EntryType::kFile && is_parquet_name(entry.name)) files.push_back(entry.path);
-  }
-  return files;
-}
 
 std::string join_names(const std::vector<std::string>& names) {
   std::string out;
@@ -164,44 +136,6 @@ Status append_embeddings(const std::string& path, const std::string& column,
 
 }  // namespace
 
-Result<std::vector<ClusterFiles>> discover_clusters(const std::string& kmeans_dir) {
-  const EntryType type = path_type(kmeans_dir);
-  if (type == EntryType::kMissing) {
-    return Status::io_error("input directory {} does not exist", kmeans_dir);
-  }
-  if (type != EntryType::kDirectory) {
-    return Status::io_error("input {} is not a directory", kmeans_dir);
-  }
-  std::map<int64_t, ClusterFiles> clusters;
-  SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries,
-                      list_directory(kmeans_dir, /*recursive=*/false, /*follow_symlinks=*/true));
-  for (const Entry& entry : entries) {
-    const std::string& name = entry.name;
-    const size_t at = name.rfind(kCentroidPartitionPrefix);
-    if (at == std::string::npos || entry.type != EntryType::kDirectory) continue;
-    const std::string digits = name.substr(at + kCentroidPartitionPrefix.size());
-    int64_t centroid = -1;
-    const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), centroid);
-    if (digits.empty() || err != std::errc() || end != digits.data() + digits.size() ||
-        centroid < 0) {
-      return Status::data_error("{}: '{}' is not a centroid number", entry.path, digits);
-    }
-    if (clusters.count(centroid)) {
-      return Status::data_error("{} and {} both hold centroid {}", clusters[centroid].dir,
-                                entry.path, centroid);
-    }
-    SD_ASSIGN_OR_RETURN(auto files, parquet_files_under(entry.path));
-    clusters[centroid] = ClusterFiles{centroid, entry.path, std::move(files)};
-  }
-  if (clusters.empty()) {
-    return Status::data_error("No centroid directories found in: {}", kmeans_dir);
-  }
-  std::vector<ClusterFiles> out;
-  out.reserve(clusters.size());
-  for (auto& [centroid, cluster] : clusters) out.push_back(std::move(cluster));
-  return out;
-}
-
 Result<int64_t> inspect_cluster(const std::vector<std::string>& files,
                                 const std::vector<std::string>& columns,
                                 const std::string& embedding_field,
@@ -283,81 +217,6 @@ Result<ClusterData> read_cluster(const std::vector<std::string>& files,
     std::memcpy(data.embeddings.data(), values.data(), values.size() * sizeof(float));
   }
   return data;
-}
-
-Result<std::vector<int64_t>> sort_indices(const arrow::Table& table,
-                                          const std::vector<SortKey>& keys) {
-  std::vector<std::string> names;
-  std::vector<arrow::compute::SortKey> sort_keys;
-  for (const auto& key : keys) {
-    names.push_back(key.column);
-    sort_keys.emplace_back(key.column,
-                           key.ascending ? arrow::compute::SortOrder::Ascending
-                                         : arrow::compute::SortOrder::Descending,
-                           arrow::compute::NullPlacement::AtEnd);
-  }
-  std::vector<std::string> missing;
-  for (const auto& name : names) {
-    if (table.schema()->GetFieldIndex(name) < 0) missing.push_back(name);
-  }
-  if (!missing.empty()) {
-    return Status::data_error(
-        "Required columns [{}] not found in cluster data. Available columns: [{}]",
-        join_names(missing), join_names(table.schema()->field_names()));
-  }
-  std::vector<int64_t> order(static_cast<size_t>(table.num_rows()));
-  if (keys.empty()) {
-    for (size_t r = 0; r < order.size(); ++r) order[r] = static_cast<int64_t>(r);
-    return order;
-  }
-  SD_ASSIGN_OR_RETURN(
-      auto indices,
-      from_arrow(arrow::compute::SortIndices(arrow::Datum(arrow::Table::Make(table.schema(), table.columns(), table.num_rows())),
-                                             arrow::compute::SortOptions(std::move(sort_keys))),
-                 StatusCode::kDataError, "ranking sort"));
-  const auto& typed = static_cast<const arrow::UInt64Array&>(*indices);
-  for (size_t r = 0; r < order.size(); ++r) {
-    order[r] = static_cast<int64_t>(typed.Value(static_cast<int64_t>(r)));
-  }
-  return order;
-}
-
-Status write_pairwise_result(const std::string& path,
-                             const std::shared_ptr<arrow::ChunkedArray>& ids,
-                             std::span<const int64_t> order, std::span<const int64_t> max_idx,
-                             std::span<const float> max_sim) {
-  const auto rows = static_cast<int64_t>(order.size());
-  if (ids->length() != rows || static_cast<int64_t>(max_idx.size()) != rows ||
-      static_cast<int64_t>(max_sim.size()) != rows) {
-    return Status::internal("{}: {} ids but {} ranked rows", path, ids->length(), rows);
-  }
-  std::vector<int64_t> max_rows(static_cast<size_t>(rows));
-  for (int64_t r = 0; r < rows; ++r) max_rows[r] = order[max_idx[r]];
-
-  const auto take = [&](const std::vector<int64_t>& rows_to_take)
-      -> Result<std::shared_ptr<arrow::Array>> {
-    auto indices = std::make_shared<arrow::Int64Array>(
-        static_cast<int64_t>(rows_to_take.size()),
-        arrow::Buffer::Wrap(rows_to_take.data(), rows_to_take.size()));
-    SD_ASSIGN_OR_RETURN(auto datum, from_arrow(arrow::compute::Take(arrow::Datum(ids),
-                                                                    arrow::Datum(indices)),
-                                               StatusCode::kInternal, path));
-    const auto& chunked = datum.chunked_array();
-    if (chunked->num_chunks() == 1) return chunked->chunk(0);
-    return from_arrow(arrow::Concatenate(chunked->chunks()), StatusCode::kInternal, path);
-  };
-  const std::vector<int64_t> ranked(order.begin(), order.end());
-  SD_ASSIGN_OR_RETURN(auto id_array, take(ranked));
-  SD_ASSIGN_OR_RETURN(auto max_id_array, take(max_rows));
-  std::vector<float> scores(max_sim.begin(), max_sim.end());
-  auto score_array = std::make_shared<arrow::FloatArray>(
-      rows, arrow::Buffer::FromVector(std::move(scores)));
-
-  auto schema = arrow::schema({arrow::field(kIdColumn, ids->type()),
-                               arrow::field(kMaxIdColumn, ids->type()),
-                               arrow::field(kCosineSimScoreColumn, arrow::float32())});
-  auto table = arrow::Table::Make(schema, {id_array, max_id_array, score_array}, rows);
-  return write_parquet(path, table);
 }
 
 }  // namespace semdedup::io

@@ -6,31 +6,36 @@
 namespace semdedup::io {
 
 Result<FileType> parse_file_type(std::string_view name) {
-  if (name == "parquet") return FileType::kParquet;
-  if (name == "jsonl") return FileType::kJsonl;
-  return Status::invalid_argument("Unsupported filetype: {} (parquet|jsonl)", name);
+  if (auto type = enum_from_name(kFileTypeNames, name)) return *type;
+  return Status::invalid_argument("Unsupported filetype: {} ({})", name,
+                                  enum_names_joined(kFileTypeNames));
 }
 
-std::string_view file_type_name(FileType type) {
-  return type == FileType::kParquet ? "parquet" : "jsonl";
+std::string_view file_type_name(FileType type) { return enum_name(kFileTypeNames, type); }
+
+std::string_view file_extension(FileType type) {
+  return type == FileType::kParquet ? kParquetExtension : kJsonlExtension;
 }
 
 std::vector<std::string> default_extensions(FileType type) {
-  if (type == FileType::kParquet) return {".parquet"};
-  return {".jsonl", ".json"};
+  if (type == FileType::kParquet) return {std::string(kParquetExtension)};
+  return {std::string(kJsonlExtension), std::string(kJsonExtension)};
 }
 
 Result<InvalidRows> parse_invalid_rows(std::string_view name) {
-  if (name == "error") return InvalidRows::kError;
-  if (name == "skip") return InvalidRows::kSkip;
-  return Status::invalid_argument("unknown --invalid-rows '{}' (error|skip)", name);
+  if (auto mode = enum_from_name(kInvalidRowsNames, name)) return *mode;
+  return Status::invalid_argument("unknown --invalid-rows '{}' ({})", name,
+                                  enum_names_joined(kInvalidRowsNames));
+}
+
+std::string_view invalid_rows_name(InvalidRows mode) {
+  return enum_name(kInvalidRowsNames, mode);
 }
 
 Status remove_stale_temp_files(const std::string& dir) {
   SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries, list_directory(dir, /*recursive=*/true));
   for (const Entry& entry : entries) {
-    if (entry.type == EntryType::kFile && entry.name.starts_with(".") &&
-        entry.name.find(".tmp-") != std::string::npos) {
+    if (entry.type == EntryType::kFile && is_temp_file_name(entry.name)) {
       const Status removed = remove_file(entry.path);
       if (!removed.ok()) {
         return Status::io_error("cannot remove stale temporary file {}: {}", entry.path,

@@ -29,33 +29,23 @@ constexpr uint32_t kHalfSmallestNormal = 0x38800000;  // 2^-14
 }  // namespace
 
 Result<InputEmbeddingDtype> parse_input_embedding_dtype(std::string_view name) {
-  if (name == "auto") return InputEmbeddingDtype::kAuto;
-  if (name == "float16") return InputEmbeddingDtype::kFloat16;
-  if (name == "float32") return InputEmbeddingDtype::kFloat32;
+  if (auto dtype = enum_from_name(kInputEmbeddingDtypeNames, name)) return *dtype;
   return Status::invalid_argument(
       "input embedding dtype must be auto, float16 or float32, got '{}'", name);
 }
 
 std::string_view input_embedding_dtype_name(InputEmbeddingDtype dtype) {
-  switch (dtype) {
-    case InputEmbeddingDtype::kFloat16:
-      return "float16";
-    case InputEmbeddingDtype::kFloat32:
-      return "float32";
-    default:
-      return "auto";
-  }
+  return enum_name(kInputEmbeddingDtypeNames, dtype);
 }
 
 Result<EmbeddingOutputDtype> parse_embedding_output_dtype(std::string_view name) {
-  if (name == "float32") return EmbeddingOutputDtype::kFloat32;
-  if (name == "float16") return EmbeddingOutputDtype::kFloat16;
+  if (auto dtype = enum_from_name(kEmbeddingOutputDtypeNames, name)) return *dtype;
   return Status::invalid_argument("embedding output dtype must be float16 or float32, got '{}'",
                                   name);
 }
 
 std::string_view embedding_output_dtype_name(EmbeddingOutputDtype dtype) {
-  return dtype == EmbeddingOutputDtype::kFloat16 ? "float16" : "float32";
+  return enum_name(kEmbeddingOutputDtypeNames, dtype);
 }
 
 Result<bool> is_half_storage(const arrow::DataType& value_type, InputEmbeddingDtype dtype,

@@ -48,12 +48,13 @@ bool is_marker(const std::string& name) { return name == kManifestFile || name =
 
 // The hidden ".<name>.tmp-..." files (and directories) of writes that never finished.
 bool is_temporary(const std::string& name) {
-  return name.starts_with(".") && name.find(".tmp-") != std::string::npos;
+  return is_temp_file_name(name);
 }
 
 bool is_data_file(const std::string& name) {
   const std::string ext = fs::path(name).extension().string();
-  return ext == ".parquet" || ext == ".jsonl" || ext == ".json" || ext == ".npy";
+  return ext == kParquetExtension || ext == kJsonlExtension || ext == kJsonExtension ||
+         ext == kNpyExtension;
 }
 
 // The first entry under `dir` that is neither a marker, a temporary, a data file nor a

@@ -47,6 +47,44 @@ Result<std::shared_ptr<arrow::Array>> sorted_ids(const arrow::ArrayVector& chunk
 
 }  // namespace
 
+Status write_pairwise_result(const std::string& path,
+                             const std::shared_ptr<arrow::ChunkedArray>& ids,
+                             std::span<const int64_t> order, std::span<const int64_t> max_idx,
+                             std::span<const float> max_sim) {
+  const auto rows = static_cast<int64_t>(order.size());
+  if (ids->length() != rows || static_cast<int64_t>(max_idx.size()) != rows ||
+      static_cast<int64_t>(max_sim.size()) != rows) {
+    return Status::internal("{}: {} ids but {} ranked rows", path, ids->length(), rows);
+  }
+  std::vector<int64_t> max_rows(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) max_rows[r] = order[max_idx[r]];
+
+  const auto take = [&](const std::vector<int64_t>& rows_to_take)
+      -> Result<std::shared_ptr<arrow::Array>> {
+    auto indices = std::make_shared<arrow::Int64Array>(
+        static_cast<int64_t>(rows_to_take.size()),
+        arrow::Buffer::Wrap(rows_to_take.data(), rows_to_take.size()));
+    SD_ASSIGN_OR_RETURN(auto datum, from_arrow(arrow::compute::Take(arrow::Datum(ids),
+                                                                    arrow::Datum(indices)),
+                                               StatusCode::kInternal, path));
+    const auto& chunked = datum.chunked_array();
+    if (chunked->num_chunks() == 1) return chunked->chunk(0);
+    return from_arrow(arrow::Concatenate(chunked->chunks()), StatusCode::kInternal, path);
+  };
+  const std::vector<int64_t> ranked(order.begin(), order.end());
+  SD_ASSIGN_OR_RETURN(auto id_array, take(ranked));
+  SD_ASSIGN_OR_RETURN(auto max_id_array, take(max_rows));
+  std::vector<float> scores(max_sim.begin(), max_sim.end());
+  auto score_array = std::make_shared<arrow::FloatArray>(
+      rows, arrow::Buffer::FromVector(std::move(scores)));
+
+  auto schema = arrow::schema({arrow::field(kIdColumn, ids->type()),
+                               arrow::field(kMaxIdColumn, ids->type()),
+                               arrow::field(kCosineSimScoreColumn, arrow::float32())});
+  auto table = arrow::Table::Make(schema, {id_array, max_id_array, score_array}, rows);
+  return write_parquet(path, table);
+}
+
 Result<std::vector<ClusterFile>> list_cluster_files(const std::string& dir) {
   if (!is_directory(dir)) return Status::io_error("{}: no such directory", dir);
   std::vector<ClusterFile> files;

@@ -153,7 +153,7 @@ Result<IdSet> read_id_set(const std::string& dir) {
   auto entries = list_directory(dir, /*recursive=*/false, /*follow_symlinks=*/true);
   if (!entries.ok()) return Status::io_error("{}: cannot list: {}", dir, entries.status().message());
   for (const Entry& entry : *entries) {
-    if (entry.type == EntryType::kFile && fs::path(entry.name).extension() == ".parquet" &&
+    if (entry.type == EntryType::kFile && fs::path(entry.name).extension() == kParquetExtension &&
         !entry.name.starts_with(".")) {
       files.push_back(entry.path);
     }

@@ -6,6 +6,7 @@
 
 #include "semdedup/io/filesystem.hpp"
 #include "io/arrow_status.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::io {
 
@@ -51,16 +52,17 @@ Result<RunSummary> read_run_summary(const std::string& path) {
                       from_arrow(batch->ToStructArray(), StatusCode::kDataError, path));
   SD_ASSIGN_OR_RETURN(auto root,
                       from_arrow(struct_array->GetScalar(0), StatusCode::kDataError, path));
-  const auto paths = field(root, "paths");
+  const auto paths = field(root, kSummaryPathsKey);
   const auto parameters = field(root, "parameters");
   RunSummary summary;
-  const auto input = field(paths, "input");
-  const auto kmeans = text(field(paths, "kmeans_results"));
-  const auto pairwise = text(field(paths, "pairwise_results"));
+  const auto input = field(paths, kSummaryInputKey);
+  const auto kmeans = text(field(paths, kKMeansResultsDir));
+  const auto pairwise = text(field(paths, kPairwiseResultsDir));
   if (!input || !input->is_valid || input->type->id() != arrow::Type::LIST || !kmeans ||
       !pairwise) {
     return Status::data_error(
-        "file {}: paths.input, paths.kmeans_results or paths.pairwise_results missing", path);
+        "file {}: {}.{}, {}.{} or {}.{} missing", path, kSummaryPathsKey, kSummaryInputKey,
+        kSummaryPathsKey, kKMeansResultsDir, kSummaryPathsKey, kPairwiseResultsDir);
   }
   const auto& inputs = *static_cast<const arrow::ListScalar&>(*input).value;
   for (int64_t i = 0; i < inputs.length(); ++i) {

@@ -16,6 +16,7 @@
 
 #include "io/arrow_status.hpp"
 #include "semdedup/io/filesystem.hpp"
+#include "semdedup/io/layout.hpp"
 
 namespace semdedup::io {
 
@@ -88,8 +89,9 @@ void AtomicFile::discard() {
 Result<AtomicFile> AtomicFile::create(const std::string& path) {
   if (is_s3_path(path)) {
     const std::string name = file_name(path);
-    const std::string temp = join_path(
-        parent_path(path), fmt::format(".{}.tmp-{}-{:016x}", name, ::getpid(), temp_suffix()));
+    const std::string temp =
+        join_path(parent_path(path), fmt::format(".{}{}{}-{:016x}", name, kTempFileMarker,
+                                                 ::getpid(), temp_suffix()));
     SD_ASSIGN_OR_RETURN(auto stream, open_output_stream(temp));
     return AtomicFile(path, temp, -1, std::move(stream));
   }
@@ -97,8 +99,9 @@ Result<AtomicFile> AtomicFile::create(const std::string& path) {
   const std::string name = final_path.filename().string();
   if (name.empty()) return Status::invalid_argument("output path {} names no file", path);
   for (int attempt = 0; attempt < 16; ++attempt) {
-    const fs::path temp = final_path.parent_path() /
-                          fmt::format(".{}.tmp-{}-{:016x}", name, ::getpid(), temp_suffix());
+    const fs::path temp =
+        final_path.parent_path() /
+        fmt::format(".{}{}{}-{:016x}", name, kTempFileMarker, ::getpid(), temp_suffix());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) return AtomicFile(final_path.string(), temp.string(), fd);
     if (errno != EEXIST) return Status::io_error("cannot create {}: {}", path, errno_text());

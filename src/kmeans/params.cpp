@@ -31,19 +31,13 @@ Status FitParams::validate() const {
 }
 
 const char* init_method_name(InitMethod init) {
-  switch (init) {
-    case InitMethod::kKMeansParallel: return "k-means||";
-    case InitMethod::kRandom: return "random";
-    case InitMethod::kFile: return "file";
-    case InitMethod::kArray: return "array";
-  }
-  return "?";
+  return enum_name(kInitMethodNames, init).data();  // the table's names are literals
 }
 
 Status parse_init(std::string_view text, FitParams& params) {
-  if (text == "k-means||" || text == "scalable-k-means++") {
+  if (text == init_method_name(InitMethod::kKMeansParallel) || text == kKMeansParallelAlias) {
     params.init = InitMethod::kKMeansParallel;
-  } else if (text == "random") {
+  } else if (text == init_method_name(InitMethod::kRandom)) {
     params.init = InitMethod::kRandom;
   } else if (text.empty()) {
     return Status::invalid_argument("init must be k-means||, random or the path of an .npy file");

@@ -2,20 +2,32 @@
 
 namespace semdedup::pairwise {
 
+Result<WhichToKeep> parse_which_to_keep(std::string_view name) {
+  if (auto which = enum_from_name(kWhichToKeepNames, name)) return *which;
+  return Status::invalid_argument("which_to_keep must be {}, got '{}'",
+                                  enum_names_joined(kWhichToKeepNames), name);
+}
+
+std::string_view which_to_keep_name(WhichToKeep which) {
+  return enum_name(kWhichToKeepNames, which);
+}
+
+Result<SimMetric> parse_sim_metric(std::string_view name) {
+  if (auto metric = enum_from_name(kSimMetricNames, name)) return *metric;
+  return Status::invalid_argument("sim_metric must be {}, got '{}'",
+                                  enum_names_joined(kSimMetricNames), name);
+}
+
+std::string_view sim_metric_name(SimMetric metric) { return enum_name(kSimMetricNames, metric); }
+
 Result<ComputeDtype> parse_compute_dtype(std::string_view name) {
-  if (name == "auto") return ComputeDtype::kAuto;
-  if (name == "float16") return ComputeDtype::kFloat16;
-  if (name == "float32") return ComputeDtype::kFloat32;
+  if (auto dtype = enum_from_name(kComputeDtypeNames, name)) return *dtype;
   return Status::invalid_argument("pairwise compute dtype must be auto, float16 or float32, got '{}'",
                                   name);
 }
 
 std::string_view compute_dtype_name(ComputeDtype dtype) {
-  switch (dtype) {
-    case ComputeDtype::kFloat16: return "float16";
-    case ComputeDtype::kFloat32: return "float32";
-    default: return "auto";
-  }
+  return enum_name(kComputeDtypeNames, dtype);
 }
 
 Status Params::validate() const {

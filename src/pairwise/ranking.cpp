@@ -1,10 +1,12 @@
 #include "semdedup/pairwise/ranking.hpp"
 
-#include <arrow/table.h>
+#include <arrow/api.h>
+#include <arrow/compute/api_vector.h>
 
 #include <algorithm>
 #include <numeric>
 
+#include "io/arrow_status.hpp"
 #include "semdedup/core/rng.hpp"
 #include "semdedup/io/layout.hpp"
 
@@ -15,7 +17,54 @@ namespace {
 // The CounterRng stream of the random ranking ("RANK"), kept apart from every other use.
 constexpr uint64_t kRankingStream = 0x52414e4b;
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += ", ";
+    out += "'" + name + "'";
+  }
+  return out;
+}
+
 }  // namespace
+
+Result<std::vector<int64_t>> sort_indices(const arrow::Table& table,
+                                          const std::vector<SortKey>& keys) {
+  std::vector<std::string> names;
+  std::vector<arrow::compute::SortKey> sort_keys;
+  for (const auto& key : keys) {
+    names.push_back(key.column);
+    sort_keys.emplace_back(key.column,
+                           key.ascending ? arrow::compute::SortOrder::Ascending
+                                         : arrow::compute::SortOrder::Descending,
+                           arrow::compute::NullPlacement::AtEnd);
+  }
+  std::vector<std::string> missing;
+  for (const auto& name : names) {
+    if (table.schema()->GetFieldIndex(name) < 0) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    return Status::data_error(
+        "Required columns [{}] not found in cluster data. Available columns: [{}]",
+        join_names(missing), join_names(table.schema()->field_names()));
+  }
+  std::vector<int64_t> order(static_cast<size_t>(table.num_rows()));
+  if (keys.empty()) {
+    for (size_t r = 0; r < order.size(); ++r) order[r] = static_cast<int64_t>(r);
+    return order;
+  }
+  const arrow::Datum datum(arrow::Table::Make(table.schema(), table.columns(), table.num_rows()));
+  SD_ASSIGN_OR_RETURN(
+      auto indices,
+      io::from_arrow(arrow::compute::SortIndices(
+                         datum, arrow::compute::SortOptions(std::move(sort_keys))),
+                     StatusCode::kDataError, "ranking sort"));
+  const auto& typed = static_cast<const arrow::UInt64Array&>(*indices);
+  for (size_t r = 0; r < order.size(); ++r) {
+    order[r] = static_cast<int64_t>(typed.Value(static_cast<int64_t>(r)));
+  }
+  return order;
+}
 
 Result<Ranking> Ranking::metadata_based(const std::vector<std::string>& columns,
                                         const std::vector<bool>& ascending, uint64_t seed) {
@@ -31,7 +80,7 @@ Result<Ranking> Ranking::metadata_based(const std::vector<std::string>& columns,
   ranking.seed = seed;
   for (size_t k = 0; k < columns.size(); ++k) {
     const bool up = ascending.empty() ? true : ascending.size() == 1 ? ascending[0] : ascending[k];
-    ranking.keys.push_back(io::SortKey{columns[k], up});
+    ranking.keys.push_back(SortKey{columns[k], up});
   }
   return ranking;
 }
@@ -86,7 +135,7 @@ Result<std::vector<int64_t>> rank(const Ranking& ranking, const arrow::Table& co
   if (ranking.strategy == Ranking::Strategy::kRandom) {
     return random_order(columns.num_rows(), ranking.seed);
   }
-  return io::sort_indices(columns, ranking.keys);
+  return sort_indices(columns, ranking.keys);
 }
 
 }  // namespace semdedup::pairwise

@@ -15,6 +15,8 @@
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/cluster.hpp"
+#include "semdedup/io/cluster_discovery.hpp"
+#include "semdedup/io/pairwise_results.hpp"
 #include "semdedup/io/layout.hpp"
 #include "semdedup/kernels/isa.hpp"
 #include "semdedup/kernels/pairwise.hpp"
@@ -30,14 +32,26 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The ranked copy of `embeddings`: row r is input row order[r].
-Matrix gather_rows(const Matrix& embeddings, const std::vector<int64_t>& order) {
-  Matrix ranked(embeddings.rows(), embeddings.cols());
+// Puts the rows of `embeddings` in ranked order in place: row r becomes the former row
+// order[r] (`order` is a permutation). Each cycle of the permutation is walked once with one row
+// set aside, so the cluster is never held twice (a ranked copy would double its memory).
+void rank_rows_in_place(Matrix& embeddings, const std::vector<int64_t>& order) {
+  const int64_t rows = embeddings.rows();
   const auto bytes = static_cast<size_t>(embeddings.cols()) * sizeof(float);
-  for (int64_t r = 0; r < embeddings.rows(); ++r) {
-    std::memcpy(ranked.row(r), embeddings.row(order[r]), bytes);
+  std::vector<float> set_aside(static_cast<size_t>(embeddings.cols()));
+  std::vector<char> placed(static_cast<size_t>(rows), 0);
+  for (int64_t start = 0; start < rows; ++start) {
+    if (placed[start]) continue;
+    placed[start] = 1;
+    if (order[start] == start) continue;
+    std::memcpy(set_aside.data(), embeddings.row(start), bytes);
+    int64_t row = start;
+    for (int64_t from = order[row]; from != start; row = from, from = order[row]) {
+      std::memcpy(embeddings.row(row), embeddings.row(from), bytes);
+      placed[from] = 1;
+    }
+    std::memcpy(embeddings.row(row), set_aside.data(), bytes);
   }
-  return ranked;
 }
 
 Status process_cluster(const Context& ctx, const Job& job, const Ranking& ranking,
@@ -55,8 +69,8 @@ Status process_cluster(const Context& ctx, const Job& job, const Ranking& rankin
   }
   const std::vector<int64_t>& order = *ranked_order;
   const int64_t rows = data.embeddings.rows();
-  Matrix ranked = gather_rows(data.embeddings, order);
-  data.embeddings = Matrix();
+  Matrix ranked = std::move(data.embeddings);
+  rank_rows_in_place(ranked, order);
 
   std::vector<float> max_sim(static_cast<size_t>(rows));
   std::vector<int64_t> max_idx(static_cast<size_t>(rows));

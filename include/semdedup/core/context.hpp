@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "semdedup/core/enum_names.hpp"
 #include "semdedup/core/log.hpp"
 #include "semdedup/core/progress.hpp"
 #include "semdedup/core/status.hpp"
@@ -18,8 +19,12 @@ class Communicator;
 
 /// Which backend runs the hot kernels; chosen once per run.
 enum class Device { kCpu, kCuda };
+/// The names of Device (--device).
+inline constexpr std::array<EnumName<Device>, 2> kDeviceNames{
+    {{Device::kCpu, "cpu"}, {Device::kCuda, "cuda"}}};
 
 Result<Device> parse_device(std::string_view name);
+std::string_view device_name(Device device);
 
 /// Which CPU kernel family computes k-means assignment (kernels/isa.hpp). Every family makes
 /// the same decisions: low precision only proposes candidates that float64 then decides.
@@ -28,6 +33,11 @@ enum class CpuKernel {
   kFp32,        ///< fp32 GEMM tiles (the reference)
   kAvx512Bf16,  ///< AVX512-BF16 dot products as a filter, float64 rescoring
 };
+/// The names of CpuKernel (--cpu-kernel; kernels/isa.hpp parses and prints them).
+inline constexpr std::array<EnumName<CpuKernel>, 3> kCpuKernelNames{
+    {{CpuKernel::kAuto, "auto"},
+     {CpuKernel::kFp32, "fp32"},
+     {CpuKernel::kAvx512Bf16, "avx512-bf16"}}};
 
 struct Context {
   /// Worker threads for kernels (>= 1). Results never depend on it.

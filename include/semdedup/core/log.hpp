@@ -7,6 +7,7 @@
 #include <memory>
 #include <string_view>
 
+#include "semdedup/core/enum_names.hpp"
 #include "semdedup/core/status.hpp"
 
 namespace semdedup {
@@ -14,7 +15,16 @@ namespace semdedup {
 using Logger = spdlog::logger;
 using LoggerPtr = std::shared_ptr<spdlog::logger>;
 
-/// Parses "trace|debug|info|warn|error|off".
+/// The names of the log levels --log-level takes (spdlog's levels but `critical`).
+inline constexpr std::array<EnumName<spdlog::level::level_enum>, 6> kLogLevelNames{
+    {{spdlog::level::trace, "trace"},
+     {spdlog::level::debug, "debug"},
+     {spdlog::level::info, "info"},
+     {spdlog::level::warn, "warn"},
+     {spdlog::level::err, "error"},
+     {spdlog::level::off, "off"}}};
+
+/// Parses a name of kLogLevelNames (or "warning", Python's spelling of warn).
 Result<spdlog::level::level_enum> parse_log_level(std::string_view name);
 
 /// A logger writing "[time] [level] message" lines to stderr.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string_view>
 
+#include "semdedup/core/enum_names.hpp"
 #include "semdedup/core/log.hpp"
 
 namespace semdedup {
@@ -23,8 +24,14 @@ class Progress {
 };
 
 enum class ProgressMode { kAuto, kAlways, kNever };
+/// The names of ProgressMode (--progress).
+inline constexpr std::array<EnumName<ProgressMode>, 3> kProgressModeNames{
+    {{ProgressMode::kAuto, "auto"},
+     {ProgressMode::kAlways, "always"},
+     {ProgressMode::kNever, "never"}}};
 
 Result<ProgressMode> parse_progress_mode(std::string_view name);
+std::string_view progress_mode_name(ProgressMode mode);
 
 /// kAuto: a bar when stderr is a terminal, else an info log line at most every 10 s;
 /// kAlways: the bar even off a terminal; kNever: nothing.

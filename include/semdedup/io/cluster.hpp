@@ -1,11 +1,10 @@
 #pragma once
-/// \file The Pairwise stage's files: the `centroid=K/` partitions of a KMeans output
-/// (semdedup's or NeMo's), one cluster read into memory, its ranking sort, and the
-/// `cluster_K.parquet` result.
+/// \file One cluster of a KMeans output read into memory for the Pairwise stage: its files
+/// checked from their footers, then its id, ranking and embedding columns read (the files come
+/// from cluster_discovery.hpp; the stage's result is written by pairwise_results.hpp).
 
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -14,25 +13,10 @@
 #include "semdedup/io/half.hpp"
 
 namespace arrow {
-class ChunkedArray;
 class Table;
 }  // namespace arrow
 
 namespace semdedup::io {
-
-/// One `centroid=K` entry of a KMeans output directory.
-struct ClusterFiles {
-  int64_t centroid = 0;            ///< K, the integer after the last "centroid=" of the name
-  std::string dir;                 ///< path of the entry
-  std::vector<std::string> files;  ///< its `.parquet` files (any case) at any depth, sorted
-};
-
-/// The top-level entries of `kmeans_dir` whose name contains "centroid=" (other entries are
-/// ignored), with their Parquet files, sorted by K. A centroid entry with no Parquet file is
-/// listed with no files. io_error if `kmeans_dir` is not a readable directory; data_error
-/// "No centroid directories found in: <path>" if there is no such entry, and naming the entry
-/// when K is not a non-negative integer or two entries have the same K.
-Result<std::vector<ClusterFiles>> discover_clusters(const std::string& kmeans_dir);
 
 /// Checks from the Parquet footers alone that every file of a cluster has the columns
 /// `columns` and an embedding column `embedding_field` of a list type with float32, float64 or
@@ -64,26 +48,5 @@ Result<ClusterData> read_cluster(const std::vector<std::string>& files,
                                  const std::vector<std::string>& columns,
                                  const std::string& embedding_field,
                                  InputEmbeddingDtype dtype = InputEmbeddingDtype::kAuto);
-
-/// One key of a ranking sort.
-struct SortKey {
-  std::string column;
-  bool ascending = true;
-};
-
-/// The permutation that sorts `table` by `keys` in priority order: stable (rows equal on every
-/// key keep their order), nulls last in either direction, strings by their UTF-8 bytes.
-/// data_error naming a missing column and the columns there are.
-Result<std::vector<int64_t>> sort_indices(const arrow::Table& table,
-                                          const std::vector<SortKey>& keys);
-
-/// Writes the pairwise result of one cluster to `path` atomically, with the columns
-/// `id`, `max_id` (both of the type of `ids`) and `cosine_sim_score` (float32), one row per
-/// ranked position r: id = ids[order[r]], max_id = ids[order[max_idx[r]]],
-/// cosine_sim_score = max_sim[r]. `order`, `max_idx`, `max_sim` have one entry per row of
-/// `ids`; `order` is a permutation and max_idx[r] is in [0, rows).
-Status write_pairwise_result(const std::string& path, const std::shared_ptr<arrow::ChunkedArray>& ids,
-                             std::span<const int64_t> order, std::span<const int64_t> max_idx,
-                             std::span<const float> max_sim);
 
 }  // namespace semdedup::io

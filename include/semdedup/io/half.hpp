@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "semdedup/core/enum_names.hpp"
 #include "semdedup/core/status.hpp"
 
 namespace arrow {
@@ -21,6 +22,11 @@ enum class InputEmbeddingDtype {
   kFloat16,  ///< the column must hold fp16: list<uint16> bit patterns or list<halffloat>
   kFloat32,  ///< the column must hold numbers; list<uint16> is an error (ambiguous bits)
 };
+/// The names of InputEmbeddingDtype (NeMo's spellings).
+inline constexpr std::array<EnumName<InputEmbeddingDtype>, 3> kInputEmbeddingDtypeNames{
+    {{InputEmbeddingDtype::kAuto, "auto"},
+     {InputEmbeddingDtype::kFloat16, "float16"},
+     {InputEmbeddingDtype::kFloat32, "float32"}}};
 Result<InputEmbeddingDtype> parse_input_embedding_dtype(std::string_view name);
 std::string_view input_embedding_dtype_name(InputEmbeddingDtype dtype);
 
@@ -29,6 +35,9 @@ enum class EmbeddingOutputDtype {
   kFloat32,  ///< list<float32>, exact (default)
   kFloat16,  ///< list<uint16> fp16 bit patterns, rounded to nearest even, as NeMo 1.4 writes
 };
+/// The names of EmbeddingOutputDtype (NeMo's spellings).
+inline constexpr std::array<EnumName<EmbeddingOutputDtype>, 2> kEmbeddingOutputDtypeNames{
+    {{EmbeddingOutputDtype::kFloat32, "float32"}, {EmbeddingOutputDtype::kFloat16, "float16"}}};
 Result<EmbeddingOutputDtype> parse_embedding_output_dtype(std::string_view name);
 std::string_view embedding_output_dtype_name(EmbeddingOutputDtype dtype);
 

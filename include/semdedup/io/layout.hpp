@@ -17,6 +17,24 @@
 
 namespace semdedup::io {
 
+// --- File extensions ---------------------------------------------------------------------------
+
+/// Extensions of the files semdedup writes and selects by default (NeMo's defaults: .parquet;
+/// .jsonl and .json for JSON lines); .npy for centroids.
+inline constexpr std::string_view kParquetExtension = ".parquet";
+inline constexpr std::string_view kJsonlExtension = ".jsonl";
+inline constexpr std::string_view kJsonExtension = ".json";
+inline constexpr std::string_view kNpyExtension = ".npy";
+
+/// What marks a temporary file or directory of an atomic write: a hidden name
+/// `.<final name>.tmp-<suffix>`; resume and overwrite remove what a killed run left.
+inline constexpr std::string_view kTempFileMarker = ".tmp-";
+
+/// Whether `name` is such a temporary name (hidden, holding the marker).
+inline bool is_temp_file_name(std::string_view name) {
+  return name.starts_with('.') && name.find(kTempFileMarker) != std::string_view::npos;
+}
+
 // --- Directories -------------------------------------------------------------------------------
 
 /// The KMeans stage's output under `run`'s cache path (NeMo's name); holds the `centroid=K`
@@ -57,6 +75,11 @@ inline std::optional<int64_t> parse_digits(std::string_view digits) {
 }
 }  // namespace detail
 
+/// "centroid=K", the pattern of those names as help texts and messages spell it.
+inline std::string centroid_partition_pattern() {
+  return fmt::format("{}K", kCentroidPartitionPrefix);
+}
+
 /// K of a directory named exactly `centroid=K` (K decimal digits), nullopt for any other name.
 inline std::optional<int64_t> parse_centroid_partition_name(std::string_view name) {
   if (!name.starts_with(kCentroidPartitionPrefix)) return std::nullopt;
@@ -68,11 +91,16 @@ inline std::optional<int64_t> parse_centroid_partition_name(std::string_view nam
 /// Prefix and suffix of a pairwise output file, `cluster_K.parquet` (NeMo's name). Written by
 /// the pairwise stage, read by `identify` and `report`.
 inline constexpr std::string_view kClusterFilePrefix = "cluster_";
-inline constexpr std::string_view kClusterFileSuffix = ".parquet";
+inline constexpr std::string_view kClusterFileSuffix = kParquetExtension;
 
 /// `cluster_K.parquet`, the pairwise output file of cluster `centroid`.
 inline std::string cluster_file_name(int64_t centroid) {
   return fmt::format("{}{}{}", kClusterFilePrefix, centroid, kClusterFileSuffix);
+}
+
+/// "cluster_K.parquet", the pattern of those names as help texts and messages spell it.
+inline std::string cluster_file_pattern() {
+  return fmt::format("{}K{}", kClusterFilePrefix, kClusterFileSuffix);
 }
 
 /// K of a file named exactly `cluster_K.parquet` (K decimal digits), nullopt for any other name.
@@ -88,7 +116,7 @@ inline std::optional<int64_t> parse_cluster_file_name(std::string_view name) {
 /// `part-NNNNNN.parquet` (6 digits, zero-padded): part `part` of a KMeans output partition and
 /// of the rejected rows. Written by the KMeans stage; readers list the directory.
 inline std::string kmeans_part_file_name(int64_t part) {
-  return fmt::format("part-{:06d}.parquet", part);
+  return fmt::format("part-{:06d}{}", part, kParquetExtension);
 }
 
 /// `part-NNNNN<extension>` (5 digits, zero-padded): file `index` of the duplicate ids
@@ -108,10 +136,17 @@ inline constexpr const char* kCacheCentroidsFile = "kmeans_centroids.npy";
 inline constexpr const char* kSummaryFile = "summary.json";
 /// The planted duplicates `generate` writes beside its data directory; read by `demo`.
 inline constexpr const char* kGroundTruthFile = "ground_truth.parquet";
+/// The self-contained HTML page of `report --html`, written by `demo` into its output directory.
+inline constexpr const char* kReportHtmlFile = "report.html";
 /// The file written first into an output directory (see output_dir.hpp).
 inline constexpr const char* kManifestFile = "_semdedup_manifest";
 /// The file written last into an output directory (and into each step directory of `run`).
 inline constexpr const char* kSuccessFile = "_SUCCESS";
+
+/// `.<dir>.tmp-staging`, where identify writes the new `dir` (duplicates/) before swapping it in.
+inline std::string staging_dir_name(std::string_view dir_name) {
+  return fmt::format(".{}{}staging", dir_name, kTempFileMarker);
+}
 
 /// `.<dir>.semdedup.lock`, the lock file of output directory `dir_name`, kept beside it.
 inline std::string output_lock_file_name(std::string_view dir_name) {
@@ -130,6 +165,12 @@ inline constexpr const char* kCosineDistColumn = "cosine_dist_to_cent";
 inline constexpr const char* kIdColumn = "id";
 inline constexpr const char* kMaxIdColumn = "max_id";
 inline constexpr const char* kCosineSimScoreColumn = "cosine_sim_score";
+
+/// summary.json's "paths" object names the directories of a run under the directories' own
+/// names (kKMeansResultsDir, kPairwiseResultsDir, kDuplicatesDir) and the input under this key;
+/// `report` reads it back.
+inline constexpr const char* kSummaryPathsKey = "paths";
+inline constexpr const char* kSummaryInputKey = "input";
 
 /// Default names of the input's id and embedding columns (NeMo's defaults); the KMeans output
 /// keeps the input's names.

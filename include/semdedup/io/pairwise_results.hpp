@@ -1,12 +1,13 @@
 #pragma once
-/// \file Reading the Pairwise stage's output (cluster_K.parquet: id, max_id, cosine_sim_score)
-/// and writing the identified duplicate ids.
+/// \file The Pairwise stage's output (cluster_K.parquet: id, max_id, cosine_sim_score), written
+/// and read here, and the identified duplicate ids.
 
 #include <arrow/type_fwd.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,16 @@
 #include "semdedup/core/status.hpp"
 
 namespace semdedup::io {
+
+/// Writes the pairwise result of one cluster to `path` atomically, with the columns
+/// `id`, `max_id` (both of the type of `ids`) and `cosine_sim_score` (float32), one row per
+/// ranked position r: id = ids[order[r]], max_id = ids[order[max_idx[r]]],
+/// cosine_sim_score = max_sim[r]. `order`, `max_idx`, `max_sim` have one entry per row of
+/// `ids`; `order` is a permutation and max_idx[r] is in [0, rows).
+Status write_pairwise_result(const std::string& path,
+                             const std::shared_ptr<arrow::ChunkedArray>& ids,
+                             std::span<const int64_t> order, std::span<const int64_t> max_idx,
+                             std::span<const float> max_sim);
 
 /// One pairwise result file.
 struct ClusterFile {

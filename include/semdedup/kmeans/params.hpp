@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "semdedup/core/enum_names.hpp"
 #include "semdedup/core/matrix.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
@@ -21,6 +22,15 @@ enum class InitMethod {
   kFile,            ///< an .npy file of shape (k, dim): those centres
   kArray,           ///< FitParams::init_centroids: those centres
 };
+/// The names of InitMethod: the first two as parse_init reads them, "file" and "array" for
+/// given centres (printed only; parse_init takes the path itself).
+inline constexpr std::array<EnumName<InitMethod>, 4> kInitMethodNames{
+    {{InitMethod::kKMeansParallel, "k-means||"},
+     {InitMethod::kRandom, "random"},
+     {InitMethod::kFile, "file"},
+     {InitMethod::kArray, "array"}}};
+/// NeMo's other spelling of k-means||, read by parse_init.
+inline constexpr std::string_view kKMeansParallelAlias = "scalable-k-means++";
 
 /// Parameters of the k-means fit itself (no files): what `fit` takes.
 struct FitParams {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "semdedup/core/enum_names.hpp"
 #include "semdedup/core/status.hpp"
 #include "semdedup/io/common.hpp"
 #include "semdedup/io/layout.hpp"
@@ -19,8 +20,19 @@ enum class WhichToKeep {
   kEasy,    ///< closest to the centroid first (distance, id ascending)
   kRandom,  ///< a seeded shuffle
 };
+/// The names of WhichToKeep (NeMo's spellings).
+inline constexpr std::array<EnumName<WhichToKeep>, 3> kWhichToKeepNames{
+    {{WhichToKeep::kHard, "hard"}, {WhichToKeep::kEasy, "easy"}, {WhichToKeep::kRandom, "random"}}};
+Result<WhichToKeep> parse_which_to_keep(std::string_view name);
+std::string_view which_to_keep_name(WhichToKeep which);
 
+/// The distance to the centroid that the hard/easy rankings sort by (distance_column()).
 enum class SimMetric { kCosine, kL2 };
+/// The names of SimMetric (NeMo's distance_metric spellings).
+inline constexpr std::array<EnumName<SimMetric>, 2> kSimMetricNames{
+    {{SimMetric::kCosine, "cosine"}, {SimMetric::kL2, "l2"}}};
+Result<SimMetric> parse_sim_metric(std::string_view name);
+std::string_view sim_metric_name(SimMetric metric);
 
 /// NeMo 1.4's `compute_dtype` of the pairwise stage. semdedup computes every similarity as a
 /// dot product of the stored values (fp16 storage widened exactly) summed in double and rounded
@@ -32,6 +44,11 @@ enum class ComputeDtype {
   kFloat16,  ///< NeMo: fp16 products and reduction. semdedup: float32 (logged as such)
   kFloat32,  ///< NeMo: float32 (an error on fp16 storage). semdedup: float32, fp16 widened
 };
+/// The names of ComputeDtype (NeMo's spellings).
+inline constexpr std::array<EnumName<ComputeDtype>, 3> kComputeDtypeNames{
+    {{ComputeDtype::kAuto, "auto"},
+     {ComputeDtype::kFloat16, "float16"},
+     {ComputeDtype::kFloat32, "float32"}}};
 Result<ComputeDtype> parse_compute_dtype(std::string_view name);
 std::string_view compute_dtype_name(ComputeDtype dtype);
 

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "semdedup/core/status.hpp"
-#include "semdedup/io/cluster.hpp"
 #include "semdedup/pairwise/params.hpp"
 
 namespace arrow {
@@ -18,13 +17,25 @@ class Table;
 
 namespace semdedup::pairwise {
 
+/// One key of a ranking sort.
+struct SortKey {
+  std::string column;
+  bool ascending = true;
+};
+
+/// The permutation that sorts `table` by `keys` in priority order (Arrow's sort): stable (rows
+/// equal on every key keep their order), nulls last in either direction, strings by their
+/// UTF-8 bytes. data_error naming a missing column and the columns there are.
+Result<std::vector<int64_t>> sort_indices(const arrow::Table& table,
+                                          const std::vector<SortKey>& keys);
+
 /// A ranking: a stable multi-column sort, or a seeded shuffle.
 struct Ranking {
   enum class Strategy { kSort, kRandom };
 
   Strategy strategy = Strategy::kSort;
   /// kSort: the keys in priority order, each with its direction.
-  std::vector<io::SortKey> keys;
+  std::vector<SortKey> keys;
   /// kRandom: the seed, the same for every cluster.
   uint64_t seed = 42;
 

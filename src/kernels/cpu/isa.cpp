@@ -24,27 +24,20 @@ CpuKernel resolve_cpu_kernel(CpuKernel requested) {
 }
 
 const char* cpu_kernel_name(CpuKernel kernel) {
-  switch (kernel) {
-    case CpuKernel::kAuto:
-      return "auto";
-    case CpuKernel::kFp32:
-      return "fp32";
-    case CpuKernel::kAvx512Bf16:
-      return "avx512-bf16";
-  }
-  return "?";
+  return enum_name(kCpuKernelNames, kernel).data();  // the table's names are literals
 }
 
 Result<CpuKernel> parse_cpu_kernel(std::string_view name) {
-  for (const CpuKernel kernel : {CpuKernel::kAuto, CpuKernel::kFp32, CpuKernel::kAvx512Bf16}) {
-    if (name != cpu_kernel_name(kernel)) continue;
-    if (!cpu_kernel_available(kernel)) {
-      return Status::invalid_argument("CPU kernel '{}' needs an instruction set this CPU lacks",
-                                      name);
-    }
-    return kernel;
+  const std::optional<CpuKernel> kernel = enum_from_name(kCpuKernelNames, name);
+  if (!kernel) {
+    return Status::invalid_argument("unknown CPU kernel '{}' ({})", name,
+                                    enum_names_joined(kCpuKernelNames));
   }
-  return Status::invalid_argument("unknown CPU kernel '{}' (auto|fp32|avx512-bf16)", name);
+  if (!cpu_kernel_available(*kernel)) {
+    return Status::invalid_argument("CPU kernel '{}' needs an instruction set this CPU lacks",
+                                    name);
+  }
+  return *kernel;
 }
 
 }  // namespace semdedup::kernels

@@ -1,6 +1,8 @@
 // The Pairwise stage's files: centroid=K discovery, reading a cluster, the ranking sort and
 // the cluster_K.parquet writer.
 #include "semdedup/io/cluster.hpp"
+#include "semdedup/io/cluster_discovery.hpp"
+#include "semdedup/io/pairwise_results.hpp"
 
 #include <arrow/api.h>
 
@@ -163,39 +165,6 @@ TEST(ClusterRead, NullIdIsAnError) {
                      {std::vector<float>{1, 0}, std::vector<float>{0, 1}});
   EXPECT_THAT(io::read_cluster({a.string()}, {"id"}, "embeddings"),
               StatusIs(StatusCode::kDataError, a.string() + ": column 'id' row 1: null id"));
-}
-
-std::shared_ptr<arrow::Table> table_of(std::vector<testing::FixtureColumn> columns) {
-  arrow::FieldVector fields;
-  arrow::ArrayVector arrays;
-  for (const auto& column : columns) {
-    arrays.push_back(testing::column_array(column));
-    fields.push_back(arrow::field(column.name, arrays.back()->type()));
-  }
-  return arrow::Table::Make(arrow::schema(fields), arrays);
-}
-
-TEST(ClusterSort, StableMultiKeyWithDirectionsAndNullsLast) {
-  // Keys: a ascending, then b descending; rows 1 and 4 are equal on both (stable order kept);
-  // the null of b sorts after every value of b within a == 1, whichever the direction.
-  const auto table = table_of(
-      {{"a", std::vector<int64_t>{2, 1, 1, 2, 1, 1}},
-       {"b", std::vector<std::optional<double>>{0.5, 0.7, 0.9, 0.1, 0.7, std::nullopt}}});
-  ASSERT_OK_AND_ASSIGN(auto order, io::sort_indices(*table, {{"a", true}, {"b", false}}));
-  EXPECT_THAT(order, ElementsAre(2, 1, 4, 5, 0, 3));
-  ASSERT_OK_AND_ASSIGN(order, io::sort_indices(*table, {{"a", true}, {"b", true}}));
-  EXPECT_THAT(order, ElementsAre(1, 4, 2, 5, 3, 0));
-  ASSERT_OK_AND_ASSIGN(order, io::sort_indices(*table, {}));
-  EXPECT_THAT(order, ElementsAre(0, 1, 2, 3, 4, 5));
-  EXPECT_THAT(io::sort_indices(*table, {{"c", true}, {"a", true}}),
-              StatusIs(StatusCode::kDataError,
-                       "Required columns ['c'] not found in cluster data. Available columns: ['a', 'b']"));
-}
-
-TEST(ClusterSort, StringsByUtf8Bytes) {
-  const auto table = table_of({{"s", std::vector<std::string>{"b", "\xc3\xa9", "B", "a"}}});
-  ASSERT_OK_AND_ASSIGN(auto order, io::sort_indices(*table, {{"s", true}}));
-  EXPECT_THAT(order, ElementsAre(2, 3, 0, 1));
 }
 
 TEST(ClusterWrite, ColumnsTypesAndRankedRows) {

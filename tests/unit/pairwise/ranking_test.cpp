@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 
 #include "testing/testing.hpp"
 #include "unit/pairwise/cluster_fixtures.hpp"
@@ -33,6 +34,30 @@ std::vector<int64_t> ranked_ids(const pairwise::Ranking& ranking, const arrow::T
   std::vector<int64_t> out;
   for (int64_t row : *order) out.push_back(ids[row]);
   return out;
+}
+
+// The ranking sort (Arrow's stable sort with nulls last).
+TEST(ClusterSort, StableMultiKeyWithDirectionsAndNullsLast) {
+  // Keys: a ascending, then b descending; rows 1 and 4 are equal on both (stable order kept);
+  // the null of b sorts after every value of b within a == 1, whichever the direction.
+  const auto table = table_of(
+      {{"a", std::vector<int64_t>{2, 1, 1, 2, 1, 1}},
+       {"b", std::vector<std::optional<double>>{0.5, 0.7, 0.9, 0.1, 0.7, std::nullopt}}});
+  ASSERT_OK_AND_ASSIGN(auto order, pairwise::sort_indices(*table, {{"a", true}, {"b", false}}));
+  EXPECT_THAT(order, ElementsAre(2, 1, 4, 5, 0, 3));
+  ASSERT_OK_AND_ASSIGN(order, pairwise::sort_indices(*table, {{"a", true}, {"b", true}}));
+  EXPECT_THAT(order, ElementsAre(1, 4, 2, 5, 3, 0));
+  ASSERT_OK_AND_ASSIGN(order, pairwise::sort_indices(*table, {}));
+  EXPECT_THAT(order, ElementsAre(0, 1, 2, 3, 4, 5));
+  EXPECT_THAT(pairwise::sort_indices(*table, {{"c", true}, {"a", true}}),
+              StatusIs(StatusCode::kDataError,
+                       "Required columns ['c'] not found in cluster data. Available columns: ['a', 'b']"));
+}
+
+TEST(ClusterSort, StringsByUtf8Bytes) {
+  const auto table = table_of({{"s", std::vector<std::string>{"b", "\xc3\xa9", "B", "a"}}});
+  ASSERT_OK_AND_ASSIGN(auto order, pairwise::sort_indices(*table, {{"s", true}}));
+  EXPECT_THAT(order, ElementsAre(2, 3, 0, 1));
 }
 
 TEST(Ranking, SortByDistanceBothDirections) {
