@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "semdedup/core/communicator.hpp"
+#include "semdedup/io/cluster.hpp"
 #include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/layout.hpp"
 

@@ -9,7 +9,7 @@
 
 #include "semdedup/core/context.hpp"
 #include "semdedup/core/status.hpp"
-#include "semdedup/io/cluster.hpp"
+#include "semdedup/io/cluster_discovery.hpp"
 #include "semdedup/pairwise/params.hpp"
 
 namespace semdedup::pairwise {
