@@ -46,10 +46,9 @@ int64_t first_null_value(const arrow::Array& values, int64_t begin, int64_t coun
 
 /// Squared L2 norm of each of `rows` consecutive rows, each summed in float32 in index order
 /// (so a row's norm never depends on its neighbours or the batch it sits in). Groups of
-/// rows are summed side by side to overlap their dependency chains. No contraction into FMA,
-/// so builds for different ISAs give the same bits.
-[[gnu::optimize("fp-contract=off")]] void squared_norms(const float* data, int64_t rows,
-                                                        int64_t dim, float* out) {
+/// rows are summed side by side to overlap their dependency chains. No contraction into FMA
+/// (this file is built with -ffp-contract=off), so builds for different ISAs give the same bits.
+void squared_norms(const float* data, int64_t rows, int64_t dim, float* out) {
   int64_t row = 0;
   for (; row + kNormRowGroup <= rows; row += kNormRowGroup) {
     const float* base = data + row * dim;

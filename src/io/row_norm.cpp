@@ -27,7 +27,7 @@ std::string non_finite_reason(const float* values, const double* source, int64_t
   return {};
 }
 
-[[gnu::optimize("fp-contract=off")]] float squared_norm(const float* values, int64_t dim) {
+float squared_norm(const float* values, int64_t dim) {
   float sum = 0.0f;
   for (int64_t k = 0; k < dim; ++k) sum += values[k] * values[k];
   return sum;
