@@ -162,6 +162,14 @@ def _kmeans_checks(embedding_output_dtype: str, fit_data_fraction: Any, dtype_na
             raise ValueError(f"fit_data_fraction must be in (0, 1]; got {fit_data_fraction}")
 
 
+def _stage_storage_options(read_kwargs: Any, write_kwargs: Any) -> dict[str, str]:
+    """A stage's storage options from its read_kwargs / write_kwargs (one set per run)."""
+    return opt.one_storage_options([
+        ("read_kwargs", opt.check_read_kwargs("read_kwargs", read_kwargs)),
+        ("write_kwargs", opt.check_write_kwargs("write_kwargs", write_kwargs)),
+    ])
+
+
 def _mode(overwrite: bool, resume: bool) -> Any:
     if overwrite and resume:
         raise ValueError("overwrite and resume exclude each other")
@@ -254,11 +262,7 @@ class KMeansStage:
         self._params()  # every keyword checked at construction, as NeMo does
 
     def _storage_options(self) -> dict[str, str]:
-        """The engine's storage options from read_kwargs / write_kwargs (one set per run)."""
-        return opt.one_storage_options([
-            ("read_kwargs", opt.check_read_kwargs("read_kwargs", self.read_kwargs)),
-            ("write_kwargs", opt.check_write_kwargs("write_kwargs", self.write_kwargs)),
-        ])
+        return _stage_storage_options(self.read_kwargs, self.write_kwargs)
 
     def _params(self) -> Any:
         """The engine's KMeansParams: every keyword of this class goes through here."""
@@ -348,11 +352,7 @@ class PairwiseStage:
         self._params()
 
     def _storage_options(self) -> dict[str, str]:
-        """The engine's storage options from read_kwargs / write_kwargs (one set per run)."""
-        return opt.one_storage_options([
-            ("read_kwargs", opt.check_read_kwargs("read_kwargs", self.read_kwargs)),
-            ("write_kwargs", opt.check_write_kwargs("write_kwargs", self.write_kwargs)),
-        ])
+        return _stage_storage_options(self.read_kwargs, self.write_kwargs)
 
     def _params(self) -> Any:
         """The engine's PairwiseParams: every keyword of this class goes through here."""

@@ -21,7 +21,7 @@ MOTO_PYTHON = REPO / ".venv-moto" / "bin" / "python"
 BUCKET = "semdedup-py-test"
 
 # boto3 in moto's venv: setup (an IAM user whose key the server accepts, and the bucket), put,
-# get and keys, as tests/unit/s3/s3_cli_test.cpp does.
+# get and keys (`command endpoint key secret bucket args...`), as tests/unit/s3/s3_cli_test.cpp does.
 CLIENT = r"""
 import os, sys, boto3
 command, endpoint = sys.argv[1], sys.argv[2]
@@ -34,7 +34,7 @@ if command == "setup":
     iam.put_user_policy(UserName="semdedup", PolicyName="all", PolicyDocument=
         '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}')
     key = iam.create_access_key(UserName="semdedup")["AccessKey"]
-    client("s3", key["AccessKeyId"], key["SecretAccessKey"]).create_bucket(Bucket=sys.argv[3])
+    client("s3", key["AccessKeyId"], key["SecretAccessKey"]).create_bucket(Bucket=sys.argv[5])
     print(key["AccessKeyId"], key["SecretAccessKey"])
     sys.exit(0)
 s3 = client("s3", sys.argv[3], sys.argv[4])
@@ -121,7 +121,7 @@ def moto():
             except OSError:
                 assert time.monotonic() < deadline, "moto server did not start"
                 time.sleep(0.1)
-        setup = Moto(endpoint, "", "").client("setup", BUCKET)
+        setup = Moto(endpoint, "", "").client("setup")
         key, secret = setup.split()
         yield Moto(endpoint, key, secret)
     finally:
@@ -171,7 +171,7 @@ def test_workflow_on_s3_writes_the_bytes_of_the_local_run(moto, blobs_dir, tmp_p
     moto.get("wf/out", tmp_path / "fetched")
     want = data_files(local)
     have = data_files(tmp_path / "fetched")
-    assert len(want) > 5 and "kmeans_results/kmeans_centroids.npy" in want
+    assert len(want) > 10 and "kmeans_centroids.npy" in want and "duplicates/part-00000.parquet" in want
     assert sorted(have) == sorted(want)
     for name, data in want.items():
         assert have[name] == data, f"{name} differs"
