@@ -1,6 +1,6 @@
 """The semdedup engine (C++); use the package semdedup, not this module."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 import enum
 from typing import Annotated
 
@@ -325,6 +325,17 @@ class CallOptions:
 
     @progress.setter
     def progress(self, arg: bool, /) -> None: ...
+
+    @property
+    def storage_options(self) -> dict[str, str]: ...
+
+    @storage_options.setter
+    def storage_options(self, arg: Mapping[str, str], /) -> None: ...
+
+def validate_storage_options(options: Mapping[str, str]) -> None:
+    """
+    Checks object-storage options (flat string keys and values): ValueError naming the first bad key or value.
+    """
 
 def run_kmeans_stage(arg0: KMeansParams, arg1: CallOptions, /) -> dict: ...
 

@@ -41,13 +41,17 @@ def kmeans(
     oversampling_factor: float = 2.0,
     max_samples_per_batch: int = 1 << 15,
     threads: int = 0,
+    storage_options: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """k-means of the rows of `x` (C-contiguous float32/float16, (rows, dim)) after
     L2-normalising them, as the KMeansStage fits. Returns (centroids float32 (n_clusters, dim),
-    labels int32 (rows,)), bit-identical for a seed whatever `threads`."""
+    labels int32 (rows,)), bit-identical for a seed whatever `threads`. `storage_options`
+    (NeMo's / fsspec's spellings) opens an `init` .npy path given as s3://bucket/key."""
+    storage = opt.storage_options("storage_options", storage_options)
     fit = opt.fit_params(n_clusters, max_iter, tol, random_state, init, n_init,
                          oversampling_factor, max_samples_per_batch)
-    centroids, labels, _inertia, _n_iter = _core.kmeans_fit(x, fit, opt.call_options(threads, False))
+    centroids, labels, _inertia, _n_iter = _core.kmeans_fit(
+        x, fit, opt.call_options(threads, False, storage))
     return centroids, labels
 
 
@@ -93,12 +97,15 @@ def deduplicate(
     oversampling_factor: float = 2.0,
     max_samples_per_batch: int = 1 << 15,
     threads: int = 0,
+    storage_options: dict[str, Any] | None = None,
 ) -> pa.Table:
     """The duplicates of the rows of `data` (anything with ``__arrow_c_stream__``), found as
     ``semdedup run --eps`` finds them from the same rows in a file: k-means, ranking, max
     similarity, threshold ``1 - eps``. Returns a pyarrow Table sorted by id with the columns
     ``id`` (the row to remove), ``max_id`` (the earlier-ranked row it is most similar to) and
-    ``cosine_sim_score`` (float32). Nothing is written to disk."""
+    ``cosine_sim_score`` (float32). Nothing is written to disk; `storage_options` opens an
+    `init` .npy path given as s3://bucket/key, as kmeans()."""
+    storage = opt.storage_options("storage_options", storage_options)
     table = _table(data, "data")
     fit = opt.fit_params(n_clusters, max_iter, tol, random_state, init, n_init,
                          oversampling_factor, max_samples_per_batch)
@@ -114,7 +121,7 @@ def deduplicate(
     ids = table.column(id_field)
     _check_unique_ids(ids, id_field)
     rows, max_rows, scores, _labels = _core.find_duplicates(
-        table.__arrow_c_stream__(), fit, params, float(eps), opt.call_options(threads, False)
+        table.__arrow_c_stream__(), fit, params, float(eps), opt.call_options(threads, False, storage)
     )
     out = pa.table({
         "id": ids.take(pa.array(rows)),

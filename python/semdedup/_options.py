@@ -1,5 +1,6 @@
-"""Checks shared by the stage classes: NeMo's Literal values, the kwargs dictionaries, and the
-NeMo 1.4 settings the engine does not offer yet."""
+"""Checks shared by the stage classes: NeMo's Literal values, the kwargs dictionaries (their
+storage_options flattened into the engine's), and the NeMo 1.4 settings the engine does not
+offer yet."""
 
 from __future__ import annotations
 
@@ -37,33 +38,93 @@ def positive_int(name: str, value: Any) -> int:
     return value
 
 
-def check_kwargs(name: str, kwargs: Mapping[str, Any] | None, forbidden: Sequence[str]) -> None:
+def _flatten(name: str, options: Mapping[str, Any], prefix: str, out: dict[str, str]) -> None:
+    """NeMo's (fsspec's) storage_options into the engine's flat text map, as the CLI reads a
+    YAML `storage_options` mapping: a nested mapping's keys get its key and a dot as a prefix
+    (client_kwargs.endpoint_url), bools become "true"/"false", numbers their decimal text; a
+    None value is left out (fsspec's default)."""
+    for key, value in options.items():
+        if not isinstance(key, str):
+            raise ValueError(f"{name}: storage option keys must be strings; got {key!r}")
+        full = prefix + key
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            _flatten(name, value, full + ".", out)
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float, str)):
+            text = str(value)
+        else:
+            raise ValueError(
+                f"{name}: storage option '{full}' must be a string, number or bool; "
+                f"got {type(value).__name__}"
+            )
+        if full in out:
+            raise ValueError(f"{name}: storage option '{full}' is given twice")
+        out[full] = text
+
+
+def storage_options(name: str, options: Any) -> dict[str, str]:
+    """The engine's storage options from NeMo's `storage_options` dict (None or {} = none: the
+    AWS environment alone), checked by the engine: ValueError naming `name` and the bad key."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"{name} must be a dict or None; got {type(options).__name__}")
+    flat: dict[str, str] = {}
+    _flatten(name, options, "", flat)
+    try:
+        _core.validate_storage_options(flat)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    return flat
+
+
+def check_kwargs(name: str, kwargs: Mapping[str, Any] | None, forbidden: Sequence[str]) -> dict[str, str]:
     """NeMo's read_kwargs / write_kwargs / cache_kwargs: its forbidden keys are a ValueError as in
-    NeMo; storage_options (popped out by NeMo for fsspec) is accepted when empty; every other
-    key is a TypeError naming it: semdedup reads and writes with Arrow, whose options differ."""
+    NeMo; storage_options (which NeMo hands to fsspec) is returned as the engine's storage
+    options; every other key is a TypeError naming it: semdedup reads and writes with Arrow,
+    whose options differ."""
     if kwargs is None:
-        return
+        return {}
     if not isinstance(kwargs, Mapping):
         raise TypeError(f"{name} must be a dict or None; got {type(kwargs).__name__}")
     bad = [k for k in kwargs if k in forbidden]
     if bad:
         raise ValueError(f"Unsupported keys in kwargs: {', '.join(bad)}")
-    for key, value in kwargs.items():
-        if key == "storage_options":
-            if value:
-                raise NotImplementedError(
-                    f"{name}['storage_options']: only local paths are supported by this engine yet"
-                )
+    for key in kwargs:
+        if key != "storage_options":
+            raise TypeError(f"{name}: semdedup does not support the key {key!r}")
+    return storage_options(f"{name}['storage_options']", kwargs.get("storage_options"))
+
+
+def check_read_kwargs(name: str, kwargs: Mapping[str, Any] | None) -> dict[str, str]:
+    return check_kwargs(name, kwargs, _NEMO_FORBIDDEN_READ)
+
+
+def check_write_kwargs(name: str, kwargs: Mapping[str, Any] | None) -> dict[str, str]:
+    return check_kwargs(name, kwargs, _NEMO_FORBIDDEN_WRITE)
+
+
+def one_storage_options(named: Sequence[tuple[str, dict[str, str]]]) -> dict[str, str]:
+    """The one set of storage options a run uses (the engine opens every s3:// path of a run
+    with the same options): the non-empty ones of `named` must be equal; ValueError naming two
+    that differ."""
+    chosen: tuple[str, dict[str, str]] | None = None
+    for name, options in named:
+        if not options:
             continue
-        raise TypeError(f"{name}: semdedup does not support the key {key!r}")
-
-
-def check_read_kwargs(name: str, kwargs: Mapping[str, Any] | None) -> None:
-    check_kwargs(name, kwargs, _NEMO_FORBIDDEN_READ)
-
-
-def check_write_kwargs(name: str, kwargs: Mapping[str, Any] | None) -> None:
-    check_kwargs(name, kwargs, _NEMO_FORBIDDEN_WRITE)
+        if chosen is None:
+            chosen = (name, options)
+        elif options != chosen[1]:
+            raise ValueError(
+                f"{chosen[0]}['storage_options'] and {name}['storage_options'] differ: semdedup "
+                "opens every s3:// path of a run with one set of storage options; give the same "
+                "options (or set only one of them)"
+            )
+    return dict(chosen[1]) if chosen else {}
 
 
 def paths(name: str, value: Any) -> list[str]:
@@ -124,7 +185,8 @@ def fit_params(
     return fit
 
 
-def call_options(threads: Any, progress: bool) -> Any:
+def call_options(threads: Any, progress: bool, storage: dict[str, str] | None = None) -> Any:
+    """The engine's CallOptions; `storage` = storage options already checked (storage_options)."""
     options = _core.CallOptions()
     if threads is None:
         threads = 0
@@ -132,6 +194,7 @@ def call_options(threads: Any, progress: bool) -> Any:
         raise ValueError(f"threads must be an int >= 0 (0 = every core); got {threads!r}")
     options.threads = threads
     options.progress = bool(progress)
+    options.storage_options = dict(storage or {})
     return options
 
 

@@ -162,6 +162,14 @@ def _kmeans_checks(embedding_output_dtype: str, fit_data_fraction: Any, dtype_na
             raise ValueError(f"fit_data_fraction must be in (0, 1]; got {fit_data_fraction}")
 
 
+def _stage_storage_options(read_kwargs: Any, write_kwargs: Any) -> dict[str, str]:
+    """A stage's storage options from its read_kwargs / write_kwargs (one set per run)."""
+    return opt.one_storage_options([
+        ("read_kwargs", opt.check_read_kwargs("read_kwargs", read_kwargs)),
+        ("write_kwargs", opt.check_write_kwargs("write_kwargs", write_kwargs)),
+    ])
+
+
 def _mode(overwrite: bool, resume: bool) -> Any:
     if overwrite and resume:
         raise ValueError("overwrite and resume exclude each other")
@@ -181,14 +189,16 @@ class KMeansStage:
         n_clusters: number of centroids k, >= 1 and <= the number of rows.
         id_field, embedding_field: the id column (any integer or string type, unique) and the
             embedding column (list / large_list / fixed_size_list of floats or integers).
-        input_path: files or directories (NeMo's discovery rules), local paths.
+        input_path: files or directories (NeMo's discovery rules): local paths, file:// or
+            s3://bucket/key URIs (as are every other path of the stages).
         output_path: directory for centroid=K/ and kmeans_centroids.npy; refused when not
             empty unless run(overwrite=True) or run(resume=True).
         metadata_fields: columns copied through to the output.
         verbose: report progress as the CLI does.
         input_filetype, input_file_extensions: "parquet" or "jsonl"; extensions that select
             files (default: the filetype's).
-        read_kwargs, write_kwargs: see docs/python.md (storage_options only, when empty).
+        read_kwargs, write_kwargs: only NeMo's `storage_options` (fsspec's spellings, for
+            s3:// paths; see docs/python.md); when both hold one they must be equal.
         max_iter: Lloyd iterations per run, >= 1.
         tol: absolute threshold on the total squared centroid shift, >= 0 (cuML's rule).
         random_state: seeds the initialisation and every random draw of the fit.
@@ -251,10 +261,12 @@ class KMeansStage:
         self.embedding_output_dtype = embedding_output_dtype
         self._params()  # every keyword checked at construction, as NeMo does
 
+    def _storage_options(self) -> dict[str, str]:
+        return _stage_storage_options(self.read_kwargs, self.write_kwargs)
+
     def _params(self) -> Any:
         """The engine's KMeansParams: every keyword of this class goes through here."""
-        opt.check_read_kwargs("read_kwargs", self.read_kwargs)
-        opt.check_write_kwargs("write_kwargs", self.write_kwargs)
+        self._storage_options()
         _kmeans_checks(self.embedding_output_dtype, self.fit_data_fraction, "embedding_output_dtype")
         p = _core.KMeansParams()
         p.fit = opt.fit_params(
@@ -281,7 +293,8 @@ class KMeansStage:
         opt.refuse_executor(executor)
         p = self._params()
         p.output_mode = _mode(overwrite, resume)
-        result = _core.run_kmeans_stage(p, opt.call_options(threads, self.verbose))
+        result = _core.run_kmeans_stage(
+            p, opt.call_options(threads, self.verbose, self._storage_options()))
         return StageResult(p.output_path, result)
 
 
@@ -298,7 +311,7 @@ class PairwiseStage:
         ranking_strategy: a RankingStrategy; overrides which_to_keep and sim_metric.
         pairwise_batch_size: NeMo's column batch, >= 1: memory only, never results.
         verbose: report progress as the CLI does.
-        read_kwargs, write_kwargs: see docs/python.md.
+        read_kwargs, write_kwargs: as KMeansStage's.
         which_to_keep: "hard" keeps the row farthest from its centroid (ties: largest id),
             "easy" the closest (smallest id), "random" a seeded shuffle.
         sim_metric: distance column ranked by hard/easy: "cosine" or "l2".
@@ -338,10 +351,12 @@ class PairwiseStage:
         self.compute_dtype = compute_dtype
         self._params()
 
+    def _storage_options(self) -> dict[str, str]:
+        return _stage_storage_options(self.read_kwargs, self.write_kwargs)
+
     def _params(self) -> Any:
         """The engine's PairwiseParams: every keyword of this class goes through here."""
-        opt.check_read_kwargs("read_kwargs", self.read_kwargs)
-        opt.check_write_kwargs("write_kwargs", self.write_kwargs)
+        self._storage_options()
         opt.choice("compute_dtype", self.compute_dtype, ("auto", "float16", "float32"))
         p = _core.PairwiseParams()
         p.input_path = opt.path("input_path", self.input_path)
@@ -361,7 +376,8 @@ class PairwiseStage:
         opt.refuse_executor(executor)
         p = self._params()
         p.output_mode = _mode(overwrite, resume)
-        result = _core.run_pairwise_stage(p, opt.call_options(threads, self.verbose))
+        result = _core.run_pairwise_stage(
+            p, opt.call_options(threads, self.verbose, self._storage_options()))
         return StageResult(p.output_path, result)
 
 
@@ -376,7 +392,8 @@ class SemanticDeduplicationWorkflow:
 
     The KMeans keywords are KMeansStage's (`random_state` also seeds the random ranking), the
     pairwise ones PairwiseStage's (`distance_metric` is its `sim_metric`). `eps` in [0, 1), or
-    None to stop after the pairwise stage. `cache_kwargs` defaults to a copy of `write_kwargs`.
+    None to stop after the pairwise stage. `cache_kwargs` defaults to a copy of `write_kwargs`;
+    their `storage_options` and read_kwargs' (s3:// paths) must be equal where given.
     `kmeans_embedding_output_dtype` defaults to NeMo 1.4's "float16" (list<uint16> storage);
     `pairwise_compute_dtype` is accepted and logged, and every similarity is computed in float32.
     """
@@ -449,11 +466,18 @@ class SemanticDeduplicationWorkflow:
             )
         self._params()
 
+    def _storage_options(self) -> dict[str, str]:
+        """The engine's storage options from read_kwargs / cache_kwargs / write_kwargs (one set
+        per run)."""
+        return opt.one_storage_options([
+            ("read_kwargs", opt.check_read_kwargs("read_kwargs", self.read_kwargs)),
+            ("cache_kwargs", opt.check_write_kwargs("cache_kwargs", self.cache_kwargs)),
+            ("write_kwargs", opt.check_write_kwargs("write_kwargs", self.write_kwargs)),
+        ])
+
     def _params(self) -> Any:
         """The engine's WorkflowParams: every keyword of this class goes through here."""
-        opt.check_read_kwargs("read_kwargs", self.read_kwargs)
-        opt.check_write_kwargs("cache_kwargs", self.cache_kwargs)
-        opt.check_write_kwargs("write_kwargs", self.write_kwargs)
+        self._storage_options()
         _kmeans_checks(self.kmeans_embedding_output_dtype, self.fit_data_fraction,
                         "kmeans_embedding_output_dtype")
         opt.choice("pairwise_compute_dtype", self.pairwise_compute_dtype, ("auto", "float16", "float32"))
@@ -506,7 +530,8 @@ class SemanticDeduplicationWorkflow:
         opt.refuse_executor(executor)
         w = self._params()
         try:
-            r = _core.run_workflow(w, opt.call_options(threads, self.verbose))
+            r = _core.run_workflow(
+                w, opt.call_options(threads, self.verbose, self._storage_options()))
         except Exception as error:
             _log.error("Semantic deduplication pipeline failed: %s", error)
             raise

@@ -13,6 +13,7 @@
 
 #include "semdedup/core/communicator.hpp"
 #include "semdedup/core/progress.hpp"
+#include "semdedup/io/filesystem.hpp"
 
 namespace nb = nanobind;
 
@@ -63,6 +64,54 @@ class PythonLoggingSink final : public spdlog::sinks::base_sink<std::mutex> {
   throw nb::python_error();
 }
 
+/// The storage options of the process (io::configure_storage) and how many calls use them now.
+/// A call with other options waits until no call uses the current ones, then sets its own; the
+/// engine starts with none set, which is what `current` starts as.
+class StorageOptionsInUse {
+ public:
+  /// Makes ctx's options the process's once no running call needs others; cancelled when ctx
+  /// is cancelled while waiting.
+  Status acquire(const Context& ctx) {
+    std::unique_lock lock(mutex_);
+    while (users_ > 0 && current_ != ctx.storage_options) {
+      SD_RETURN_IF_ERROR(ctx.check_cancelled());
+      released_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    if (current_ != ctx.storage_options) {
+      SD_RETURN_IF_ERROR(io::configure_storage(ctx.storage_options));
+      current_ = ctx.storage_options;
+    }
+    ++users_;
+    return Status::OK();
+  }
+
+  void release() {
+    std::lock_guard lock(mutex_);
+    --users_;
+    released_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  io::StorageOptions current_;
+  int users_ = 0;
+};
+
+StorageOptionsInUse& storage_options_in_use() {
+  static StorageOptionsInUse instance;
+  return instance;
+}
+
+/// `work` under ctx's storage options.
+Status with_storage_options(const Context& ctx, const std::function<Status()>& work) {
+  StorageOptionsInUse& in_use = storage_options_in_use();
+  SD_RETURN_IF_ERROR(in_use.acquire(ctx));
+  Status status = work();
+  in_use.release();
+  return status;
+}
+
 }  // namespace
 
 Context make_context(const CallOptions& options) {
@@ -74,6 +123,9 @@ Context make_context(const CallOptions& options) {
   ctx.logger = logger;
   ctx.progress = options.progress ? make_progress(ProgressMode::kAuto, ctx.logger)
                                   : make_null_progress();
+  const Status valid = io::validate_storage_options(options.storage_options);
+  if (!valid.ok()) raise_status(valid);
+  ctx.storage_options = options.storage_options;
   return ctx;
 }
 
@@ -86,7 +138,7 @@ void run_released(const Context& ctx, const std::function<Status()>& work) {
   {
     nb::gil_scoped_release release;
     std::thread worker([&] {
-      Status result = work();
+      Status result = with_storage_options(ctx, work);
       std::lock_guard lock(mutex);
       status = std::move(result);
       done = true;

@@ -6,6 +6,8 @@
 #include <nanobind/nanobind.h>
 
 #include <functional>
+#include <map>
+#include <string>
 
 #include "semdedup/core/context.hpp"
 #include "semdedup/core/status.hpp"
@@ -18,12 +20,18 @@ struct CallOptions {
   int threads = 0;
   /// Progress as the CLI reports it (a bar on a terminal, log lines otherwise); false = none.
   bool progress = false;
+  /// Object-storage options for s3:// paths (io::StorageOptions, flattened from NeMo's
+  /// `storage_options` by the Python side); empty = the AWS environment alone.
+  std::map<std::string, std::string> storage_options;
 };
 
-/// A CPU context logging to logging.getLogger("semdedup") at that logger's effective level.
+/// A CPU context logging to logging.getLogger("semdedup") at that logger's effective level,
+/// with `options.storage_options` (validated: ValueError naming a bad key or value).
 Context make_context(const CallOptions& options);
 
-/// Runs `work` on its own thread with the GIL released. The calling thread checks for signals
+/// Runs `work` on its own thread with the GIL released, under ctx's storage options: they are
+/// the process's (io::configure_storage), so a call whose options differ from those of calls
+/// still running waits for them to finish first. The calling thread checks for signals
 /// every 20 ms; on KeyboardInterrupt it raises ctx's cancel flag, waits for `work` to stop at
 /// its next tile or file boundary and re-raises the KeyboardInterrupt. A failed Status is raised
 /// as raise_status() does.

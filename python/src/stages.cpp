@@ -2,6 +2,7 @@
 // (the Python classes set them in one function each), and the file-based runs of the three.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
@@ -12,6 +13,7 @@
 #include "call.hpp"
 #include "guard.hpp"
 #include "semdedup/dedup/workflow.hpp"
+#include "semdedup/io/filesystem.hpp"
 #include "semdedup/io/half.hpp"
 #include "semdedup/kernels/blas.hpp"
 #include "semdedup/kmeans/params.hpp"
@@ -191,7 +193,17 @@ void bind_stages(nb::module_& m) {
   nb::class_<CallOptions>(m, "CallOptions")
       .def(nb::init<>())
       .def_rw("threads", &CallOptions::threads)
-      .def_rw("progress", &CallOptions::progress);
+      .def_rw("progress", &CallOptions::progress)
+      .def_rw("storage_options", &CallOptions::storage_options);
+
+  m.def("validate_storage_options",
+        [](const io::StorageOptions& options) {
+          const Status status = io::validate_storage_options(options);
+          if (!status.ok()) raise_status(status);
+        },
+        nb::arg("options"),
+        "Checks object-storage options (flat string keys and values): ValueError naming the "
+        "first bad key or value.");
 
   m.def("run_kmeans_stage", [](const kmeans::Params& params, const CallOptions& options) {
     const Context ctx = make_context(options);

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 
+import numpy as np
 import pytest
 
 import semdedup
@@ -92,7 +93,20 @@ def test_unknown_keyword_is_a_type_error_naming_it():
     ("KMeansStage", {"read_kwargs": {"columns": ["a"]}}, ValueError, "Unsupported keys in kwargs: columns"),
     ("KMeansStage", {"write_kwargs": {"index": False}}, ValueError, "Unsupported keys in kwargs: index"),
     ("KMeansStage", {"read_kwargs": {"engine": "pyarrow"}}, TypeError, "engine"),
-    ("KMeansStage", {"read_kwargs": {"storage_options": {"anon": True}}}, NotImplementedError, "storage_options"),
+    ("KMeansStage", {"read_kwargs": {"storage_options": {"bogus": 1}}}, ValueError,
+     r"read_kwargs\['storage_options'\]: unknown storage option 'bogus'"),
+    ("KMeansStage", {"write_kwargs": {"storage_options": {"anon": "maybe"}}}, ValueError,
+     "storage option anonymous: expected true or false, got 'maybe'"),
+    ("KMeansStage", {"read_kwargs": {"storage_options": {"key": "a"}}}, ValueError,
+     "access_key and secret_key go together"),
+    ("KMeansStage", {"read_kwargs": {"storage_options": {"client_kwargs": {"verify": [1]}}}},
+     ValueError, "storage option 'client_kwargs.verify' must be a string, number or bool"),
+    ("KMeansStage", {"read_kwargs": {"storage_options": {"anon": True}},
+                     "write_kwargs": {"storage_options": {"anon": False}}}, ValueError,
+     r"read_kwargs\['storage_options'\] and write_kwargs\['storage_options'\] differ"),
+    ("SemanticDeduplicationWorkflow", {"read_kwargs": {"storage_options": {"anon": True}},
+                                       "cache_kwargs": {"storage_options": {"region": "eu-west-1"}}},
+     ValueError, r"read_kwargs\['storage_options'\] and cache_kwargs\['storage_options'\] differ"),
     ("KMeansStage", {"input_filetype": "csv"}, ValueError, "input_filetype"),
     ("PairwiseStage", {"compute_dtype": "int8"}, ValueError, "compute_dtype"),
     ("PairwiseStage", {"which_to_keep": "middle"}, ValueError, "Invalid which_to_keep: middle"),
@@ -112,6 +126,30 @@ def test_values_are_checked_at_construction(name, kwargs, error, match):
     with pytest.raises(error, match=match) as info:
         getattr(semdedup, name)(**args, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_storage_options_are_flattened_for_the_engine():
+    """NeMo's fsspec storage_options become the engine's flat text map, as the CLI reads YAML."""
+    from semdedup import _options
+
+    nemo = {"key": "AK", "secret": "SK", "anon": False, "token": None, "connect_timeout": 5,
+            "client_kwargs": {"endpoint_url": "http://127.0.0.1:9000", "region_name": "eu-west-1"}}
+    assert _options.storage_options("so", nemo) == {
+        "key": "AK", "secret": "SK", "anon": "false", "connect_timeout": "5",
+        "client_kwargs.endpoint_url": "http://127.0.0.1:9000",
+        "client_kwargs.region_name": "eu-west-1",
+    }
+    stage = semdedup.KMeansStage(5, "id", "embeddings", "s3://b/in", "out",
+                                 read_kwargs={"storage_options": nemo})
+    assert stage._storage_options() == _options.storage_options("so", nemo)
+    # Equal options in read and write kwargs, or one empty, make one set for the run.
+    same = semdedup.SemanticDeduplicationWorkflow(
+        "s3://b/in", "s3://b/out", 5, read_kwargs={"storage_options": {"anon": True}},
+        write_kwargs={"storage_options": {"anon": "true"}}, cache_kwargs={"storage_options": {}})
+    assert same._storage_options() == {"anon": "true"}
+    assert _options.call_options(0, False, {"anon": "true"}).storage_options == {"anon": "true"}
+    with pytest.raises(ValueError, match="storage_options: storage option anonymous is given twice"):
+        semdedup.kmeans(np.zeros((4, 2), np.float32), 2, storage_options={"anon": True, "anonymous": True})
 
 
 def test_ranking_strategy_checks_lengths():
