@@ -202,8 +202,9 @@ int main(int argc, char** argv) {
       static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(k), args.threads,
       static_cast<long long>(fitted->n_iter), mean, best, per_iter.c_str(), inertias.c_str(),
       shifts.c_str(), assigned.c_str(), args.bounded ? "true" : "false", fit_seconds,
-      fitted->init_seconds, fitted->lloyd_seconds, fitted->inertia, flops / mean / 1e9, std::max(sgemm_before, sgemm_after), sgemm_before,
-      sgemm_after, static_cast<long long>(kernels::kTileRows),
+      fitted->init_seconds, fitted->lloyd_seconds, fitted->inertia, flops / mean / 1e9,
+      std::max(sgemm_before, sgemm_after), sgemm_before, sgemm_after,
+      static_cast<long long>(kernels::kTileRows),
       static_cast<long long>(kernels::centroid_block(k)), kernels::cpu_kernel_name(ctx.cpu_kernel),
       kernels::blas_description().c_str());
   return 0;

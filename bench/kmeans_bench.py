@@ -127,8 +127,11 @@ def run_semdedup(args, data_path, init_path, out_path, bounded=True):
                           env=peer_env(args.threads))
     run = json.loads(done.stdout)
     seconds = run["fit_seconds"] if args.mode == "defaults" else run["seconds_per_iteration"] * run["iterations"]
+    assigned = run.get("iteration_assigned_rows", [])
+    share = sum(assigned) / (len(assigned) * run["rows"]) if assigned else None
     return {"seconds": seconds, "iterations": run["iterations"], "version": "semdedup",
-            "blas": [run["blas"]], "kernel": run.get("assign_kernel", "fp32")}
+            "blas": [run["blas"]], "kernel": run.get("assign_kernel", "fp32"),
+            "assigned_share": share}
 
 
 def objective(x, centroids):
@@ -182,7 +185,9 @@ def main():
                 else:
                     run = run_peer(args, tool, data_path, init_path, out)
                 times[tool].append(run["seconds"])
-                print(f"  {tool}: {run['seconds']:.2f} s, {run['iterations']} iterations", flush=True)
+                share = run.get("assigned_share")
+                share = f", {share * 100:.1f} % of the Lloyd row passes computed" if share is not None else ""
+                print(f"  {tool}: {run['seconds']:.2f} s, {run['iterations']} iterations{share}", flush=True)
                 loads.append(os.getloadavg()[0])
                 if tool not in info:
                     info[tool] = run

@@ -65,10 +65,11 @@ Result<RunResult> lloyd(ShardRows& rows, Matrix centroids, int64_t run) {
                                       workspace.data(), ctx.threads);
     SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(sums.data(), k * dim));
     SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(counts.data(), k));
+    // The centroids before the update, for the bounds' drift.
+    std::memcpy(before.row(0), centroids.row(0), sizeof(float) * static_cast<size_t>(k * dim));
     // While Lloyd still moves, an empty cluster is re-seeded by splitting the largest one
     // (NeMo's cuML keeps it in place); the split's displacement counts as shift, so the loop
     // does not stop on it. Once nothing moves, empty clusters stay as they are.
-    std::memcpy(before.row(0), centroids.row(0), sizeof(float) * static_cast<size_t>(k * dim));
     double shift = kernels::update_centroids(sums.data(), counts.data(), centroids.mutable_view());
     if (shift > 0.0) {
       shift += reseed_empty_clusters(counts.data(), centroids.mutable_view(), reseeded);

@@ -256,8 +256,9 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
           }
           const float float_limit = round_up_to_float(limit);
           if (second) {
-            runner_up[r] = std::min(
-                runner_up[r], static_cast<double>(min_above(row_dots, count, float_limit)) - bound[r]);
+            runner_up[r] =
+                std::min(runner_up[r],
+                         static_cast<double>(min_above(row_dots, count, float_limit)) - bound[r]);
           }
           rescore_block(row_dots, count, float_limit, arg, x.row(first_row + r), row_sq[r],
                         centroids, c_sq.data(), first_centroid, &best[r], &runner_up[r],

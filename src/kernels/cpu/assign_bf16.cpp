@@ -324,8 +324,8 @@ SD_BF16_TARGET void assign_impl(MatrixView x, const float* x_norms, MatrixView c
     float* lower = upper + 2 * kRowTile + kRowTile * kMaxCandidates;
     float* dropped = lower + kRowTile * kMaxCandidates;
     auto state_of = [&](int64_t r) {
-      return RowState{upper + r, count + r, index + r * kMaxCandidates,
-                      lower + r * kMaxCandidates, dropped + r};
+      return RowState{upper + r, count + r, index + r * kMaxCandidates, lower + r * kMaxCandidates,
+                      dropped + r};
     };
 
 #pragma omp for schedule(dynamic, 1)
