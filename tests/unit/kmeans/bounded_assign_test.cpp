@@ -5,8 +5,6 @@
 
 #include "kmeans/bounded_assign.hpp"
 
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -90,11 +88,6 @@ void expect_same_fits(MatrixView x, FitParams params, const std::string& what) {
       int64_t skipped = 0;
       for (const IterationStats& it : bounded.history) skipped += x.rows - it.assigned_rows;
       EXPECT_GT(skipped, 0) << where << ": the bound never held";
-      if (std::getenv("SEMDEDUP_TEST_VERBOSE")) {
-        std::printf("%s: %lld of %lld row passes skipped\n", where.c_str(),
-                    static_cast<long long>(skipped),
-                    static_cast<long long>(x.rows * static_cast<int64_t>(bounded.history.size())));
-      }
       for (size_t i = 0; i < bounded.history.size(); ++i) {
         EXPECT_EQ(bounded.history[i].inertia, reference.history[i].inertia) << where << " it " << i;
         EXPECT_EQ(bounded.history[i].shift, reference.history[i].shift) << where << " it " << i;
