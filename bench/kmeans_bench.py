@@ -46,7 +46,9 @@ def parse_args():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds; min and median kept")
     p.add_argument("--tools", default="semdedup,faiss,superkmeans",
-                   help="comma-separated subset of semdedup,faiss,superkmeans,sklearn")
+                   help="comma-separated subset of semdedup,faiss,superkmeans,sklearn; "
+                        "semdedup-unbounded is semdedup assigning every row in every Lloyd pass "
+                        "(the same results, without the bound that skips rows)")
     p.add_argument("--data", help="an (n, d) float32 .npy of unit rows instead of generated data")
     p.add_argument("--faiss-core", help="OPENBLAS_CORETYPE for the peers (default: for this CPU)")
     p.add_argument("--worker", choices=PEERS, help=argparse.SUPPRESS)
@@ -113,10 +115,10 @@ def run_peer(args, name, data_path, init_path, out_path):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_semdedup(args, data_path, init_path, out_path):
+def run_semdedup(args, data_path, init_path, out_path, bounded=True):
     binary = os.path.join(args.build, "bench", "kmeans_bench")
     cmd = [binary, "--data", data_path, "--threads", str(args.threads), "--centroids-out", out_path,
-           "--sgemm-repeats", "0"]
+           "--sgemm-repeats", "0", "--bounded", "1" if bounded else "0"]
     if args.mode == "iteration":
         cmd += ["--init", init_path, "--iters", str(args.iters)]
     else:
@@ -125,8 +127,11 @@ def run_semdedup(args, data_path, init_path, out_path):
                           env=peer_env(args.threads))
     run = json.loads(done.stdout)
     seconds = run["fit_seconds"] if args.mode == "defaults" else run["seconds_per_iteration"] * run["iterations"]
+    assigned = run.get("iteration_assigned_rows", [])
+    share = sum(assigned) / (len(assigned) * run["rows"]) if assigned else None
     return {"seconds": seconds, "iterations": run["iterations"], "version": "semdedup",
-            "blas": [run["blas"]], "kernel": run.get("assign_kernel", "fp32")}
+            "blas": [run["blas"]], "kernel": run.get("assign_kernel", "fp32"),
+            "assigned_share": share}
 
 
 def objective(x, centroids):
@@ -175,12 +180,14 @@ def main():
         for _ in range(args.repeats):
             for tool in tools:
                 out = os.path.join(tmp, f"{tool}.npy")
-                if tool == "semdedup":
-                    run = run_semdedup(args, data_path, init_path, out)
+                if tool in ("semdedup", "semdedup-unbounded"):
+                    run = run_semdedup(args, data_path, init_path, out, bounded=tool == "semdedup")
                 else:
                     run = run_peer(args, tool, data_path, init_path, out)
                 times[tool].append(run["seconds"])
-                print(f"  {tool}: {run['seconds']:.2f} s, {run['iterations']} iterations", flush=True)
+                share = run.get("assigned_share")
+                share = f", {share * 100:.1f} % of the Lloyd row passes computed" if share is not None else ""
+                print(f"  {tool}: {run['seconds']:.2f} s, {run['iterations']} iterations{share}", flush=True)
                 loads.append(os.getloadavg()[0])
                 if tool not in info:
                     info[tool] = run
@@ -194,12 +201,12 @@ def main():
         print(f"  {tool}: {info[tool]['version']}{extra}; BLAS: {'; '.join(info[tool]['blas'])}")
     print(f"load average (1 min) during the runs: {', '.join(f'{v:.2f}' for v in loads)}")
     print()
-    print(f"{'tool':<12} {'min s':>9} {'median s':>9} {'iters':>6} {'objective':>14} {'vs best peer':>13}")
-    peers = [t for t in tools if t != "semdedup"]
+    print(f"{'tool':<18} {'min s':>9} {'median s':>9} {'iters':>6} {'objective':>14} {'vs best peer':>13}")
+    peers = [t for t in tools if not t.startswith("semdedup")]
     best_peer_obj = min((objectives[t] for t in peers), default=None)
     for tool in tools:
         rel = f"{(objectives[tool] / best_peer_obj - 1) * 100:+.3f}%" if best_peer_obj else "-"
-        print(f"{tool:<12} {min(times[tool]):>9.2f} {statistics.median(times[tool]):>9.2f} "
+        print(f"{tool:<18} {min(times[tool]):>9.2f} {statistics.median(times[tool]):>9.2f} "
               f"{info[tool]['iterations']:>6} {objectives[tool]:>14.4f} {rel:>13}")
     if "semdedup" in tools and peers:
         best_min = min(min(times[t]) for t in peers)

@@ -27,8 +27,10 @@ class Assigner {
             std::max<int64_t>(1, (batch_rows + kernels::kTileRows - 1) / kernels::kTileRows) *
             kernels::kTileRows) {}
 
+  // `second`, when not null, receives per row a lower bound on the kernel's float64 distance to
+  // every centroid but the chosen one (kernels/distance.hpp, kernels/assign_bf16.hpp).
   void run(MatrixView rows, const float* row_norms, MatrixView centroids, int32_t* labels,
-           float* sq_dist) {
+           float* sq_dist, double* second = nullptr) {
     centroid_norms_.resize(static_cast<size_t>(centroids.rows));
     kernels::squared_row_norms(centroids, centroid_norms_.data(), threads_);
     const bool bf16 = kernel_ == CpuKernel::kAvx512Bf16;
@@ -40,15 +42,21 @@ class Assigner {
       const int64_t count = std::min(batch_rows_, rows.rows - first);
       const MatrixView batch = rows.slice_rows(first, count);
       float* batch_sq = sq_dist ? sq_dist + first : nullptr;
+      double* batch_second = second ? second + first : nullptr;
       if (bf16) {
         kernels::assign_nearest_bf16(batch, row_norms + first, centroids, centroid_norms_.data(),
-                                     labels + first, batch_sq, workspace_.data(), threads_);
+                                     labels + first, batch_sq, workspace_.data(), threads_,
+                                     batch_second);
       } else {
         kernels::assign_nearest(batch, row_norms + first, centroids, centroid_norms_.data(),
-                                labels + first, batch_sq, workspace_.data(), threads_);
+                                labels + first, batch_sq, workspace_.data(), threads_,
+                                batch_second);
       }
     }
   }
+
+  CpuKernel kernel() const { return kernel_; }
+  int64_t batch_rows() const { return batch_rows_; }
 
  private:
   int threads_;

@@ -131,6 +131,8 @@ class ShardRows {
   MatrixView x() const { return x_; }
   const FitParams& params() const { return params_; }
   const Shard& shard() const { return shard_; }
+  const float* norms() const { return x_norms_.data(); }
+  Assigner& assigner() { return assigner_; }
 
  private:
   const Context& ctx_;

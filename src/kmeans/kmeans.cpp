@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kmeans/bounded_assign.hpp"
 #include "kmeans/fit_rows.hpp"
 #include "kmeans/init.hpp"
 #include "kmeans/reseed.hpp"
@@ -50,10 +51,13 @@ Result<RunResult> lloyd(ShardRows& rows, Matrix centroids, int64_t run) {
       static_cast<size_t>(kernels::accumulate_workspace_size(n, k, dim, ctx.threads)));
   ProgressTask progress(*ctx.progress, "k-means", params.max_iter, "iterations");
   std::vector<uint8_t> reseeded(static_cast<size_t>(k), 0);
+  BoundedAssignment bounded(rows, params.bounded_assignment);
+  Matrix before(k, dim);
   for (int64_t iteration = 1; iteration <= params.max_iter; ++iteration) {
     SD_RETURN_IF_ERROR(ctx.check_cancelled());
     const auto start = Clock::now();
-    rows.assign(centroids.view(), result.labels.data(), sq.data());
+    bounded.assign(centroids.view(), result.labels.data(), sq.data());
+    const int64_t assigned = bounded.assigned_rows();
     SD_ASSIGN_OR_RETURN(const double inertia, rows.total(sq.data()));
     std::fill(sums.begin(), sums.end(), 0);
     std::fill(counts.begin(), counts.end(), 0);
@@ -61,6 +65,8 @@ Result<RunResult> lloyd(ShardRows& rows, Matrix centroids, int64_t run) {
                                       workspace.data(), ctx.threads);
     SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(sums.data(), k * dim));
     SD_RETURN_IF_ERROR(ctx.comm->allreduce_sum(counts.data(), k));
+    // The centroids before the update, for the bounds' drift.
+    std::memcpy(before.row(0), centroids.row(0), sizeof(float) * static_cast<size_t>(k * dim));
     // While Lloyd still moves, an empty cluster is re-seeded by splitting the largest one
     // (NeMo's cuML keeps it in place); the split's displacement counts as shift, so the loop
     // does not stop on it. Once nothing moves, empty clusters stay as they are.
@@ -68,16 +74,19 @@ Result<RunResult> lloyd(ShardRows& rows, Matrix centroids, int64_t run) {
     if (shift > 0.0) {
       shift += reseed_empty_clusters(counts.data(), centroids.mutable_view(), reseeded);
     }
-    IterationStats stats{iteration, inertia, shift, seconds_since(start)};
+    bounded.moved(before.view(), centroids.view(), result.labels.data());
+    IterationStats stats{iteration, inertia, shift, seconds_since(start), assigned};
     result.history.push_back(stats);
     result.n_iter = iteration;
     progress.advance(1);
     ctx.logger->info("k-means run {} iteration {}: inertia {:.6f}, shift {:.3e}, {:.3f} s", run + 1,
                      iteration, inertia, shift, stats.seconds);
+    ctx.logger->debug("k-means run {} iteration {}: {} of {} rows assigned against every centroid",
+                      run + 1, iteration, assigned, n);
     // A shift of exactly 0 means no label changed: further iterations would repeat this one.
     if (shift < params.tol || shift == 0.0) break;
   }
-  rows.assign(centroids.view(), result.labels.data(), sq.data());
+  bounded.assign(centroids.view(), result.labels.data(), sq.data());
   SD_ASSIGN_OR_RETURN(result.inertia, rows.total(sq.data()));
   result.centroids = std::move(centroids);
   return result;

@@ -35,8 +35,15 @@ int64_t assign_bf16_workspace_floats(int64_t k, int64_t dim, int threads);
 /// \param labels     [n] output
 /// \param sq_dist    [n] output, may be null
 /// \param workspace  assign_bf16_workspace_floats(k, dim, threads) floats, 64-byte aligned
+/// \param second     [n] output, may be null: a lower bound on the float64 distance from row r
+///                   to every centroid but labels[r] (+inf when k == 1), for bounds that let
+///                   later passes skip rows (kmeans/bounded_assign)
 void assign_nearest_bf16(MatrixView x, const float* x_norms, MatrixView centroids,
                          const float* c_norms, int32_t* labels, float* sq_dist, float* workspace,
-                         int threads);
+                         int threads, double* second = nullptr);
+
+/// The float64 squared distance assign_nearest_bf16 decides by, bit for bit (the same
+/// function), for one row and one centroid. Requires AVX512-BF16.
+double assign_bf16_distance(const float* a, const float* b, int64_t dim);
 
 }  // namespace semdedup::kernels

@@ -49,8 +49,12 @@ int64_t assign_workspace_floats(int64_t dim, int threads);
 /// \param sq_dist    [n] output, may be null when not wanted
 /// \param workspace  assign_workspace_floats(dim, threads) floats, 64-byte aligned
 /// \param threads    OpenMP threads, each running a single-threaded GEMM on its own tiles
+/// \param second     [n] output, may be null: a lower bound on d(r, c) for every centroid c but
+///                   labels[r] (+inf when k == 1), for bounds that let later passes skip rows
+///                   (kmeans/bounded_assign)
 void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, const float* c_norms,
-                    int32_t* labels, float* sq_dist, float* workspace, int threads);
+                    int32_t* labels, float* sq_dist, float* workspace, int threads,
+                    double* second = nullptr);
 
 /// Σ_j (a[j] - b[j])² accumulated in double in a fixed order.
 double squared_distance(const float* a, const float* b, int64_t dim);

@@ -24,6 +24,9 @@ struct IterationStats {
   double inertia = 0.0;   ///< Σ squared distances to the centroids the iteration started from
   double shift = 0.0;     ///< Σ_c ||c_new - c_old||² of the update
   double seconds = 0.0;   ///< wall time of the iteration
+  /// This rank's rows the iteration's pass compared with every centroid; the others kept their
+  /// label by the bound of kmeans/bounded_assign (the same result either way).
+  int64_t assigned_rows = 0;
 };
 
 /// What fit returns.

@@ -53,6 +53,10 @@ struct FitParams {
   double oversampling_factor = 2.0;
   /// Rows per distance tile in fit and predict: bounds memory (tile x k floats), never results.
   int64_t max_samples_per_batch = 1 << 15;
+  /// Lloyd skips the distance pass for rows whose label provably cannot change (Hamerly's
+  /// bound; kmeans/bounded_assign.hpp). Results are the same bits either way; false assigns
+  /// every row in every pass (the reference the tests hold the bounds against).
+  bool bounded_assignment = true;
 
   Status validate() const;
 };

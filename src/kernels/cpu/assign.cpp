@@ -86,12 +86,21 @@ double distance_error_bound(double x_norm, double c_norm_max, int64_t dim) {
   return factor * (x_norm + c_norm_max) + 4.0 * float_underflow_slack(dim);
 }
 
+// The smallest GEMM distance of the block above `limit` (+inf when there is none).
+__attribute__((target_clones("avx512f", "avx2", "default"))) float min_above(const float* dots,
+                                                                             int64_t count,
+                                                                             float limit) {
+  float m = std::numeric_limits<float>::infinity();
+  for (int64_t c = 0; c < count; ++c) m = dots[c] > limit && dots[c] < m ? dots[c] : m;
+  return m;
+}
+
 // Rescores the candidates of one block: every centroid whose GEMM distance is at most `limit`,
 // in ascending order, with a strict '<' against the running best (ties keep the lowest index).
 // `row_sq` and `c_sq` are the fixed_order_dot squared norms of the row and of every centroid.
 void rescore_block(const float* dots, int64_t count, float limit, int64_t block_arg,
                    const float* row, double row_sq, MatrixView centroids, const double* c_sq,
-                   int64_t first_centroid, double* best, int32_t* label) {
+                   int64_t first_centroid, double* best, double* second, int32_t* label) {
   const auto row_bytes = static_cast<size_t>(centroids.cols) * sizeof(float);
   const auto rescore = [&](int64_t c) {
     const float* centroid = centroids.row(first_centroid + c);
@@ -99,13 +108,17 @@ void rescore_block(const float* dots, int64_t count, float limit, int64_t block_
     // the bytes is cheaper than the distance (duplicate centroids).
     if (*best < std::numeric_limits<double>::infinity() &&
         std::memcmp(centroid, centroids.row(*label), row_bytes) == 0) {
+      *second = std::min(*second, *best);
       return;
     }
     const double d = squared_distance_from_dots(row_sq, c_sq[first_centroid + c],
                                                 fixed_order_dot(row, centroid, centroids.cols));
     if (d < *best) {
+      *second = std::min(*second, *best);
       *best = d;
       *label = static_cast<int32_t>(first_centroid + c);
+    } else {
+      *second = std::min(*second, d);
     }
   };
   if (count_at_most(dots, count, limit) == 1) {
@@ -141,7 +154,8 @@ int64_t assign_workspace_floats(int64_t dim, int threads) {
 }
 
 void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, const float* c_norms,
-                    int32_t* labels, float* sq_dist, float* workspace, int threads) {
+                    int32_t* labels, float* sq_dist, float* workspace, int threads,
+                    double* second) {
   SD_DCHECK(x.cols == centroids.cols);
   SD_DCHECK(centroids.rows >= 1);
   const int64_t dim = x.cols;
@@ -186,6 +200,8 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
     double best[kTileRows];
     double bound[kTileRows];
     double row_sq[kTileRows];
+    // Per row: a lower bound on the rescored distance to every centroid but the best.
+    double runner_up[kTileRows];
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < k; ++c)
       c_sq[c] = fixed_order_dot(centroids.row(c), centroids.row(c), dim);
@@ -210,6 +226,7 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
       }
       for (int64_t r = 0; r < rows; ++r) {
         best[r] = std::numeric_limits<double>::infinity();
+        runner_up[r] = std::numeric_limits<double>::infinity();
         bound[r] = distance_error_bound(x_norms[first_row + r], c_norm_max, dim);
         row_sq[r] = fixed_order_dot(x.row(first_row + r), x.row(first_row + r), dim);
       }
@@ -232,14 +249,27 @@ void assign_nearest(MatrixView x, const float* x_norms, MatrixView centroids, co
           // A centroid can beat the block's GEMM minimum only within twice the bound of it,
           // and the running best only within the bound of it.
           const double limit = std::min(block_min + 2.0 * bound[r], best[r] + bound[r]);
-          if (block_min > limit) continue;
-          rescore_block(row_dots, count, round_up_to_float(limit), arg, x.row(first_row + r),
-                        row_sq[r], centroids, c_sq.data(), first_centroid, &best[r],
+          if (block_min > limit) {
+            // Every centroid of the block is at least its GEMM distance less the bound away.
+            if (second) runner_up[r] = std::min(runner_up[r], block_min - bound[r]);
+            continue;
+          }
+          const float float_limit = round_up_to_float(limit);
+          if (second) {
+            runner_up[r] =
+                std::min(runner_up[r],
+                         static_cast<double>(min_above(row_dots, count, float_limit)) - bound[r]);
+          }
+          rescore_block(row_dots, count, float_limit, arg, x.row(first_row + r), row_sq[r],
+                        centroids, c_sq.data(), first_centroid, &best[r], &runner_up[r],
                         &labels[first_row + r]);
         }
       }
       if (sq_dist) {
         for (int64_t r = 0; r < rows; ++r) sq_dist[first_row + r] = static_cast<float>(best[r]);
+      }
+      if (second) {
+        for (int64_t r = 0; r < rows; ++r) second[first_row + r] = runner_up[r];
       }
     }
   }

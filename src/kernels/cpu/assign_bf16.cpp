@@ -49,7 +49,7 @@ int64_t shared_floats(int64_t k, int64_t dim) {
 }
 
 int64_t thread_floats(int64_t dim) {
-  return align_up(kRowTile * pairs_of(dim), kAlignFloats) + 2 * kRowTile +
+  return align_up(kRowTile * pairs_of(dim), kAlignFloats) + 3 * kRowTile +
          2 * kRowTile * kMaxCandidates;
 }
 
@@ -84,6 +84,7 @@ struct RowState {
   int32_t* count;    // candidates held, or -1 once they overflowed
   int32_t* index;    // [kMaxCandidates] candidate centroids, ascending
   float* lower;      // [kMaxCandidates] their lower bounds
+  float* dropped;    // smallest lower bound of the centroids that are no longer candidates
 };
 
 SD_BF16_TARGET double squared_distance_lanes(const float* a, const float* b, int64_t dim) {
@@ -201,6 +202,8 @@ void compact(const RowState& state, float upper) {
       state.index[kept] = state.index[i];
       state.lower[kept] = state.lower[i];
       ++kept;
+    } else {
+      *state.dropped = std::min(*state.dropped, state.lower[i]);
     }
   }
   *state.count = kept;
@@ -230,8 +233,15 @@ SD_BF16_TARGET void fold_row(const __m512 (&acc)[kVectors], float x_norm, const 
   *state.upper = upper;
   if (*state.count < 0) return;
   const __m512 limit = _mm512_set1_ps(upper);
+  __m512 dropped = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  unsigned masks[kVectors];
   for (int v = 0; v < kVectors; ++v) {
-    unsigned mask = _mm512_cmp_ps_mask(lower[v], limit, _CMP_LE_OQ);
+    masks[v] = _mm512_cmp_ps_mask(lower[v], limit, _CMP_LE_OQ);
+    dropped = _mm512_mask_min_ps(dropped, static_cast<__mmask16>(~masks[v]), dropped, lower[v]);
+  }
+  *state.dropped = std::min(*state.dropped, _mm512_reduce_min_ps(dropped));
+  for (int v = 0; v < kVectors; ++v) {
+    unsigned mask = masks[v];
     if (!mask) continue;
     alignas(64) float lows[kLanes];
     _mm512_store_ps(lows, lower[v]);
@@ -250,33 +260,45 @@ SD_BF16_TARGET void fold_row(const __m512 (&acc)[kVectors], float x_norm, const 
   }
 }
 
-// The float64-nearest centroid among the row's candidates (all centroids after an overflow).
+// The float64-nearest centroid among the row's candidates (all centroids after an overflow),
+// and a lower bound on the float64 distance to every other centroid: the second smallest
+// rescored distance, or the lower bound of a centroid that was never rescored.
 SD_BF16_TARGET void decide_row(const float* row, MatrixView centroids, const RowState& state,
-                               int32_t* label, float* sq_dist) {
+                               int32_t* label, float* sq_dist, double* second) {
   const int64_t dim = centroids.cols;
   double best = std::numeric_limits<double>::infinity();
+  double runner_up = std::numeric_limits<double>::infinity();
   int32_t best_index = 0;
   auto consider = [&](int32_t c) {
     const double d = squared_distance_lanes(row, centroids.row(c), dim);
     if (d < best) {
+      runner_up = std::min(runner_up, best);
       best = d;
       best_index = c;
+    } else {
+      runner_up = std::min(runner_up, d);
     }
   };
   if (*state.count < 0) {
     for (int64_t c = 0; c < centroids.rows; ++c) consider(static_cast<int32_t>(c));
   } else {
+    runner_up = *state.dropped;
     for (int32_t i = 0; i < *state.count; ++i) {
-      if (state.lower[i] <= *state.upper) consider(state.index[i]);
+      if (state.lower[i] <= *state.upper) {
+        consider(state.index[i]);
+      } else {
+        runner_up = std::min(runner_up, static_cast<double>(state.lower[i]));
+      }
     }
   }
   *label = best_index;
   if (sq_dist) *sq_dist = static_cast<float>(best);
+  if (second) *second = runner_up;
 }
 
 SD_BF16_TARGET void assign_impl(MatrixView x, const float* x_norms, MatrixView centroids,
                                 const float* c_norms, int32_t* labels, float* sq_dist,
-                                float* workspace, int threads) {
+                                double* second, float* workspace, int threads) {
   const int64_t dim = x.cols;
   const int64_t k = centroids.rows;
   const int64_t pairs = pairs_of(dim);
@@ -300,9 +322,10 @@ SD_BF16_TARGET void assign_impl(MatrixView x, const float* x_norms, MatrixView c
     auto* count = reinterpret_cast<int32_t*>(upper + kRowTile);
     auto* index = reinterpret_cast<int32_t*>(upper + 2 * kRowTile);
     float* lower = upper + 2 * kRowTile + kRowTile * kMaxCandidates;
+    float* dropped = lower + kRowTile * kMaxCandidates;
     auto state_of = [&](int64_t r) {
-      return RowState{upper + r, count + r, index + r * kMaxCandidates,
-                      lower + r * kMaxCandidates};
+      return RowState{upper + r, count + r, index + r * kMaxCandidates, lower + r * kMaxCandidates,
+                      dropped + r};
     };
 
 #pragma omp for schedule(dynamic, 1)
@@ -312,6 +335,7 @@ SD_BF16_TARGET void assign_impl(MatrixView x, const float* x_norms, MatrixView c
       convert_rows(x, first, rows, pairs, a_tile);
       for (int64_t r = 0; r < rows; ++r) {
         upper[r] = std::numeric_limits<float>::infinity();
+        dropped[r] = std::numeric_limits<float>::infinity();
         count[r] = 0;
       }
       for (int64_t block = 0; block < n_blocks; ++block) {
@@ -328,7 +352,7 @@ SD_BF16_TARGET void assign_impl(MatrixView x, const float* x_norms, MatrixView c
       }
       for (int64_t r = 0; r < rows; ++r) {
         decide_row(x.row(first + r), centroids, state_of(r), &labels[first + r],
-                   sq_dist ? &sq_dist[first + r] : nullptr);
+                   sq_dist ? &sq_dist[first + r] : nullptr, second ? &second[first + r] : nullptr);
       }
     }
   }
@@ -342,11 +366,15 @@ int64_t assign_bf16_workspace_floats(int64_t k, int64_t dim, int threads) {
 
 void assign_nearest_bf16(MatrixView x, const float* x_norms, MatrixView centroids,
                          const float* c_norms, int32_t* labels, float* sq_dist, float* workspace,
-                         int threads) {
+                         int threads, double* second) {
   SD_DCHECK(x.cols == centroids.cols);
   SD_DCHECK(centroids.rows >= 1);
   if (x.rows == 0) return;
-  assign_impl(x, x_norms, centroids, c_norms, labels, sq_dist, workspace, threads);
+  assign_impl(x, x_norms, centroids, c_norms, labels, sq_dist, second, workspace, threads);
+}
+
+double assign_bf16_distance(const float* a, const float* b, int64_t dim) {
+  return squared_distance_lanes(a, b, dim);
 }
 
 }  // namespace semdedup::kernels
