@@ -24,7 +24,7 @@ if [ "${SEMDEDUP_SANITIZE:-1}" != 0 ]; then
   # Every test again, on binaries built with -fsanitize=address,undefined (OpenBLAS and Arrow
   # are not instrumented). The fuzz smoke runs are left out: their targets are sanitized anyway.
   asan="${SEMDEDUP_ASAN_BUILD_DIR:-build-asan}"
-  cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMDEDUP_SANITIZE=ON \
+  cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEMDEDUP_SANITIZE=ON -DSEMDEDUP_WERROR=ON \
     -DSEMDEDUP_BUILD_BENCH=OFF >/dev/null
   cmake --build "$asan"
   # The s3 tests are left out too: the AWS SDK they drive lives inside the uninstrumented
