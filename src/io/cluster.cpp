@@ -13,19 +13,11 @@
 #include "io/arrow_status.hpp"
 #include "io/embedding_extract.hpp"
 #include "io/parquet_open.hpp"
+#include "semdedup/io/common.hpp"
 
 namespace semdedup::io {
 
 namespace {
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) {
-    if (!out.empty()) out += ", ";
-    out += "'" + name + "'";
-  }
-  return out;
-}
 
 struct OpenedFile {
   std::unique_ptr<parquet::arrow::FileReader> reader;
@@ -56,7 +48,7 @@ Result<std::vector<int>> field_indices(const std::string& path, const arrow::Sch
   if (!missing.empty()) {
     return Status::data_error(
         "{}: Required columns [{}] not found in cluster data. Available columns: [{}]", path,
-        join_names(missing), join_names(schema.field_names()));
+        quoted_names(missing), quoted_names(schema.field_names()));
   }
   return indices;
 }

@@ -32,6 +32,15 @@ std::string_view invalid_rows_name(InvalidRows mode) {
   return enum_name(kInvalidRowsNames, mode);
 }
 
+std::string quoted_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += ", ";
+    out += "'" + name + "'";
+  }
+  return out;
+}
+
 Status remove_stale_temp_files(const std::string& dir) {
   SD_ASSIGN_OR_RETURN(const std::vector<Entry> entries, list_directory(dir, /*recursive=*/true));
   for (const Entry& entry : entries) {

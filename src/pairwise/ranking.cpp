@@ -8,6 +8,7 @@
 
 #include "io/arrow_status.hpp"
 #include "semdedup/core/rng.hpp"
+#include "semdedup/io/common.hpp"
 #include "semdedup/io/layout.hpp"
 
 namespace semdedup::pairwise {
@@ -16,15 +17,6 @@ namespace {
 
 // The CounterRng stream of the random ranking ("RANK"), kept apart from every other use.
 constexpr uint64_t kRankingStream = 0x52414e4b;
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) {
-    if (!out.empty()) out += ", ";
-    out += "'" + name + "'";
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -46,7 +38,7 @@ Result<std::vector<int64_t>> sort_indices(const arrow::Table& table,
   if (!missing.empty()) {
     return Status::data_error(
         "Required columns [{}] not found in cluster data. Available columns: [{}]",
-        join_names(missing), join_names(table.schema()->field_names()));
+        io::quoted_names(missing), io::quoted_names(table.schema()->field_names()));
   }
   std::vector<int64_t> order(static_cast<size_t>(table.num_rows()));
   if (keys.empty()) {

@@ -23,6 +23,9 @@ std::string_view file_extension(FileType type);
 /// parquet -> {".parquet"}, jsonl -> {".jsonl", ".json"} (NeMo's defaults).
 std::vector<std::string> default_extensions(FileType type);
 
+/// `'a', 'b', 'c'`: column names as NeMo's messages list them.
+std::string quoted_names(const std::vector<std::string>& names);
+
 /// Which input columns a stage reads.
 struct ColumnSpec {
   std::string id_field = kDefaultIdField;  ///< any scalar; int64 and string are tested

@@ -1,12 +1,6 @@
 #include "kernels/cpu/pairwise_bf16.hpp"
 
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized and
-// -Wuninitialized report inside the header (a known false positive).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/cpu/avx512_bf16.hpp"
 #include <omp.h>
 
 #include <algorithm>
@@ -17,8 +11,6 @@
 #include "kernels/cpu/exact_rescore.hpp"
 #include "kernels/cpu/pairwise_fp32.hpp"
 #include "semdedup/core/status.hpp"
-
-#define SD_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
 namespace semdedup::kernels {
 
